@@ -1,0 +1,61 @@
+# Every target installs what it needs first; `make synth` and `make test` work on a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+PIPENV_VERSION := 2026.10.3
+TOOLS := $(CURDIR)/.tools
+VENV := $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+
+export PATH := $(TOOLS)/pipenv/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_YES := 1
+export PIPENV_NOSPIN := 1
+export PIPENV_IGNORE_VIRTUALENVS := 1
+export CHECKPOINT_DISABLE := 1
+export CDKTF_DISABLE_PLUGIN_CACHE_ENV := 1
+export DISABLE_VERSION_CHECK := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+
+.PHONY: help setup synth test test-fast lint deploy-registry deploy-app clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(TOOLS)/pipenv/bin/pipenv:
+	$(PYTHON) -m venv $(TOOLS)/pipenv
+	$(TOOLS)/pipenv/bin/pip install --quiet --disable-pip-version-check pipenv==$(PIPENV_VERSION)
+
+$(VENV)/.synced: Pipfile.lock $(TOOLS)/pipenv/bin/pipenv
+	pipenv sync --dev
+	touch $@
+
+node_modules/.synced: package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+setup: $(VENV)/.synced node_modules/.synced ## Install Python (Pipfile.lock) and Node (package-lock.json) dependencies
+
+synth: setup ## Synthesize every stack into cdktf.out/stacks/<name>/cdk.tf.json
+	time cdktf synth --output cdktf.out
+
+test: setup tools ## Run every test tier (unit, snapshot, terraform validate, handlers, e2e, security)
+	$(PY) -m pytest
+
+test-fast: setup ## Only the tests that need neither Terraform nor a second process
+	$(PY) -m pytest -m "not slow"
+
+lint: setup ## ruff
+	$(VENV)/bin/ruff check .
+
+deploy-registry: setup ## Deploy the registry stack (after bootstrap)
+	cdktf deploy registry --auto-approve
+
+deploy-app: setup ## Check the image tag exists in ECR, then deploy the app stack
+	$(PY) -m fraud_ops.preflight
+	cdktf deploy app --auto-approve
+
+clean: ## Remove generated output (not state)
+	rm -rf cdktf.out .pytest_cache

@@ -1,0 +1,106 @@
+"""SNS topic for fraud alerts and alarm notifications, encrypted with the project CMK.
+
+CloudWatch alarms may publish only for alarms of this account (``aws:SourceAccount``); the
+key policy must also allow ``cloudwatch.amazonaws.com`` or notifications are silently dropped.
+An e-mail subscription is optional (it stays pending until the recipient confirms).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
+from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
+from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
+from constructs import Construct
+
+from fraud_constructs.aws_context import AwsContext
+
+
+@dataclass(frozen=True)
+class AlertTopicProps:
+    """Props of :class:`AlertTopic`."""
+
+    topic_name: str
+    """Topic name, e.g. ``fraud-alerts-dev``."""
+    kms_key_arn: str
+    """CMK for SSE; its key policy must allow ``cloudwatch.amazonaws.com``."""
+    email: str | None = None
+    """Optional e-mail subscriber. Default: none."""
+
+
+class AlertTopic(Construct):
+    """Exposes ``topic`` (and ``arn``/``name``), ``policy`` and ``email_subscription`` (or None)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: AlertTopicProps) -> None:
+        super().__init__(scope, construct_id)
+        self.topic = SnsTopic(self, "topic", name=props.topic_name, kms_master_key_id=props.kms_key_arn)
+        document = DataAwsIamPolicyDocument(
+            self,
+            "policy-document",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    sid="AccountManagesTopic",
+                    principals=[
+                        DataAwsIamPolicyDocumentStatementPrincipals(
+                            type="AWS", identifiers=[f"arn:{aws.partition}:iam::{aws.account_id}:root"]
+                        )
+                    ],
+                    actions=[
+                        "sns:GetTopicAttributes",
+                        "sns:SetTopicAttributes",
+                        "sns:Subscribe",
+                        "sns:ListSubscriptionsByTopic",
+                        "sns:Publish",
+                    ],
+                    resources=[self.topic.arn],
+                ),
+                DataAwsIamPolicyDocumentStatement(
+                    sid="CloudWatchAlarmsPublish",
+                    principals=[
+                        DataAwsIamPolicyDocumentStatementPrincipals(
+                            type="Service", identifiers=[f"cloudwatch.{aws.dns_suffix}"]
+                        )
+                    ],
+                    actions=["sns:Publish"],
+                    resources=[self.topic.arn],
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="StringEquals", variable="aws:SourceAccount", values=[aws.account_id]
+                        )
+                    ],
+                ),
+                DataAwsIamPolicyDocumentStatement(
+                    sid="DenyInsecureTransport",
+                    effect="Deny",
+                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])],
+                    actions=["sns:Publish"],
+                    resources=[self.topic.arn],
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="Bool", variable="aws:SecureTransport", values=["false"]
+                        )
+                    ],
+                ),
+            ],
+        )
+        self.policy = SnsTopicPolicy(self, "policy", arn=self.topic.arn, policy=document.json)
+        self.email_subscription = (
+            SnsTopicSubscription(self, "email", topic_arn=self.topic.arn, protocol="email", endpoint=props.email)
+            if props.email
+            else None
+        )
+
+    @property
+    def arn(self) -> str:
+        return self.topic.arn
+
+    @property
+    def name(self) -> str:
+        return self.topic.name

@@ -1,0 +1,297 @@
+"""A Lambda function from the project's container image, with its own role, log group and ``live`` alias.
+
+Why each piece is here:
+
+- ``image_uri`` must be digest-pinned (``repo@sha256:...``): Lambda resolves a tag to a digest
+  once, at deploy time, so re-pushing a tag would never update the function anyway.
+- The role's inline policy is built only from explicit :meth:`ContainerFunction.grant` calls
+  (exact actions on exact ARNs); ``Resource: "*"`` must carry a reason naming why AWS offers
+  nothing narrower. The function ``depends_on`` the policy and the pre-created log group:
+  active tracing and the on-failure destination are checked by Lambda when the function is
+  created, and a log group created by Lambda itself would be unencrypted and kept forever.
+- Callers (API Gateway, the stream mapping, EventBridge) invoke the ``live`` alias of a
+  published version, never ``$LATEST``: a deploy moves the alias in one step.
+- Asynchronous callers (EventBridge) get an event-invoke config on the alias: bounded retries
+  and an on-failure destination (the DLQ). No ``dead_letter_config`` as well: the destination
+  already receives every failed async event, with the error and request context that the legacy
+  DLQ omits, and both together would deliver each failure twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.lambda_alias import LambdaAlias
+from cdktf_cdktf_provider_aws.lambda_function import (
+    LambdaFunction,
+    LambdaFunctionEnvironment,
+    LambdaFunctionImageConfig,
+    LambdaFunctionTracingConfig,
+)
+from cdktf_cdktf_provider_aws.lambda_function_event_invoke_config import (
+    LambdaFunctionEventInvokeConfig,
+    LambdaFunctionEventInvokeConfigDestinationConfig,
+    LambdaFunctionEventInvokeConfigDestinationConfigOnFailure,
+)
+from constructs import Construct
+
+from fraud_constructs.aws_context import AwsContext
+
+ALIAS_NAME = "live"
+API_GATEWAY_MAX_TIMEOUT_SECONDS = 29
+XRAY_WRITE_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One IAM condition: ``{test: {variable: values}}``."""
+
+    test: str
+    variable: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One statement of the function's role policy (kept for tests and reviews)."""
+
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    conditions: tuple[Condition, ...] = ()
+    wildcard_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ContainerFunctionProps:
+    """Props of :class:`ContainerFunction`."""
+
+    function_name: str
+    """Function name, e.g. ``fraud-webhook-dev`` (also names the role and the log group)."""
+    image_uri: str
+    """Digest-pinned image, ``<repository url>@sha256:<digest>``."""
+    command: str
+    """``image_config.command``: the handler this function runs, e.g. ``pkg.handlers.webhook.handler``."""
+    kms_key_arn: str
+    """CMK for environment variables and the log group."""
+    dead_letter_queue_arn: str
+    """Queue for failed async invocations (used only when ``async_invocation``)."""
+    environment: Mapping[str, str] = field(default_factory=dict)
+    """Environment variables. Default: none."""
+    memory_size: int = 512
+    """MB. Default: 512."""
+    timeout_seconds: int = 30
+    """Default: 30 s. At most 29 s when ``behind_api_gateway``."""
+    behind_api_gateway: bool = False
+    """Invoked synchronously by an API Gateway REST integration (29 s hard limit). Default: False."""
+    reserved_concurrency: int | None = None
+    """Reserved concurrent executions; None (default) leaves the function unreserved (new accounts
+    keep a minimum unreserved pool, so a reservation can fail creation)."""
+    log_retention_days: int = 30
+    """Retention of ``/aws/lambda/<name>``. Default: 30."""
+    async_invocation: bool = False
+    """Invoked asynchronously (EventBridge): adds the event-invoke config. Default: False."""
+    max_retry_attempts: int = 2
+    """Async retries after the first failure (0-2). Default: 2, the Lambda maximum."""
+    max_event_age_seconds: int = 3600
+    """Async events older than this go to the DLQ instead of running (60-21600). Default: 3600."""
+    architecture: str = "arm64"
+    """Default: arm64 (the image is built for it)."""
+
+    def __post_init__(self) -> None:
+        if "@sha256:" not in self.image_uri:
+            raise ValueError(f"{self.function_name}: image_uri must be digest-pinned (repo@sha256:...)")
+        if not 1 <= self.timeout_seconds <= 900:
+            raise ValueError(f"{self.function_name}: timeout_seconds must be 1-900")
+        if self.behind_api_gateway and self.timeout_seconds > API_GATEWAY_MAX_TIMEOUT_SECONDS:
+            raise ValueError(
+                f"{self.function_name}: timeout_seconds={self.timeout_seconds} exceeds the "
+                f"{API_GATEWAY_MAX_TIMEOUT_SECONDS} s API Gateway integration limit"
+            )
+        if not 128 <= self.memory_size <= 10240:
+            raise ValueError(f"{self.function_name}: memory_size must be 128-10240 MB")
+        if not 0 <= self.max_retry_attempts <= 2:
+            raise ValueError(f"{self.function_name}: max_retry_attempts must be 0-2")
+        if not 60 <= self.max_event_age_seconds <= 21600:
+            raise ValueError(f"{self.function_name}: max_event_age_seconds must be 60-21600")
+        if self.reserved_concurrency is not None and self.reserved_concurrency < 1:
+            raise ValueError(f"{self.function_name}: reserved_concurrency must be positive or None")
+
+
+class ContainerFunction(Construct):
+    """Exposes ``function``, ``alias`` (and ``alias_arn``/``invoke_arn``), ``role``, ``log_group``,
+    ``role_policy``, ``grants`` and ``event_invoke_config`` (or None)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: ContainerFunctionProps) -> None:
+        super().__init__(scope, construct_id)
+        self.props = props
+        self.grants: list[Grant] = []
+        self.log_group = CloudwatchLogGroup(
+            self,
+            "log-group",
+            name=f"/aws/lambda/{props.function_name}",
+            kms_key_id=props.kms_key_arn,
+            retention_in_days=props.log_retention_days,
+        )
+        trust = DataAwsIamPolicyDocument(
+            self,
+            "trust",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    actions=["sts:AssumeRole"],
+                    principals=[
+                        DataAwsIamPolicyDocumentStatementPrincipals(
+                            type="Service", identifiers=[f"lambda.{aws.dns_suffix}"]
+                        )
+                    ],
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="StringEquals", variable="aws:SourceAccount", values=[aws.account_id]
+                        )
+                    ],
+                )
+            ],
+        )
+        self.role = IamRole(
+            self,
+            "role",
+            name=f"{props.function_name}-{aws.region}",
+            description=f"Execution role of {props.function_name}",
+            assume_role_policy=trust.json,
+        )
+        self.policy_document = DataAwsIamPolicyDocument(self, "policy")
+        self.role_policy = IamRolePolicy(
+            self, "role-policy", name="least-privilege", role=self.role.id, policy=self.policy_document.json
+        )
+        self.grant("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{self.log_group.arn}:*"])
+        self.grant(
+            "XRayWrite",
+            XRAY_WRITE_ACTIONS,
+            ["*"],
+            wildcard_reason="X-Ray trace writes have no resource type in IAM; '*' is the only valid resource",
+        )
+        # Lambda decrypts the environment variables with the role's credentials at cold start.
+        self.grant_key(["kms:Decrypt"])
+        if props.async_invocation:
+            self.grant_dead_letter_queue()
+
+        self.function = LambdaFunction(
+            self,
+            "function",
+            function_name=props.function_name,
+            role=self.role.arn,
+            package_type="Image",
+            image_uri=props.image_uri,
+            image_config=LambdaFunctionImageConfig(command=[props.command]),
+            architectures=[props.architecture],
+            memory_size=props.memory_size,
+            timeout=props.timeout_seconds,
+            reserved_concurrent_executions=props.reserved_concurrency,
+            tracing_config=LambdaFunctionTracingConfig(mode="Active"),
+            kms_key_arn=props.kms_key_arn,
+            environment=LambdaFunctionEnvironment(variables=dict(props.environment)) if props.environment else None,
+            publish=True,
+            depends_on=[self.role_policy, self.log_group],
+        )
+        self.alias = LambdaAlias(
+            self,
+            "alias",
+            name=ALIAS_NAME,
+            description="The published version that callers invoke",
+            function_name=self.function.function_name,
+            function_version=self.function.version,
+        )
+        self.event_invoke_config = (
+            LambdaFunctionEventInvokeConfig(
+                self,
+                "event-invoke-config",
+                function_name=self.function.function_name,
+                qualifier=self.alias.name,
+                maximum_retry_attempts=props.max_retry_attempts,
+                maximum_event_age_in_seconds=props.max_event_age_seconds,
+                destination_config=LambdaFunctionEventInvokeConfigDestinationConfig(
+                    on_failure=LambdaFunctionEventInvokeConfigDestinationConfigOnFailure(
+                        destination=props.dead_letter_queue_arn
+                    )
+                ),
+                depends_on=[self.role_policy],
+            )
+            if props.async_invocation
+            else None
+        )
+
+    def grant(
+        self,
+        sid: str,
+        actions: Sequence[str],
+        resources: Sequence[str],
+        *,
+        conditions: Sequence[Condition] = (),
+        wildcard_reason: str | None = None,
+    ) -> Grant:
+        """Allow ``actions`` on ``resources``; ``'*'`` as a resource needs ``wildcard_reason``."""
+        if not actions or not resources:
+            raise ValueError(f"grant {sid}: needs actions and resources")
+        if any(a == "*" or a.endswith(":*") for a in actions):
+            raise ValueError(f"grant {sid}: wildcard actions are not allowed ({list(actions)})")
+        if "*" in resources and not (wildcard_reason and len(wildcard_reason.split()) >= 4):
+            raise ValueError(f"grant {sid}: Resource '*' needs a wildcard_reason saying why nothing narrower exists")
+        new = Grant(sid, tuple(actions), tuple(resources), tuple(conditions), wildcard_reason)
+        for index, old in enumerate(self.grants):
+            if old.sid == sid:  # same sid: widen the actions of that one statement
+                if (old.resources, old.conditions) != (new.resources, new.conditions):
+                    raise ValueError(f"grant {sid}: same sid with different resources or conditions")
+                merged = tuple(dict.fromkeys(old.actions + new.actions))
+                new = Grant(sid, merged, old.resources, old.conditions, old.wildcard_reason)
+                self.grants[index] = new
+                break
+        else:
+            self.grants.append(new)
+        self.policy_document.put_statement(
+            [
+                DataAwsIamPolicyDocumentStatement(
+                    sid=g.sid,
+                    actions=list(g.actions),
+                    resources=list(g.resources),
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(test=c.test, variable=c.variable, values=list(c.values))
+                        for c in g.conditions
+                    ]
+                    or None,
+                )
+                for g in self.grants
+            ]
+        )
+        return new
+
+    def grant_key(self, actions: Sequence[str]) -> Grant:
+        """Use the project CMK (one ``UseAppKey`` statement; repeated calls add actions)."""
+        return self.grant("UseAppKey", actions, [self.props.kms_key_arn])
+
+    def grant_dead_letter_queue(self) -> None:
+        """Send failed events to the (CMK-encrypted) DLQ: SQS needs a data key from the CMK."""
+        self.grant("SendToDeadLetterQueue", ["sqs:SendMessage"], [self.props.dead_letter_queue_arn])
+        self.grant_key(["kms:GenerateDataKey", "kms:Decrypt"])
+
+    @property
+    def function_name(self) -> str:
+        return self.function.function_name
+
+    @property
+    def alias_arn(self) -> str:
+        return self.alias.arn
+
+    @property
+    def invoke_arn(self) -> str:
+        """Invoke ARN of the alias (API Gateway integrations use it)."""
+        return self.alias.invoke_arn

@@ -1,0 +1,141 @@
+"""ECR repository for the Lambda image: immutable tags, scan on push, KMS, bounded history.
+
+- ``IMMUTABLE`` tags: a tag names one image forever, so a deployed digest can always be traced
+  back to its content-hash tag, and re-pushing a tag cannot silently change what runs.
+- Lifecycle: untagged images expire after ``untagged_expiry_days``; tagged images are kept up
+  to the newest ``keep_images`` (the newest are never expired, so a rollback target exists).
+- Repository policy: Lambda may pull, only for functions of this account whose names match
+  ``function_name_pattern`` (``aws:sourceArn``). Without it Lambda adds its own statement when a
+  function is created, and the next plan shows drift.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.ecr_lifecycle_policy import EcrLifecyclePolicy
+from cdktf_cdktf_provider_aws.ecr_repository import (
+    EcrRepository,
+    EcrRepositoryEncryptionConfiguration,
+    EcrRepositoryImageScanningConfiguration,
+)
+from cdktf_cdktf_provider_aws.ecr_repository_policy import EcrRepositoryPolicy
+from constructs import Construct
+
+from fraud_constructs.aws_context import AwsContext
+
+
+@dataclass(frozen=True)
+class ImageRepositoryProps:
+    """Props of :class:`ImageRepository`."""
+
+    repository_name: str
+    """Repository name, e.g. ``fraud-detection-dev``."""
+    kms_key_arn: str
+    """CMK for image layer encryption."""
+    function_name_pattern: str
+    """Lambda function names allowed to pull (``StringLike``), e.g. ``fraud-*-dev``."""
+    keep_images: int = 50
+    """Tagged images kept; older ones expire. Default: 50."""
+    untagged_expiry_days: int = 14
+    """Days an untagged image (a failed push) is kept. Default: 14."""
+    force_delete: bool = False
+    """Let ``terraform destroy`` delete a repository that still has images. Default: False."""
+
+
+def lifecycle_rules(keep_images: int, untagged_expiry_days: int) -> str:
+    """ECR lifecycle policy JSON: untagged first, then a count cap on everything."""
+    return json.dumps(
+        {
+            "rules": [
+                {
+                    "rulePriority": 1,
+                    "description": f"Expire untagged images after {untagged_expiry_days} days",
+                    "selection": {
+                        "tagStatus": "untagged",
+                        "countType": "sinceImagePushed",
+                        "countUnit": "days",
+                        "countNumber": untagged_expiry_days,
+                    },
+                    "action": {"type": "expire"},
+                },
+                {
+                    "rulePriority": 2,
+                    "description": f"Keep the newest {keep_images} images",
+                    "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep_images},
+                    "action": {"type": "expire"},
+                },
+            ]
+        },
+        sort_keys=True,
+    )
+
+
+class ImageRepository(Construct):
+    """Exposes ``repository`` (and ``url``/``name``/``arn``), ``lifecycle`` and ``policy``."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: ImageRepositoryProps) -> None:
+        super().__init__(scope, construct_id)
+        if props.keep_images < 1:
+            raise ValueError("ImageRepositoryProps.keep_images must be at least 1")
+        self.repository = EcrRepository(
+            self,
+            "repository",
+            name=props.repository_name,
+            image_tag_mutability="IMMUTABLE",
+            image_scanning_configuration=EcrRepositoryImageScanningConfiguration(scan_on_push=True),
+            encryption_configuration=[
+                EcrRepositoryEncryptionConfiguration(encryption_type="KMS", kms_key=props.kms_key_arn)
+            ],
+            force_delete=props.force_delete,
+        )
+        self.lifecycle = EcrLifecyclePolicy(
+            self,
+            "lifecycle",
+            repository=self.repository.name,
+            policy=lifecycle_rules(props.keep_images, props.untagged_expiry_days),
+        )
+        document = DataAwsIamPolicyDocument(
+            self,
+            "policy-document",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    sid="LambdaPullForOurFunctions",
+                    principals=[
+                        DataAwsIamPolicyDocumentStatementPrincipals(
+                            type="Service", identifiers=[f"lambda.{aws.dns_suffix}"]
+                        )
+                    ],
+                    actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="StringLike",
+                            variable="aws:sourceArn",
+                            values=[aws.arn("lambda", f"function:{props.function_name_pattern}")],
+                        )
+                    ],
+                )
+            ],
+        )
+        self.policy = EcrRepositoryPolicy(
+            self, "policy", repository=self.repository.name, policy=document.json
+        )
+
+    @property
+    def url(self) -> str:
+        return self.repository.repository_url
+
+    @property
+    def name(self) -> str:
+        return self.repository.name
+
+    @property
+    def arn(self) -> str:
+        return self.repository.arn

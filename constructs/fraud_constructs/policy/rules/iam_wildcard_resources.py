@@ -1,0 +1,65 @@
+"""FD-IAM-2: `Resource: "*"` is allowed only for actions AWS cannot scope to a resource.
+
+Allow-list (each action has no resource type in the AWS Service Authorization Reference):
+- xray:PutTraceSegments, xray:PutTelemetryRecords: needed by active tracing; X-Ray has no
+  resource-level permissions for writes.
+- xray:GetSamplingRules, xray:GetSamplingTargets: read-only sampling config used by the X-Ray SDK;
+  no resource-level permissions.
+- cloudwatch:PutMetricData: no resource type; narrow it with a cloudwatch:namespace condition.
+- dynamodb:ListStreams: account-wide list call that returns stream ARNs only (AWS CDK's
+  grantTableListStreams uses `*` too); reading records (GetRecords etc.) stays scoped.
+- ecr:GetAuthorizationToken: registry login; returns a token, no repository access by itself.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..core import Rule, StackView, Verdict
+from ..iam import IDENTITY_POLICY_TYPES, identity_policy_values, parse_policy
+
+UNSCOPABLE_ACTIONS = frozenset(
+    a.lower()
+    for a in (
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "cloudwatch:PutMetricData",
+        "dynamodb:ListStreams",
+        "ecr:GetAuthorizationToken",
+    )
+)
+
+
+def _check(resource_type: str, config: Mapping[str, Any], stack: StackView) -> Verdict:
+    values = identity_policy_values(resource_type, config)
+    if not values:
+        return Verdict.NOT_APPLICABLE
+    for value in values:
+        statements = parse_policy(value, stack)
+        if statements is None:
+            return Verdict.NON_COMPLIANT  # cannot be read statically: fail closed
+        for s in statements:
+            if not s.allows:
+                continue
+            if s.not_resources:
+                return Verdict.NON_COMPLIANT
+            if "*" in s.resources and (
+                s.not_actions or any(a.lower() not in UNSCOPABLE_ACTIONS for a in s.actions)
+            ):
+                return Verdict.NON_COMPLIANT
+    return Verdict.COMPLIANT
+
+
+RULE = Rule(
+    id="FD-IAM-2",
+    message='Identity policy allows an action on Resource "*" that AWS lets you scope (or uses NotResource).',
+    explanation=(
+        "Scope the statement to the ARNs it needs (table and index ARNs, bucket/prefix ARNs, topic ARN, key "
+        "ARN). Only "
+        + ", ".join(sorted(UNSCOPABLE_ACTIONS))
+        + ' may use "*"; keep them in their own statement.'
+    ),
+    applies_to=IDENTITY_POLICY_TYPES,
+    check=_check,
+)

@@ -1,0 +1,1 @@
+"""Operator tooling: Terraform runner, local emulator stage, operator CLI."""

@@ -1,0 +1,85 @@
+"""DynamoDB adapter for the pattern table (key design in ``fraud_detection.keys``).
+
+The conditional put ``attribute_not_exists(pk)`` is the single commit point: whoever wins it
+owns the decision, and every duplicate (retry, replay, concurrent delivery) reads the winner's
+item back with a consistent read instead of writing anything. Uses the low-level client with
+the light ``boto3.dynamodb.types`` serialiser, not the resource layer (cold start).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from fraud_detection import keys
+
+_SERIALIZER = TypeSerializer()
+_DESERIALIZER = TypeDeserializer()
+VELOCITY_COUNT_CAP = 1000
+
+
+class PatternStore:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def put_if_absent(self, item: dict[str, Any]) -> bool:
+        """Write ``item`` unless its ``pk`` exists; ``False`` means another delivery won."""
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item={name: _SERIALIZER.serialize(value) for name, value in item.items()},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def get(self, transaction_id: str) -> dict[str, Any] | None:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key={"pk": {"S": keys.pattern_pk(transaction_id)}},
+            ConsistentRead=True,
+        )
+        raw = response.get("Item")
+        return (
+            None if raw is None else {name: _DESERIALIZER.deserialize(value) for name, value in raw.items()}
+        )
+
+    def count_customer(self, customer_id: str, since_ms: int, until_ms: int) -> int:
+        return self._count(
+            keys.CUSTOMER_INDEX, "customer_key", keys.customer_key(customer_id), since_ms, until_ms
+        )
+
+    def count_card(self, fingerprint: str, since_ms: int, until_ms: int) -> int:
+        return self._count(keys.CARD_INDEX, "card_key", keys.card_key(fingerprint), since_ms, until_ms)
+
+    def _count(self, index: str, attribute: str, value: str, since_ms: int, until_ms: int) -> int:
+        """COUNT query on a GSI (eventually consistent: velocity is a heuristic, not a ledger).
+
+        Stops at ``VELOCITY_COUNT_CAP``: past any threshold the exact number does not matter.
+        """
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index,
+            "Select": "COUNT",
+            "KeyConditionExpression": "#key = :key AND event_ts BETWEEN :since AND :until",
+            "ExpressionAttributeNames": {"#key": attribute},
+            "ExpressionAttributeValues": {
+                ":key": {"S": value},
+                ":since": {"N": str(since_ms)},
+                ":until": {"N": str(until_ms)},
+            },
+        }
+        total = 0
+        while True:
+            response = self._client.query(**request)
+            total += int(response.get("Count", 0))
+            last = response.get("LastEvaluatedKey")
+            if not last or total >= VELOCITY_COUNT_CAP:
+                return total
+            request["ExclusiveStartKey"] = last

@@ -1,0 +1,138 @@
+"""Audit objects built from the pattern table's stream (pure: no AWS calls).
+
+One stream batch becomes one gzip JSONL object. The key is derived from the batch itself
+(first/last sequence number, hour of the first record's ``received_at``), never from the
+clock, so a replayed batch rewrites the same key with the same bytes. Lines are built from an
+allow-list of attributes: anything else on the item (``pattern_data``, a stray card field)
+is never copied.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+
+from fraud_detection.alerts import Alert, block_alert
+from fraud_detection.jsonutil import canonical_dumps, plain
+from fraud_detection.redaction import redact_pan
+
+AUDIT_PREFIX = "audit/"
+PATTERN_PK_PREFIX = "TXN#"
+AUDIT_FIELDS: tuple[str, ...] = (
+    "transaction_id",
+    "pattern_id",
+    "request_id",
+    "source_ip",
+    "received_at",
+    "action",
+    "risk_score",
+    "reasons",
+    "amount",
+    "currency",
+    "merchant",
+    "country",
+    "customer_id",
+)
+_FREE_TEXT_FIELDS = frozenset({"merchant", "reasons"})
+_deserializer = TypeDeserializer()
+
+
+class MalformedRecordError(ValueError):
+    """A pattern INSERT without the attributes the audit needs; raised, never skipped."""
+
+
+@dataclass(frozen=True)
+class StreamChange:
+    event_name: str
+    sequence_number: str
+    new_image: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class AuditBatch:
+    key: str
+    body: bytes
+    line_count: int
+    alerts: tuple[Alert, ...]
+
+
+def changes_from_event(event: Mapping[str, Any]) -> list[StreamChange]:
+    """Decode a DynamoDB stream event (typed AttributeValues) in record order."""
+    changes = []
+    for record in event.get("Records", []):
+        dynamodb = record.get("dynamodb", {})
+        raw_image = dynamodb.get("NewImage", {})
+        image = {name: _deserializer.deserialize(value) for name, value in raw_image.items()}
+        changes.append(
+            StreamChange(
+                event_name=str(record.get("eventName", "")),
+                sequence_number=str(dynamodb.get("SequenceNumber", "")),
+                new_image=image,
+            )
+        )
+    return changes
+
+
+def is_pattern_insert(change: StreamChange) -> bool:
+    """Only new pattern items are audited; TTL removals and other item types are not."""
+    pk = change.new_image.get("pk")
+    return change.event_name == "INSERT" and isinstance(pk, str) and pk.startswith(PATTERN_PK_PREFIX)
+
+
+def _masked(name: str, value: Any) -> Any:
+    if name not in _FREE_TEXT_FIELDS:
+        return value
+    if isinstance(value, str):
+        return redact_pan(value)
+    if isinstance(value, list):
+        return [redact_pan(item) if isinstance(item, str) else item for item in value]
+    return value
+
+
+def audit_line(image: Mapping[str, Any]) -> dict[str, Any]:
+    """The masked audit record of one pattern: allow-listed attributes only."""
+    missing = [name for name in ("transaction_id", "received_at", "action") if not image.get(name)]
+    if missing:
+        raise MalformedRecordError(f"pattern item lacks {', '.join(missing)}")
+    line = {name: _masked(name, plain(image[name])) for name in AUDIT_FIELDS if name in image}
+    return line
+
+
+def parse_received_at(value: str) -> datetime:
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise MalformedRecordError(f"received_at has no timezone: {value!r}")
+    return moment.astimezone(UTC)
+
+
+def audit_key(first_sequence: str, last_sequence: str, received_at: datetime) -> str:
+    """``audit/dt=YYYY-MM-DD/hour=HH/<first seq>-<last seq>.jsonl.gz``."""
+    return (
+        f"{AUDIT_PREFIX}dt={received_at:%Y-%m-%d}/hour={received_at:%H}/"
+        f"{first_sequence}-{last_sequence}.jsonl.gz"
+    )
+
+
+def encode_jsonl_gz(lines: Iterable[Mapping[str, Any]]) -> bytes:
+    """Deterministic gzip (mtime 0, no file name): same lines, same bytes."""
+    text = "".join(canonical_dumps(line) + "\n" for line in lines)
+    return gzip.compress(text.encode("utf-8"), mtime=0)
+
+
+def build_audit_batch(changes: Sequence[StreamChange]) -> AuditBatch | None:
+    """Audit object and block alerts for one batch; ``None`` when nothing is auditable."""
+    audited = [change for change in changes if is_pattern_insert(change)]
+    if not audited:
+        return None
+    if not all(change.sequence_number for change in audited):
+        raise MalformedRecordError("stream record without a sequence number")
+    lines = [audit_line(change.new_image) for change in audited]
+    first_received = parse_received_at(str(lines[0]["received_at"]))
+    key = audit_key(audited[0].sequence_number, audited[-1].sequence_number, first_received)
+    alerts = tuple(block_alert(line) for line in lines if line["action"] == "block")
+    return AuditBatch(key=key, body=encode_jsonl_gz(lines), line_count=len(lines), alerts=alerts)

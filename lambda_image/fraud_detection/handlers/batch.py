@@ -1,0 +1,119 @@
+"""Scheduled batch: analyse the last closed 5-minute window, and roll up the previous day.
+
+The job's window or day comes from the EventBridge event (``time``) or an explicit backfill,
+never from the clock (async retries may run late or twice). Every output object is built in
+memory and written with one PutObject under a deterministic key, so a re-run rewrites it and
+a failure half-way leaves nothing behind. ``BatchWindowSucceeded`` is emitted only after the
+window's object (and alert) are out: the staleness alarm treats its absence as breaching.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from fraud_detection import config
+from fraud_detection.adapters.alerts import AlertPublisher
+from fraud_detection.adapters.audit_store import AuditStore
+from fraud_detection.adapters.settings_reader import SettingsReader
+from fraud_detection.adapters.window_reader import WindowReader
+from fraud_detection.alerts import window_alert
+from fraud_detection.daily_report import analyses_prefix, build_daily_report
+from fraud_detection.jobs import DailyReportJob, WindowJob, parse_job
+from fraud_detection.jsonutil import canonical_dumps
+from fraud_detection.window_analysis import analysis_key, analyze_window, iso_z
+
+SERVICE = "fraud-batch"  # the staleness alarm filters on exactly this dimension value
+logger = Logger(service=SERVICE)
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "FraudDetection"
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+tracer = Tracer(service=SERVICE)
+
+
+@dataclass(frozen=True)
+class BatchDependencies:
+    environment: str
+    reader: WindowReader
+    store: AuditStore
+    publisher: AlertPublisher
+    settings: SettingsReader
+
+
+@cache
+def dependencies() -> BatchDependencies:
+    """Built on first use (not at import), so tests can start moto before any client exists."""
+    cfg = config.from_env()
+    return BatchDependencies(
+        environment=cfg.environment,
+        reader=WindowReader(boto3.client("dynamodb"), cfg.require("table_name"), cfg.window_shards),
+        store=AuditStore(boto3.client("s3"), cfg.require("bucket_name")),
+        publisher=AlertPublisher(boto3.client("sns"), cfg.require("topic_arn")),
+        settings=SettingsReader(boto3.client("ssm"), cfg.require("settings_parameter")),
+    )
+
+
+@tracer.capture_method
+def run_window(start: datetime, deps: BatchDependencies) -> dict[str, Any]:
+    threshold = deps.settings.load().alert_suspicious_count
+    read = deps.reader.read(start)
+    analysis = analyze_window(start, read.items, read.scanned_count, threshold)
+    key = analysis_key(analysis.window_start)
+    deps.store.put(key, canonical_dumps(analysis.document()).encode("utf-8"), "application/json")
+    if analysis.should_alert:
+        deps.publisher.publish(
+            window_alert(iso_z(analysis.window_start), analysis.suspicious_count, threshold, key)
+        )
+    result = {
+        "job": "window",
+        "window_start": iso_z(analysis.window_start),
+        "analysis_key": key,
+        "transactions": analysis.transactions,
+        "items_read": read.scanned_count,
+        "pages": read.pages,
+        "alerted": analysis.should_alert,
+    }
+    logger.info("window analysed", extra=result)
+    return result
+
+
+@tracer.capture_method
+def run_daily_report(day: date, deps: BatchDependencies) -> dict[str, Any]:
+    keys = sorted(key for key in deps.store.keys(analyses_prefix(day)) if key.endswith(".json"))
+    analyses = [deps.store.get_json(key) for key in keys]
+    report = build_daily_report(day, analyses)
+    deps.store.put(report.csv_key, report.flagged_csv.encode("utf-8"), "text/csv; charset=utf-8")
+    deps.store.put(report.summary_key, report.summary_json.encode("utf-8"), "application/json")
+    result = {
+        "job": "daily_report",
+        "day": day.isoformat(),
+        "windows_found": len(analyses),
+        "summary_key": report.summary_key,
+        "csv_key": report.csv_key,
+    }
+    logger.info("daily report written", extra=result)
+    return result
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    job = parse_job(event)
+    deps = dependencies()
+    metrics.set_default_dimensions(environment=deps.environment)
+    if isinstance(job, WindowJob):
+        result = run_window(job.start, deps)
+        metrics.add_metric(name="BatchWindowSucceeded", unit=MetricUnit.Count, value=1)
+        return result
+    assert isinstance(job, DailyReportJob)
+    result = run_daily_report(job.day, deps)
+    metrics.add_metric(name="DailyReportSucceeded", unit=MetricUnit.Count, value=1)
+    return result

@@ -1,0 +1,157 @@
+"""Webhook Lambda: API Gateway REST proxy ``POST /webhook`` -> signed, scored, stored once.
+
+Thin on purpose: Powertools objects live at module level (created once per cold start), AWS
+clients are built on first use, and the decision flow is ``fraud_detection.intake``. The only
+thing callers ever see of a failure is a status code and the API Gateway request id.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config as BotoConfig
+
+from fraud_detection import config, intake
+from fraud_detection.adapters.parameters import ParameterError, ParameterNames, ParameterStore
+from fraud_detection.adapters.patterns import PatternStore
+
+logger = Logger()
+tracer = Tracer(patch_modules=("botocore",))
+metrics = Metrics()
+metrics.set_default_dimensions(environment=os.environ.get("ENVIRONMENT", "dev"))
+app = APIGatewayRestResolver(debug=False)
+
+# API Gateway gives up after 29 s; fail fast enough to answer with a 5xx before that.
+_BOTO_CONFIG = BotoConfig(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
+
+utc_now: Callable[[], datetime] = functools.partial(datetime.now, UTC)
+"""Receive-time clock (module attribute so tests can pin it)."""
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    config: config.Config
+    parameters: ParameterStore
+    store: PatternStore
+
+
+@functools.cache
+def dependencies() -> Dependencies:
+    """Clients and cached parameters, built on the first request of a cold start."""
+    settings = config.from_env()
+    names = ParameterNames(
+        settings=settings.require("settings_parameter"),
+        signing_keys=settings.require("signing_keys_parameter"),
+        fingerprint_key=settings.require("fingerprint_key_parameter"),
+    )
+    return Dependencies(
+        config=settings,
+        parameters=ParameterStore(boto3.client("ssm", config=_BOTO_CONFIG), names),
+        store=PatternStore(boto3.client("dynamodb", config=_BOTO_CONFIG), settings.require("table_name")),
+    )
+
+
+@app.post("/webhook")
+def receive() -> Response:
+    event = app.current_event
+    request_id = event.request_context.request_id
+    body = _raw_body(event.body, event.is_base64_encoded)
+    if body is None:
+        return _reply(
+            intake.Reply(400, {"message": "body must be UTF-8 JSON"}, "invalid_encoding"), request_id
+        )
+    deps = dependencies()
+    delivery = intake.Delivery(
+        body=body,
+        content_type=event.headers.get("content-type"),
+        signature=event.headers.get("x-fraud-signature"),
+        request_id=request_id,
+        source_ip=event.request_context.identity.source_ip or "",
+        received_at=utc_now(),
+    )
+    reply = intake.process(
+        delivery, deps.parameters.webhook_parameters(), deps.store, shards=deps.config.window_shards
+    )
+    return _reply(reply, request_id)
+
+
+@app.exception_handler(config.ConfigError)
+@app.exception_handler(ParameterError)
+def unavailable(error: Exception) -> Response:
+    """Not configured yet (placeholder keys) or misconfigured: refuse to serve, write nothing."""
+    logger.error("webhook not configured", extra={"error_type": type(error).__name__, "detail": str(error)})
+    return _failure(503, "service unavailable")
+
+
+@app.exception_handler(Exception)
+def failed(error: Exception) -> Response:
+    """Any AWS or internal failure: details go to the log, the caller gets only the request id."""
+    logger.exception("webhook failed", extra={"error_type": type(error).__name__})
+    return _failure(500, "internal error")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
+
+
+def _raw_body(body: str | None, is_base64: bool) -> bytes | None:
+    """The bytes the sender signed; ``None`` when they cannot be recovered (bad base64/encoding)."""
+    if body is None:
+        return b""
+    try:
+        return base64.b64decode(body, validate=True) if is_base64 else body.encode("utf-8")
+    except (binascii.Error, ValueError, UnicodeError):
+        return None
+
+
+def _reply(reply: intake.Reply, request_id: str) -> Response:
+    if reply.outcome == "written":
+        metrics.add_metric(name="PatternsWritten", unit=MetricUnit.Count, value=1)
+        logger.info(
+            "pattern written",
+            extra={
+                "transaction_id": reply.body["transaction_id"],
+                "action": reply.body["action"],
+                "risk_score": reply.body["risk_score"],
+            },
+        )
+    elif reply.outcome == "duplicate":
+        metrics.add_metric(name="DuplicateDeliveries", unit=MetricUnit.Count, value=1)
+        logger.info("duplicate delivery", extra={"transaction_id": reply.body["transaction_id"]})
+    else:
+        metrics.add_metric(name="WebhookRejected", unit=MetricUnit.Count, value=1)
+        logger.warning("webhook rejected", extra={"outcome": reply.outcome, "status": reply.status})
+    tracer.put_annotation(key="outcome", value=reply.outcome)
+    body = dict(reply.body)
+    if reply.status >= 400:
+        body["request_id"] = request_id
+    return Response(
+        status_code=reply.status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body)
+    )
+
+
+def _failure(status: int, message: str) -> Response:
+    metrics.add_metric(name="WebhookRejected", unit=MetricUnit.Count, value=1)
+    request_id = app.current_event.request_context.request_id
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps({"message": message, "request_id": request_id}),
+    )

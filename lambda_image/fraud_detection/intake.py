@@ -1,0 +1,173 @@
+"""The webhook's decision flow, free of HTTP framework and AWS types (both sit at the edges).
+
+Order matters and is part of the contract: size, content type, signature (so nothing about an
+unauthenticated body is parsed), JSON, validation, velocity, scoring, one conditional write.
+Every rejection returns before the store is touched. AWS errors are not caught here: the
+handler turns them into a 5xx that carries only the request id.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from fraud_detection import privacy, signing
+from fraud_detection.adapters.parameters import WebhookParameters
+from fraud_detection.models import TransactionIn, field_errors
+from fraud_detection.pattern import Acknowledgement, PatternRecord
+from fraud_detection.scoring import Signals, score
+
+
+class Store(Protocol):
+    def put_if_absent(self, item: dict[str, Any]) -> bool: ...
+    def get(self, transaction_id: str) -> dict[str, Any] | None: ...
+    def count_customer(self, customer_id: str, since_ms: int, until_ms: int) -> int: ...
+    def count_card(self, fingerprint: str, since_ms: int, until_ms: int) -> int: ...
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One HTTP delivery, already reduced to what the flow needs."""
+
+    body: bytes
+    content_type: str | None
+    signature: str | None
+    request_id: str
+    source_ip: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class Reply:
+    """``outcome`` names what happened for logs/metrics; ``body`` is safe to send to the caller."""
+
+    status: int
+    body: dict[str, Any]
+    outcome: str
+
+
+class StoreInconsistent(RuntimeError):
+    """The conditional write failed but the item is not there (should not happen; 5xx)."""
+
+
+def process(delivery: Delivery, parameters: WebhookParameters, store: Store, *, shards: int) -> Reply:
+    settings = parameters.settings
+    if len(delivery.body) > settings.max_body_bytes:
+        return _reject(413, "payload too large", "too_large")
+    if not _is_json(delivery.content_type):
+        return _reject(415, "content type must be application/json", "unsupported_media_type")
+    try:
+        signing.verify(
+            delivery.signature,
+            delivery.body,
+            parameters.signing_secrets,
+            now=delivery.received_at.timestamp(),
+            tolerance_seconds=settings.signature_tolerance_seconds,
+        )
+    except signing.SignatureError as error:
+        return _reject(401, "invalid signature", f"signature_{error.reason}")
+
+    document = _parse_object(delivery.body)
+    if document is None:
+        return _reject(400, "body must be a JSON object", "invalid_json")
+    try:
+        transaction = TransactionIn.model_validate(document)
+    except ValidationError as error:
+        return Reply(400, {"message": "validation failed", "errors": field_errors(error)}, "invalid_fields")
+
+    record = _record(transaction, delivery, parameters, store, shards)
+    item = record.to_item()
+    if store.put_if_absent(item):
+        return Reply(200, Acknowledgement.from_item(item).to_json(), "written")
+    winner = store.get(transaction.transaction_id)
+    if winner is None:
+        raise StoreInconsistent("conditional write failed but no item found")
+    return Reply(200, Acknowledgement.from_item(winner).to_json(), "duplicate")
+
+
+def _record(
+    transaction: TransactionIn,
+    delivery: Delivery,
+    parameters: WebhookParameters,
+    store: Store,
+    shards: int,
+) -> PatternRecord:
+    settings = parameters.settings
+    until_ms = int(delivery.received_at.timestamp() * 1000)
+    since_ms = int(
+        (delivery.received_at - timedelta(seconds=settings.velocity_window_seconds)).timestamp() * 1000
+    )
+
+    fingerprint: str | None = None
+    last4: str | None = None
+    checksum_ok: bool | None = None
+    if transaction.card_number is not None:
+        number = transaction.card_number.get_secret_value()
+        fingerprint = privacy.fingerprint(parameters.fingerprint_key, number)
+        last4 = privacy.last4(number)
+        checksum_ok = privacy.luhn_valid(number)
+        del number
+    elif transaction.card_token is not None:
+        fingerprint = privacy.token_fingerprint(parameters.fingerprint_key, transaction.card_token)
+
+    signals = Signals(
+        amount=transaction.amount,
+        merchant=transaction.merchant,
+        country=transaction.country,
+        received_at=delivery.received_at,
+        customer_recent=store.count_customer(transaction.customer_id, since_ms, until_ms),
+        card_recent=store.count_card(fingerprint, since_ms, until_ms) if fingerprint else None,
+        card_checksum_ok=checksum_ok,
+        upstream_risk_score=transaction.risk_score,
+    )
+    return PatternRecord(
+        transaction_id=transaction.transaction_id,
+        decision=score(signals, settings),
+        amount=transaction.amount,
+        currency=transaction.currency,
+        merchant=privacy.redact_pan(transaction.merchant),
+        country=transaction.country,
+        customer_id=transaction.customer_id,
+        received_at=delivery.received_at,
+        request_id=delivery.request_id,
+        source_ip=delivery.source_ip,
+        shards=shards,
+        card_fingerprint=fingerprint,
+        card_last4=last4,
+        upstream_risk_score=transaction.risk_score,
+        client_timestamp=privacy.redact_pan(transaction.timestamp) if transaction.timestamp else None,
+        pattern_data=transaction.pattern_data,
+    )
+
+
+def _reject(status: int, message: str, outcome: str) -> Reply:
+    return Reply(status, {"message": message}, outcome)
+
+
+def _is_json(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    media_type, _, parameters = content_type.partition(";")
+    if media_type.strip().lower() != "application/json":
+        return False
+    charset = parameters.strip().lower()
+    return charset in ("", "charset=utf-8", 'charset="utf-8"')
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"non-finite number {name}")
+
+
+def _parse_object(body: bytes) -> dict[str, Any] | None:
+    """A UTF-8 JSON object with exact decimals, else ``None`` (incl. NaN/Infinity, lone surrogates)."""
+    try:
+        document = json.loads(body.decode("utf-8"), parse_float=Decimal, parse_constant=_reject_constant)
+        json.dumps(document, default=str, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError, UnicodeError):
+        return None
+    return document if isinstance(document, dict) else None

@@ -1,0 +1,1 @@
+"""CDKTF stacks of the fraud-detection app (deploy order: bootstrap, registry, app)."""

@@ -1,0 +1,265 @@
+"""Application configuration: one typed, validated object built before any stack exists.
+
+Every setting is read from ``cdktf.json`` context and may be overridden by an environment
+variable (``FRAUD_<NAME>``); environment variables win so CI can change one value without
+editing files. Invalid values raise :class:`ConfigError` naming the setting, so ``cdktf synth``
+fails before a single resource is created. This module must stay free of cdktf imports:
+``main.py`` validates configuration first, which keeps a bad value's feedback instant.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+IMAGE_CONTEXT_DIR = PROJECT_ROOT / "lambda_image"
+
+# CloudWatch Logs accepts only these retention values.
+LOG_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+)
+
+_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9]{1,11}$")
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+_IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_GITHUB_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+class ConfigError(ValueError):
+    """A setting has an invalid value; the message names the setting and where it came from."""
+
+
+@dataclass(frozen=True)
+class Protection:
+    """Whether stateful resources resist deletion; presets per environment (README table)."""
+
+    deletion_protection: bool
+    force_destroy: bool
+
+
+PROTECTION_PRESETS: Mapping[str, Protection] = {
+    "prod": Protection(deletion_protection=True, force_destroy=False),
+    "staging": Protection(deletion_protection=True, force_destroy=False),
+}
+DEFAULT_PROTECTION = Protection(deletion_protection=False, force_destroy=True)
+RETENTION_PRESETS: Mapping[str, int] = {"prod": 365, "staging": 90}
+DEFAULT_RETENTION_DAYS = 30
+
+
+@dataclass(frozen=True)
+class StateBackend:
+    """Where Terraform keeps state: ``local`` (files under ``state/``) or ``s3`` (native locking)."""
+
+    kind: str = "local"
+    bucket: str | None = None
+    key_prefix: str = "fraud-detection"
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """Everything the stacks need to know; defaults are documented in the README."""
+
+    environment: str = "dev"
+    region: str = "us-east-1"
+    tags: Mapping[str, str] = field(default_factory=dict)
+    backend: StateBackend = field(default_factory=StateBackend)
+    image_tag: str | None = None
+    alert_email: str | None = None
+    protection: Protection = DEFAULT_PROTECTION
+    log_retention_days: int = DEFAULT_RETENTION_DAYS
+    pattern_ttl_days: int = 90
+    window_shards: int = 8
+    audit_transition_days: int = 90
+    audit_noncurrent_expiry_days: int = 30
+    audit_object_lock_days: int | None = None
+    api_throttle_rate: int = 100
+    api_throttle_burst: int = 200
+    api_quota_per_day: int = 1_000_000
+    stream_batch_size: int = 100
+    stream_batching_window_seconds: int = 5
+    reserved_concurrency: int | None = None
+    manage_api_gateway_account: bool = True
+    github_repository: str | None = None
+
+    @property
+    def resource_tags(self) -> dict[str, str]:
+        """Tags on every resource: the project's own plus the user's (the user's win)."""
+        return {"project": "fraud-detection", "environment": self.environment, "managed-by": "cdktf"} | dict(
+            self.tags
+        )
+
+    def name(self, base: str) -> str:
+        """Environment-scoped resource name, e.g. ``fraud-patterns-dev``."""
+        return f"fraud-{base}-{self.environment}"
+
+
+@dataclass(frozen=True)
+class _Source:
+    context_key: str
+    env_var: str
+
+
+def _sources(field_name: str) -> _Source:
+    head, *rest = field_name.split("_")
+    return _Source(head + "".join(part.title() for part in rest), "FRAUD_" + field_name.upper())
+
+
+def _fail(field_name: str, value: object, why: str) -> ConfigError:
+    src = _sources(field_name)
+    return ConfigError(
+        f"Invalid setting '{field_name}' (cdktf.json context '{src.context_key}' or env {src.env_var}): "
+        f"{value!r} {why}"
+    )
+
+
+def _as_bool(name: str, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in {"true", "1", "yes"}:
+        return True
+    if text in {"false", "0", "no"}:
+        return False
+    raise _fail(name, raw, "must be true or false")
+
+
+def _as_int(name: str, raw: Any, low: int, high: int) -> int:
+    try:
+        value = int(str(raw).strip()) if not isinstance(raw, bool) else None
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise _fail(name, raw, f"must be a whole number from {low} to {high}")
+    return value
+
+
+def _matching(pattern: re.Pattern[str], why: str) -> Callable[[str, Any], str]:
+    def parse(name: str, raw: Any) -> str:
+        text = str(raw)
+        if not pattern.fullmatch(text):
+            raise _fail(name, raw, why)
+        return text
+
+    return parse
+
+
+def _image_tag(name: str, raw: Any) -> str:
+    tag = _matching(_IMAGE_TAG, "must be a valid ECR tag (letters, digits, '_', '.', '-'; up to 128)")(name, raw)
+    if tag == "latest":
+        raise _fail(name, raw, "is a mutable tag; use the content-hash tag or a release tag")
+    return tag
+
+
+def _tags(name: str, raw: Any) -> Mapping[str, str]:
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise _fail(name, raw, "must be a JSON object of string tags") from exc
+    if not isinstance(raw, Mapping):
+        raise _fail(name, raw, "must be an object of string tags")
+    for key, value in raw.items():
+        if not isinstance(key, str) or not isinstance(value, str) or not key or len(key) > 128 or len(value) > 256:
+            raise _fail(name, {key: value}, "tag keys must be 1-128 characters, values up to 256")
+        if key.lower().startswith("aws:"):
+            raise _fail(name, key, "uses the reserved 'aws:' prefix")
+    return dict(raw)
+
+
+def _retention(name: str, raw: Any) -> int:
+    value = _as_int(name, raw, 1, 3653)
+    if value not in LOG_RETENTION_DAYS:
+        raise _fail(name, raw, f"is not a CloudWatch Logs retention value ({sorted(LOG_RETENTION_DAYS)})")
+    return value
+
+
+_PARSERS: Mapping[str, Callable[[str, Any], Any]] = {
+    "environment": _matching(_ENVIRONMENT, "must be 2-12 lowercase letters or digits, starting with a letter"),
+    "region": _matching(_REGION, "is not an AWS region name such as 'us-east-1'"),
+    "tags": _tags,
+    "image_tag": _image_tag,
+    "alert_email": _matching(_EMAIL, "is not an e-mail address"),
+    "log_retention_days": _retention,
+    "pattern_ttl_days": lambda n, r: _as_int(n, r, 1, 3650),
+    "window_shards": lambda n, r: _as_int(n, r, 1, 64),
+    "audit_transition_days": lambda n, r: _as_int(n, r, 30, 3650),
+    "audit_noncurrent_expiry_days": lambda n, r: _as_int(n, r, 1, 3650),
+    "audit_object_lock_days": lambda n, r: _as_int(n, r, 1, 36500),
+    "api_throttle_rate": lambda n, r: _as_int(n, r, 1, 10_000),
+    "api_throttle_burst": lambda n, r: _as_int(n, r, 1, 5_000),
+    "api_quota_per_day": lambda n, r: _as_int(n, r, 1, 1_000_000_000),
+    "stream_batch_size": lambda n, r: _as_int(n, r, 1, 10_000),
+    "stream_batching_window_seconds": lambda n, r: _as_int(n, r, 0, 300),
+    "reserved_concurrency": lambda n, r: _as_int(n, r, 1, 10_000),
+    "manage_api_gateway_account": _as_bool,
+    "github_repository": _matching(_GITHUB_REPO, "must look like 'owner/repository'"),
+    "deletion_protection": _as_bool,
+    "force_destroy": _as_bool,
+    "backend": _matching(re.compile(r"^(local|s3)$"), "must be 'local' or 's3'"),
+    "state_bucket": _matching(_BUCKET, "is not a valid S3 bucket name"),
+    "state_key_prefix": _matching(re.compile(r"^[A-Za-z0-9!_.*'()/-]{1,200}$"), "is not a valid S3 key prefix"),
+    "state_region": _matching(_REGION, "is not an AWS region name such as 'us-east-1'"),
+}
+
+
+def _lookup(name: str, context: Mapping[str, Any], environ: Mapping[str, str]) -> Any:
+    src = _sources(name)
+    if environ.get(src.env_var, "") != "":
+        return environ[src.env_var]
+    return context.get(src.context_key)
+
+
+def load_config(context: Mapping[str, Any], environ: Mapping[str, str]) -> AppConfig:
+    """Build the configuration from cdktf.json context and environment variables.
+
+    Raises :class:`ConfigError` for the first invalid setting (its message names it).
+    """
+    def get(name: str) -> Any:
+        raw = _lookup(name, context, environ)
+        return None if raw is None else _PARSERS[name](name, raw)
+
+    values: dict[str, Any] = {}
+    for f in fields(AppConfig):
+        if f.name in _PARSERS:
+            parsed = get(f.name)
+            if parsed is not None:
+                values[f.name] = parsed
+
+    environment = values.get("environment", "dev")
+    preset = PROTECTION_PRESETS.get(environment, DEFAULT_PROTECTION)
+    deletion = get("deletion_protection")
+    force = get("force_destroy")
+    values["protection"] = Protection(
+        deletion_protection=preset.deletion_protection if deletion is None else deletion,
+        force_destroy=preset.force_destroy if force is None else force,
+    )
+    if values["protection"].deletion_protection and values["protection"].force_destroy:
+        raise _fail(
+            "force_destroy", True, "contradicts deletion_protection=true; turn one of them off explicitly"
+        )
+    values.setdefault("log_retention_days", RETENTION_PRESETS.get(environment, DEFAULT_RETENTION_DAYS))
+    values["backend"] = _backend(get, values.get("region", "us-east-1"))
+    if values.get("api_throttle_burst", 200) < values.get("api_throttle_rate", 100) / 10:
+        raise _fail("api_throttle_burst", values.get("api_throttle_burst"), "is below a tenth of the rate limit")
+    return AppConfig(**values)
+
+
+def _backend(get: Callable[[str], Any], region: str) -> StateBackend:
+    kind = get("backend") or "local"
+    bucket = get("state_bucket")
+    if kind == "s3" and bucket is None:
+        raise _fail("state_bucket", None, "is required when backend is 's3'")
+    return StateBackend(
+        kind=kind,
+        bucket=bucket,
+        key_prefix=get("state_key_prefix") or "fraud-detection",
+        region=get("state_region") or region,
+    )

@@ -1,0 +1,49 @@
+"""Registry stack: the ECR repository and its key. Deployed before the image is pushed."""
+
+from __future__ import annotations
+
+from cdktf import TerraformOutput
+from constructs import Construct
+
+from fraud_constructs.encryption_key import EncryptionKey, EncryptionKeyProps
+from fraud_constructs.image_repository import ImageRepository, ImageRepositoryProps
+from stacks.base import FraudStack
+from stacks.config import AppConfig
+
+
+def repository_name(config: AppConfig) -> str:
+    """The one place the repository name is decided (the app stack looks it up by name)."""
+    return f"fraud-detection-{config.environment}"
+
+
+class RegistryStack(FraudStack):
+    """Exposes ``key`` and ``repository``."""
+
+    def __init__(self, scope: Construct, stack_name: str, config: AppConfig) -> None:
+        super().__init__(scope, stack_name, config)
+        self.key = EncryptionKey(
+            self,
+            "registry-key",
+            aws=self.aws,
+            props=EncryptionKeyProps(
+                alias=f"fraud-registry-{config.environment}",
+                description=f"Encrypts the fraud-detection image repository ({config.environment})",
+                allow_cloudwatch_logs=False,
+                via_services=("ecr",),
+            ),
+        )
+        self.repository = ImageRepository(
+            self,
+            "repository",
+            aws=self.aws,
+            props=ImageRepositoryProps(
+                repository_name=repository_name(config),
+                kms_key_arn=self.key.arn,
+                function_name_pattern=f"fraud-*-{config.environment}",
+                force_delete=config.protection.force_destroy,
+            ),
+        )
+        TerraformOutput(self, "repository_url", value=self.repository.url)
+        TerraformOutput(self, "repository_name", value=self.repository.name)
+        TerraformOutput(self, "repository_arn", value=self.repository.arn)
+        TerraformOutput(self, "registry_key_arn", value=self.key.arn)

@@ -1,0 +1,63 @@
+"""Stack-level wiring: backend, image pinning, encryption everywhere, outputs."""
+
+from __future__ import annotations
+
+import json
+
+from stacks.base import state_key
+from stacks.config import load_config
+from tests.tfjson import data_sources, resources
+
+
+def test_local_backend_path_is_relative_per_environment(synthesized: dict[str, dict]) -> None:
+    for name, doc in synthesized.items():
+        assert doc["terraform"]["backend"] == {"local": {"path": f"../../../state/dev/{name}.tfstate"}}
+
+
+def test_provider_pinned_and_tagged(synthesized: dict[str, dict]) -> None:
+    for doc in synthesized.values():
+        assert doc["terraform"]["required_providers"]["aws"]["version"] == "5.100.0"
+        (provider,) = doc["provider"]["aws"]
+        assert provider["default_tags"][0]["tags"]["environment"] == "dev"
+
+
+def test_app_resolves_the_pinned_tag_to_a_digest(synthesized: dict[str, dict], test_config) -> None:
+    app = synthesized["app"]
+    (image,) = data_sources(app, "aws_ecr_image").values()
+    assert image["image_tag"] == test_config.image_tag
+    assert app["output"]["image_uri"]["value"] == (
+        "${data.aws_ecr_repository.image-repository.repository_url}@${data.aws_ecr_image.image.image_digest}"
+    )
+    (repository,) = data_sources(app, "aws_ecr_repository").values()
+    assert repository["name"] == "fraud-detection-dev"
+
+
+def test_every_data_store_uses_the_app_key(synthesized: dict[str, dict]) -> None:
+    app = synthesized["app"]
+    key_ref = "${aws_kms_key.app-key_"
+    (table,) = resources(app, "aws_dynamodb_table").values()
+    assert table["server_side_encryption"]["kms_key_arn"].startswith(key_ref)
+    for queue in resources(app, "aws_sqs_queue").values():
+        assert queue["kms_master_key_id"].startswith(key_ref)
+    for topic in resources(app, "aws_sns_topic").values():
+        assert topic["kms_master_key_id"].startswith(key_ref)
+    for log_group in resources(app, "aws_cloudwatch_log_group").values():
+        assert log_group["kms_key_id"].startswith(key_ref)
+    (repo,) = resources(synthesized["registry"], "aws_ecr_repository").values()
+    assert repo["encryption_configuration"][0]["kms_key"].startswith("${aws_kms_key.registry-key_")
+
+
+def test_s3_backend_uses_native_locking() -> None:
+    from cdktf import App
+
+    from stacks.registry import RegistryStack
+
+    config = load_config({"imageTag": "src-test"}, {"FRAUD_BACKEND": "s3", "FRAUD_STATE_BUCKET": "team-state"})
+    app = App()
+    stack = RegistryStack(app, "registry", config)
+    backend = json.loads(json.dumps(stack.to_terraform()))["terraform"]["backend"]["s3"]
+    assert backend["bucket"] == "team-state"
+    assert backend["key"] == state_key(config, "registry") == "fraud-detection/dev/registry.tfstate"
+    assert backend["encrypt"] is True
+    assert backend["use_lockfile"] is True
+    assert "dynamodb_table" not in backend
