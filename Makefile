@@ -16,6 +16,8 @@ export PIPENV_IGNORE_VIRTUALENVS := 1
 export CHECKPOINT_DISABLE := 1
 export CDKTF_DISABLE_PLUGIN_CACHE_ENV := 1
 export DISABLE_VERSION_CHECK := 1
+# A TF_CLI_CONFIG_FILE naming a missing file makes every terraform call warn; drop it then.
+export TF_CLI_CONFIG_FILE := $(if $(wildcard $(TF_CLI_CONFIG_FILE)),$(TF_CLI_CONFIG_FILE),)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
@@ -59,3 +61,24 @@ deploy-app: setup ## Check the image tag exists in ECR, then deploy the app stac
 
 clean: ## Remove generated output (not state)
 	rm -rf cdktf.out .pytest_cache
+
+# --- security tools (issue 6): checkov in its own venv, its pins conflict with the app's boto3 ---
+.PHONY: tools checkov
+
+tools: ## Install checkov into .tools/checkov (hash-pinned, tools/requirements-checkov.txt)
+	bash tools/install_checkov.sh
+
+checkov: setup tools ## Synthesize, then run checkov over every stack (same as tests/security)
+	$(PY) -m pytest -q tests/security/test_checkov.py
+
+# --- performance (issue 7): side-by-side numbers, table also in bench/results/latest.md ---
+.PHONY: bench
+
+bench: setup ## Synth lazy vs stock provider import, batch read amplification, cold start, cost model (< 10 min)
+	$(PY) bench/run.py
+
+# --- image (issue 4): build the arm64 Lambda image and push it unless its content-hash tag exists ---
+.PHONY: image
+
+image: setup ## Build (buildx, linux/arm64, no attestations) and push the image to ECR; prints repo@sha256 digest
+	$(PY) -m tools.build_image

@@ -1,1 +1,1 @@
-"""Operator tooling: Terraform runner, local emulator stage, operator CLI."""
+"""Operational tooling around the stacks (local emulator; later the `make local` CLI)."""

@@ -13,12 +13,16 @@ from cdktf_cdktf_provider_aws.data_aws_ecr_image import DataAwsEcrImage
 from cdktf_cdktf_provider_aws.data_aws_ecr_repository import DataAwsEcrRepository
 from constructs import Construct
 
+from fraud_constructs.alarms import Alarms, AlarmsProps, MonitoredFunction
 from fraud_constructs.alert_topic import AlertTopic, AlertTopicProps
 from fraud_constructs.audit_bucket import AuditBucket, AuditBucketProps
 from fraud_constructs.dead_letter_queue import DeadLetterQueue, DeadLetterQueueProps
 from fraud_constructs.encryption_key import EncryptionKey, EncryptionKeyProps
 from fraud_constructs.pattern_table import PatternTable, PatternTableProps
+from fraud_constructs.schedule import Schedule, ScheduleProps
+from fraud_constructs.webhook_api import WebhookApi, WebhookApiProps
 from stacks.base import FraudStack
+from stacks.compute import Compute, Resources
 from stacks.config import AppConfig
 from stacks.registry import repository_name
 
@@ -26,8 +30,16 @@ from stacks.registry import repository_name
 _KEY_SERVICES = ("dynamodb", "s3", "sqs", "sns", "ssm", "lambda")
 
 
+# EventBridge schedules of the batch function: (construct id, job, expression). Times are UTC.
+SCHEDULES = (
+    ("window-schedule", "window", "rate(5 minutes)"),
+    ("daily-report-schedule", "daily_report", "cron(15 0 * * ? *)"),
+)
+
+
 class AppStack(FraudStack):
-    """Exposes ``key``, ``table``, ``bucket``, ``dlq``, ``topic``, ``image_uri``."""
+    """Exposes ``key``, ``table``, ``bucket``, ``dlq``, ``topic``, ``image_uri``, ``compute``, ``api``,
+    ``schedules`` and ``alarms``."""
 
     def __init__(self, scope: Construct, stack_name: str, config: AppConfig, *, image_tag: str) -> None:
         super().__init__(scope, stack_name, config)
@@ -69,23 +81,107 @@ class AppStack(FraudStack):
             ),
         )
         self.dlq = DeadLetterQueue(
-            self, "dlq", aws=self.aws, props=DeadLetterQueueProps(queue_name=config.name("dlq"), kms_key_arn=self.key.arn)
+            self,
+            "dlq",
+            aws=self.aws,
+            props=DeadLetterQueueProps(queue_name=config.name("dlq"), kms_key_arn=self.key.arn),
         )
         self.topic = AlertTopic(
             self,
             "alerts",
             aws=self.aws,
-            props=AlertTopicProps(topic_name=config.name("alerts"), kms_key_arn=self.key.arn, email=config.alert_email),
+            props=AlertTopicProps(
+                topic_name=config.name("alerts"), kms_key_arn=self.key.arn, email=config.alert_email
+            ),
         )
         self.repository = DataAwsEcrRepository(self, "image-repository", name=repository_name(config))
-        self.image = DataAwsEcrImage(
-            self, "image", repository_name=self.repository.name, image_tag=image_tag
-        )
+        self.image = DataAwsEcrImage(self, "image", repository_name=self.repository.name, image_tag=image_tag)
         self.image_uri = f"{self.repository.repository_url}@{self.image.image_digest}"
 
-        TerraformOutput(self, "table_name", value=self.table.name)
-        TerraformOutput(self, "bucket_name", value=self.bucket.name)
-        TerraformOutput(self, "dlq_url", value=self.dlq.url)
-        TerraformOutput(self, "topic_arn", value=self.topic.arn)
-        TerraformOutput(self, "app_key_arn", value=self.key.arn)
-        TerraformOutput(self, "image_uri", value=self.image_uri)
+        self.compute = Compute(
+            self,
+            "compute",
+            aws=self.aws,
+            config=config,
+            resources=Resources(
+                key=self.key, table=self.table, bucket=self.bucket, dlq=self.dlq, topic=self.topic
+            ),
+            image_uri=self.image_uri,
+        )
+        webhook = self.compute.webhook
+        self.api = WebhookApi(
+            self,
+            "webhook-api",
+            aws=self.aws,
+            props=WebhookApiProps(
+                api_name=config.name("webhook-api"),
+                environment=env,
+                function_name=webhook.function_name,
+                alias_name=webhook.alias.name,
+                alias_invoke_arn=webhook.invoke_arn,
+                kms_key_arn=self.key.arn,
+                log_retention_days=config.log_retention_days,
+                throttle_rate=config.api_throttle_rate,
+                throttle_burst=config.api_throttle_burst,
+                quota_per_day=config.api_quota_per_day,
+            ),
+        )
+        batch = self.compute.batch
+        self.schedules = [
+            Schedule(
+                self,
+                construct_id,
+                aws=self.aws,
+                props=ScheduleProps(
+                    rule_name=config.name(f"batch-{job.replace('_', '-')}"),
+                    schedule_expression=expression,
+                    job=job,
+                    function_name=batch.function_name,
+                    alias_name=batch.alias.name,
+                    alias_arn=batch.alias_arn,
+                    dead_letter_queue_arn=self.dlq.arn,
+                ),
+            )
+            for construct_id, job, expression in SCHEDULES
+        ]
+        self.dlq.allow_eventbridge_rules([schedule.arn for schedule in self.schedules])
+        self.alarms = Alarms(
+            self,
+            "alarms",
+            aws=self.aws,
+            props=AlarmsProps(
+                environment=env,
+                topic_arn=self.topic.arn,
+                functions=[
+                    MonitoredFunction(fn.props.function_name, fn.props.timeout_seconds)
+                    for fn in self.compute.functions
+                ],
+                stream_function_name=self.compute.stream.props.function_name,
+                queue_name=config.name("dlq"),
+                api_name=config.name("webhook-api"),
+                stage_name=self.api.props.stage_name,
+                dashboard_name=f"fraud-detection-{env}",
+            ),
+        )
+
+        outputs = {
+            "table_name": self.table.name,
+            "bucket_name": self.bucket.name,
+            "dlq_url": self.dlq.url,
+            "topic_arn": self.topic.arn,
+            "app_key_arn": self.key.arn,
+            "image_uri": self.image_uri,
+            "ecr_repository_url": self.repository.repository_url,
+            "webhook_url": self.api.url,
+            "api_key_id": self.api.api_key.id,
+            "schedule_rule_names": [schedule.name for schedule in self.schedules],
+            "dashboard_name": self.alarms.dashboard_name,
+        }
+        for fn in self.compute.functions:
+            role = fn.node.id
+            outputs[f"{role}_function_name"] = fn.function_name
+            outputs[f"{role}_function_arn"] = fn.function.arn
+            outputs[f"{role}_alias_name"] = fn.alias.name
+            outputs[f"{role}_alias_arn"] = fn.alias_arn
+        for name, value in outputs.items():
+            TerraformOutput(self, name, value=value)

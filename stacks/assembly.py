@@ -6,17 +6,20 @@ from dataclasses import dataclass
 
 from cdktf import App
 
+from fraud_constructs.policy import apply_policy_pack
 from stacks.app import AppStack
+from stacks.bootstrap import BootstrapStack
 from stacks.config import AppConfig
 from stacks.registry import RegistryStack
 
-# Deploy order (README): registry, then push the image, then app.
-STACK_NAMES = ("registry", "app")
+# Deploy order (README): bootstrap (once per account and region), registry, push the image, app.
+STACK_NAMES = ("bootstrap", "registry", "app")
 
 
 @dataclass(frozen=True)
 class Assembly:
     app: App
+    bootstrap: BootstrapStack
     registry: RegistryStack
     application: AppStack
 
@@ -24,6 +27,9 @@ class Assembly:
 def build_app(config: AppConfig, *, image_tag: str, outdir: str | None = None) -> Assembly:
     """Every stack of the app, wired; ``image_tag`` is the tag the app stack resolves to a digest."""
     app = App(outdir=outdir) if outdir else App()
+    bootstrap = BootstrapStack(app, "bootstrap", config)
     registry = RegistryStack(app, "registry", config)
     application = AppStack(app, "app", config, image_tag=image_tag)
-    return Assembly(app=app, registry=registry, application=application)
+    # Security rules judge every stack at synth: a violation stops synth (see README "Policy checks").
+    apply_policy_pack(app)
+    return Assembly(app=app, bootstrap=bootstrap, registry=registry, application=application)

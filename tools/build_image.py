@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import argparse
 import base64
+import os
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 
+from fraud_ops.preflight import expected_image
+from stacks.config import IMAGE_CONTEXT_DIR
 from stacks.image_tag import image_tag
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONTEXT = PROJECT_ROOT / "lambda_image"
+DEFAULT_CONTEXT = IMAGE_CONTEXT_DIR
 PLATFORM = "linux/arm64"
 # What Lambda accepts; an index (manifest list / OCI index) is rejected at function update.
 SINGLE_IMAGE_MEDIA_TYPES = frozenset(
@@ -115,15 +117,19 @@ def publish(
     return _published(uri, tag, pushed, built=True)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """Defaults come from ``fraud_ops.preflight.expected_image``: exactly what the app stack resolves."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repository", required=True, help="ECR repository name (registry stack output)")
-    parser.add_argument("--region", default=None, help="AWS region (default: the AWS SDK's)")
+    parser.add_argument("--repository", help="ECR repository name (default: the configured environment's)")
+    parser.add_argument("--region", help="AWS region (default: the configured region)")
     parser.add_argument("--context", type=Path, default=DEFAULT_CONTEXT, help="build context (lambda_image)")
-    parser.add_argument("--tag", default=None, help="override the content-hash tag")
+    parser.add_argument("--tag", help="tag to publish (default: FRAUD_IMAGE_TAG or the content hash)")
     args = parser.parse_args(argv)
-    ecr = boto3.client("ecr", region_name=args.region)
-    result = publish(ecr, args.repository, args.context, tag=args.tag)
+    region, repository, tag = expected_image(dict(os.environ if environ is None else environ))
+    if args.context != DEFAULT_CONTEXT:
+        tag = image_tag(args.context)
+    ecr = boto3.client("ecr", region_name=args.region or region)
+    result = publish(ecr, args.repository or repository, args.context, tag=args.tag or tag)
     state = "built and pushed" if result.built else "already published, skipped build and push"
     print(f"{result.uri}:{result.tag} {state}", file=sys.stderr)
     print(result.reference)

@@ -109,7 +109,9 @@ class ContainerFunctionProps:
     """Default: arm64 (the image is built for it)."""
 
     def __post_init__(self) -> None:
-        if "@sha256:" not in self.image_uri:
+        # The digest is usually a token (resolved at plan time), so check the shape: repo@digest, no tag.
+        repo, at, digest = self.image_uri.partition("@")
+        if not at or not repo or not (digest.startswith("sha256:") or "${" in digest or "TfToken" in digest):
             raise ValueError(f"{self.function_name}: image_uri must be digest-pinned (repo@sha256:...)")
         if not 1 <= self.timeout_seconds <= 900:
             raise ValueError(f"{self.function_name}: timeout_seconds must be 1-900")
@@ -132,7 +134,9 @@ class ContainerFunction(Construct):
     """Exposes ``function``, ``alias`` (and ``alias_arn``/``invoke_arn``), ``role``, ``log_group``,
     ``role_policy``, ``grants`` and ``event_invoke_config`` (or None)."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: ContainerFunctionProps) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, aws: AwsContext, props: ContainerFunctionProps
+    ) -> None:
         super().__init__(scope, construct_id)
         self.props = props
         self.grants: list[Grant] = []
@@ -199,7 +203,9 @@ class ContainerFunction(Construct):
             reserved_concurrent_executions=props.reserved_concurrency,
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
             kms_key_arn=props.kms_key_arn,
-            environment=LambdaFunctionEnvironment(variables=dict(props.environment)) if props.environment else None,
+            environment=LambdaFunctionEnvironment(variables=dict(props.environment))
+            if props.environment
+            else None,
             publish=True,
             depends_on=[self.role_policy, self.log_group],
         )
@@ -245,7 +251,9 @@ class ContainerFunction(Construct):
         if any(a == "*" or a.endswith(":*") for a in actions):
             raise ValueError(f"grant {sid}: wildcard actions are not allowed ({list(actions)})")
         if "*" in resources and not (wildcard_reason and len(wildcard_reason.split()) >= 4):
-            raise ValueError(f"grant {sid}: Resource '*' needs a wildcard_reason saying why nothing narrower exists")
+            raise ValueError(
+                f"grant {sid}: Resource '*' needs a wildcard_reason saying why nothing narrower exists"
+            )
         new = Grant(sid, tuple(actions), tuple(resources), tuple(conditions), wildcard_reason)
         for index, old in enumerate(self.grants):
             if old.sid == sid:  # same sid: widen the actions of that one statement
@@ -264,7 +272,9 @@ class ContainerFunction(Construct):
                     actions=list(g.actions),
                     resources=list(g.resources),
                     condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(test=c.test, variable=c.variable, values=list(c.values))
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test=c.test, variable=c.variable, values=list(c.values)
+                        )
                         for c in g.conditions
                     ]
                     or None,

@@ -57,7 +57,8 @@ class RuntimeParametersProps:
 
 
 class RuntimeParameters(Construct):
-    """Exposes ``settings``, ``signing_keys``, ``fingerprint_key`` (SsmParameter) and their names."""
+    """Exposes ``settings``, ``signing_keys``, ``fingerprint_key`` (SsmParameter), their ``arns`` and
+    the literal names ``settings_name``, ``signing_keys_name``, ``fingerprint_key_name``."""
 
     def __init__(self, scope: Construct, construct_id: str, *, props: RuntimeParametersProps) -> None:
         super().__init__(scope, construct_id)
@@ -92,9 +93,9 @@ class RuntimeParameters(Construct):
             lifecycle=secret_lifecycle,
         )
 
-    @property
-    def names(self) -> tuple[str, str, str]:
-        return (self.settings.name, self.signing_keys.name, self.fingerprint_key.name)
+        self.settings_name = f"{prefix}/settings"
+        self.signing_keys_name = f"{prefix}/webhook-signing-keys"
+        self.fingerprint_key_name = f"{prefix}/card-fingerprint-key"
 
     @property
     def arns(self) -> tuple[str, str, str]:

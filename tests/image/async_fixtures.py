@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
+
 from fraud_detection import keys
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"

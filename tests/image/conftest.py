@@ -8,7 +8,9 @@ and ``lambda_env`` for the environment variables ``ContainerFunction`` sets. Nam
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,8 +18,9 @@ from typing import Any
 
 import boto3
 import pytest
-from fraud_detection import keys
 from moto import mock_aws
+
+from fraud_detection import keys
 
 # Powertools reads these when a handler module is imported, which may happen before any fixture.
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "FraudDetection")
@@ -175,11 +178,20 @@ def stack(lambda_env: Names, table: str, bucket: str, topic: str, parameters: Na
 
 @pytest.fixture
 def webhook(stack: Names, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """The webhook handler against the moto stack, clock pinned to the captured event's time."""
+    """The webhook handler against the moto stack, clock pinned to the captured event's time.
+
+    Its log lines (formatted exactly as in Lambda) are collected in ``client.log``: the
+    Powertools handler binds ``sys.stdout`` at import, so ``capsys`` alone would miss them.
+    """
     from fraud_detection.handlers import webhook as module
     from tests.image.webhook_support import FIXED_NOW, WebhookClient
 
     module.dependencies.cache_clear()
     monkeypatch.setattr(module, "utc_now", lambda: FIXED_NOW)
-    yield WebhookClient(module=module, secret=SIGNING_SECRET)
+    log = io.StringIO()
+    handler = logging.StreamHandler(log)
+    handler.setFormatter(module.logger.registered_formatter)
+    module.logger.addHandler(handler)
+    yield WebhookClient(module=module, secret=SIGNING_SECRET, log=log)
+    module.logger.removeHandler(handler)
     module.dependencies.cache_clear()

@@ -10,8 +10,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from fraud_detection.handlers import batch
 
+from fraud_detection.handlers import batch
 from tests.image.async_fixtures import (
     REGION,
     AlertInbox,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from fraud_detection.jobs import DailyReportJob, InvalidJobError, WindowJob, parse_job
 
+from fraud_detection.jobs import DailyReportJob, InvalidJobError, WindowJob, parse_job
 from tests.image.async_fixtures import input_transformer, load_event
 
 

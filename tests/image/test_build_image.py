@@ -98,5 +98,14 @@ def test_cli_prints_the_digest_reference_last(
     ecr: Any, context_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     published = publish(ecr, REPOSITORY, context_dir, runner=RecordingRunner(ecr))
-    assert main(["--repository", REPOSITORY, "--region", "us-east-1", "--context", str(context_dir)]) == 0
+    environ = {"FRAUD_ENVIRONMENT": "test", "FRAUD_REGION": "us-east-1"}
+    assert main(["--context", str(context_dir)], environ) == 0
     assert capsys.readouterr().out.splitlines()[-1] == published.reference
+
+
+def test_defaults_match_what_the_deploy_preflight_expects() -> None:
+    from fraud_ops.preflight import expected_image
+    from stacks.config import IMAGE_CONTEXT_DIR
+
+    region, repository, tag = expected_image({"FRAUD_ENVIRONMENT": "test", "FRAUD_REGION": "eu-west-1"})
+    assert (region, repository, tag) == ("eu-west-1", REPOSITORY, image_tag(IMAGE_CONTEXT_DIR))

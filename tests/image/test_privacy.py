@@ -63,9 +63,9 @@ def test_sentinel_card_number_is_absent_from_logs_items_and_responses(
     assert result.status in (200, 400)
     items = _scan(NAMES.table)
     captured = capsys.readouterr()
-    assert captured.out.strip(), "the handler should have logged something"
+    assert '"level":' in webhook.log_text, "the handler should have logged something"
     spaced = "4917 6123 4500 9878"
-    for text in (result.text, json.dumps(items), captured.out, captured.err, caplog.text):
+    for text in (result.text, json.dumps(items), webhook.log_text, captured.out, captured.err, caplog.text):
         assert SENTINEL_PAN not in text
         assert spaced not in text
     if result.status == 200 and document.get("card_number") in (SENTINEL_PAN, spaced):

@@ -11,11 +11,11 @@ from typing import Any
 
 import boto3
 import pytest
+
 from fraud_detection.daily_report import build_daily_report, escape_cell, report_keys
 from fraud_detection.handlers import batch
 from fraud_detection.jsonutil import canonical_dumps
 from fraud_detection.window_analysis import analysis_key, analyze_window
-
 from tests.image.async_fixtures import (
     REGION,
     FakeContext,

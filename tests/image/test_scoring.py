@@ -13,11 +13,18 @@ from fraud_detection.scoring import Signals, action_for, score
 from fraud_detection.settings import Settings
 
 NOON = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-SETTINGS = Settings(blocked_merchants=("Evil Corp",), high_risk_countries=("KP",), home_countries=("US", "CA"))
+SETTINGS = Settings(
+    blocked_merchants=("Evil Corp",), high_risk_countries=("KP",), home_countries=("US", "CA")
+)
 
 
 def signals(**overrides: object) -> Signals:
-    values: dict[str, object] = {"amount": Decimal("42.50"), "merchant": "Books", "country": "US", "received_at": NOON}
+    values: dict[str, object] = {
+        "amount": Decimal("42.50"),
+        "merchant": "Books",
+        "country": "US",
+        "received_at": NOON,
+    }
     values.update(overrides)
     return Signals(**values)  # type: ignore[arg-type]
 
@@ -59,7 +66,9 @@ def test_foreign_but_not_high_risk() -> None:
     assert score(signals(country="CA"), SETTINGS).reasons == ()
 
 
-@pytest.mark.parametrize(("amount", "fires"), [("1", True), ("5.00", True), ("4.99", False), ("6", False), ("0", False)])
+@pytest.mark.parametrize(
+    ("amount", "fires"), [("1", True), ("5.00", True), ("4.99", False), ("6", False), ("0", False)]
+)
 def test_small_round_amounts_look_like_card_testing(amount: str, fires: bool) -> None:
     assert ("small_round_amount" in score(signals(amount=Decimal(amount)), SETTINGS).reasons) is fires
 
@@ -96,7 +105,9 @@ def test_upstream_score_can_raise_but_never_lower() -> None:
     assert "upstream_risk_score" not in kept.reasons
 
 
-@pytest.mark.parametrize(("value", "action"), [(49, "approve"), (50, "review"), (79, "review"), (80, "block")])
+@pytest.mark.parametrize(
+    ("value", "action"), [(49, "approve"), (50, "review"), (79, "review"), (80, "block")]
+)
 def test_thresholds_are_inclusive_lower_bounds(value: int, action: str) -> None:
     assert action_for(value, Settings()) == action
 

@@ -7,6 +7,7 @@ import gzip
 import json
 
 import pytest
+
 from fraud_detection.audit import (
     AUDIT_FIELDS,
     MalformedRecordError,
@@ -15,7 +16,6 @@ from fraud_detection.audit import (
     changes_from_event,
 )
 from fraud_detection.redaction import REDACTED, redact_pan
-
 from tests.image.async_fixtures import SENTINEL_PAN, load_event
 
 STREAM_EVENT = "dynamodb_stream_patterns.json"

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from fraud_detection.handlers import stream
 
+from fraud_detection.handlers import stream
 from tests.image.async_fixtures import (
     REGION,
     SENTINEL_PAN,

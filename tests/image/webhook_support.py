@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import io
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -76,11 +77,18 @@ class Result:
 class WebhookClient:
     module: ModuleType
     secret: str
+    log: io.StringIO = field(default_factory=io.StringIO)
+
+    @property
+    def log_text(self) -> str:
+        return self.log.getvalue()
 
     def invoke(self, event: dict[str, Any]) -> Result:
         response = self.module.handler(event, FakeContext())
         return Result(
-            status=response["statusCode"], text=response.get("body") or "", headers=response.get("headers", {})
+            status=response["statusCode"],
+            text=response.get("body") or "",
+            headers=response.get("headers", {}),
         )
 
     def event(
@@ -95,7 +103,8 @@ class WebhookClient:
         template: str = "webhook_post.json",
     ) -> dict[str, Any]:
         """A captured POST event carrying ``body``, signed now (``signature="sign"``) or as given."""
-        raw = body if isinstance(body, bytes) else (body if isinstance(body, str) else json.dumps(body)).encode()
+        text = body if isinstance(body, str | bytes) else json.dumps(body)
+        raw = text if isinstance(text, bytes) else text.encode()
         event = copy.deepcopy(load_event(template))
         if base64_encoded:
             event["body"], event["isBase64Encoded"] = base64.b64encode(raw).decode(), True

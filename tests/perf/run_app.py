@@ -18,9 +18,7 @@ PREFIX = "cdktf_cdktf_provider_aws."
 
 
 def _dump(out: Path) -> None:
-    loaded = sorted(
-        name for name in sys.modules if name.startswith(PREFIX) and name.count(".") == 1
-    )
+    loaded = sorted(name for name in sys.modules if name.startswith(PREFIX) and name.count(".") == 1)
     out.write_text(json.dumps(loaded))
 
 

@@ -10,23 +10,22 @@ compares the synthesized JSON byte for byte. It touches resources, data sources,
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
-# Same order as main.py: fraud_constructs first, so its import activates the lazy loader.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "constructs"))
-import fraud_constructs  # noqa: F401, E402
-import jsii  # noqa: E402
-from cdktf import Aspects, IAspect, S3Backend, TerraformOutput, TerraformStack  # noqa: E402
-from cdktf import App as CdktfApp  # noqa: E402
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity  # noqa: E402
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (  # noqa: E402
+# fraud_constructs first: importing it activates the lazy provider import.
+import fraud_constructs  # noqa: F401
+
+# isort: split
+import jsii
+from cdktf import App as CdktfApp
+from cdktf import Aspects, IAspect, S3Backend, TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
     DataAwsIamPolicyDocumentStatementPrincipals,
 )
-from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion  # noqa: E402
-from cdktf_cdktf_provider_aws.dynamodb_table import (  # noqa: E402
+from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
+from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTable,
     DynamodbTableAttribute,
     DynamodbTableGlobalSecondaryIndex,
@@ -34,17 +33,18 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (  # noqa: E402
     DynamodbTableServerSideEncryption,
     DynamodbTableTtl,
 )
-from cdktf_cdktf_provider_aws.iam_role import IamRole  # noqa: E402
-from cdktf_cdktf_provider_aws.kms_key import KmsKey  # noqa: E402
-from cdktf_cdktf_provider_aws.lambda_function import (  # noqa: E402
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
     LambdaFunctionEnvironment,
     LambdaFunctionImageConfig,
     LambdaFunctionTracingConfig,
 )
-from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: E402
-from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket  # noqa: E402
-from constructs import Construct, IConstruct  # noqa: E402
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+
+from constructs import Construct, IConstruct
 
 
 @jsii.implements(IAspect)

@@ -221,8 +221,14 @@ print(json.dumps({"loaded": len(loaded()),
     assert result["private"] is True
 
 
-@pytest.mark.parametrize("env, expected", [({}, False), ({"FRAUD_STOCK_PROVIDER_IMPORT": "1"}, True),
-                                           ({"FRAUD_STOCK_PROVIDER_IMPORT": "0"}, False)])
+@pytest.mark.parametrize(
+    "env, expected",
+    [
+        ({}, False),
+        ({"FRAUD_STOCK_PROVIDER_IMPORT": "1"}, True),
+        ({"FRAUD_STOCK_PROVIDER_IMPORT": "0"}, False),
+    ],
+)
 def test_opted_out_reads_the_env(env: dict[str, str], expected: bool) -> None:
     sys.path.insert(0, str(REPO / "constructs"))
     from fraud_constructs import provider_loader

@@ -71,7 +71,7 @@ def assert_equivalent(fast: Synth, stock: Synth, expected: set[str]) -> None:
     assert expected <= set(fast.stacks), sorted(fast.stacks)
     assert sorted(fast.stacks) == sorted(stock.stacks)
     for name in stock.stacks:
-        assert fast.stacks[name] == stock.stacks[name], f"stack {name!r} differs between lazy and stock import"
+        assert fast.stacks[name] == stock.stacks[name], f"stack {name!r} differs (lazy vs stock import)"
     assert len(stock.submodules) > 2000, "the opt-out did not give the stock import"
     assert len(fast.submodules) < LAZY_MAX_SUBMODULES, (
         f"the lazy import was not used ({len(fast.submodules)} provider submodules imported): "

@@ -28,11 +28,12 @@ class BadSynth:
 @pytest.fixture(scope="session")
 def bad_synth(tmp_path_factory: pytest.TempPathFactory) -> BadSynth:
     """Stack ``bad``: an unencrypted public-by-default bucket (FD-S3-*), a suppressed plain queue."""
-    import fraud_constructs  # noqa: F401  (installs the fast provider loader first)
     from cdktf import App, TerraformStack
     from cdktf_cdktf_provider_aws.provider import AwsProvider
     from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
     from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
+
+    import fraud_constructs  # noqa: F401  (installs the fast provider loader first)
     from fraud_constructs.policy import apply_policy_pack, suppress
 
     outdir = tmp_path_factory.mktemp("policy-bad")
@@ -53,11 +54,12 @@ def bad_synth(tmp_path_factory: pytest.TempPathFactory) -> BadSynth:
 @pytest.fixture(scope="session")
 def good_synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A compliant stack synthesizes normally with the pack applied (a CMK-encrypted queue)."""
-    import fraud_constructs  # noqa: F401
     from cdktf import App, TerraformStack
     from cdktf_cdktf_provider_aws.kms_key import KmsKey
     from cdktf_cdktf_provider_aws.provider import AwsProvider
     from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
+
+    import fraud_constructs  # noqa: F401
     from fraud_constructs.policy import apply_policy_pack
 
     outdir = tmp_path_factory.mktemp("policy-good")

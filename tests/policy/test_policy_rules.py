@@ -1,4 +1,4 @@
-"""Every rule: at least one compliant and one non-compliant resource, judged as synthesized JSON (no synth)."""
+"""Every rule: at least one compliant and one non-compliant resource, as synthesized JSON (no synth)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+
 from fraud_constructs.policy import ALL_RULES, RULES_BY_ID, StackView, Verdict
 
 C, N, NA = Verdict.COMPLIANT, Verdict.NON_COMPLIANT, Verdict.NOT_APPLICABLE

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from fraud_constructs.policy import Suppression, evaluate_stack, suppress, suppressions_markdown
 
 
@@ -60,7 +61,7 @@ def _stack(*paths: str) -> dict:
 def test_suppression_covers_construct_and_children_only() -> None:
     tf = _stack("app/ops/queue", "app/ops/nested/queue", "app/opsx/queue", "app/other/queue")
     report = evaluate_stack(tf, [Suppression("app/ops", "FD-SQS-1", "r")])
-    assert sorted(f.path for f in report.findings) == ["app/other/queue", "app/opsx/queue"]
+    assert sorted(f.path for f in report.findings) == ["app/opsx/queue", "app/other/queue"]
     assert sorted(f.path for f, _ in report.suppressed) == ["app/ops/nested/queue", "app/ops/queue"]
 
 

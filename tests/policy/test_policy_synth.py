@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from fraud_constructs.policy import Suppression
 
 from .conftest import QUEUE_REASON, BadSynth
@@ -50,6 +51,7 @@ def test_aspect_on_app_alone_never_runs(tmp_path: Path, good_synth: Path) -> Non
     from cdktf import App, Aspects, TerraformStack
     from cdktf_cdktf_provider_aws.provider import AwsProvider
     from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+
     from fraud_constructs.policy import PolicyPack
 
     app = App(outdir=str(tmp_path))
@@ -64,6 +66,7 @@ def test_aspect_on_app_alone_never_runs(tmp_path: Path, good_synth: Path) -> Non
 
 def test_apply_policy_pack_needs_a_stack(good_synth: Path) -> None:
     from cdktf import App
+
     from fraud_constructs.policy import apply_policy_pack
 
     with pytest.raises(ValueError, match="no TerraformStack"):

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 
 import jsii
 from cdktf import Aspects, IAspect, TerraformStack
-
 from constructs import IConstruct, IValidation
 
 from .core import Rule

@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -97,10 +98,15 @@ def unavailable(error: Exception) -> Response:
     return _failure(503, "service unavailable")
 
 
+@app.not_found
+def not_found(error: NotFoundError) -> Response:
+    return _failure(404, "not found")
+
+
 @app.exception_handler(Exception)
 def failed(error: Exception) -> Response:
     """Any AWS or internal failure: details go to the log, the caller gets only the request id."""
-    logger.exception("webhook failed", extra={"error_type": type(error).__name__})
+    logger.error("webhook failed", exc_info=error, extra={"error_type": type(error).__name__})
     return _failure(500, "internal error")
 
 

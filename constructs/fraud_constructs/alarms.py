@@ -1,0 +1,335 @@
+"""CloudWatch alarms (all notify the alert topic, on ALARM and OK) and one dashboard.
+
+Lambda alarms use the ``FunctionName`` dimension alone: it aggregates every version, and only
+the ``live`` alias is ever invoked, so it is the same traffic without depending on the alias's
+``Resource`` dimension (which Lambda publishes only for some metrics).
+Auth failures are counted by a metric filter on the API access log (status 401 or 403:
+bad signature, missing or invalid API key), because ``4XXError`` mixes them with validation
+errors (400) and quota refusals (429). Batch staleness watches the image's EMF metric
+``BatchWindowSucceeded{service=fraud-batch, environment=<env>}``; *missing* data is breaching,
+so a batch that stops running at all still alarms. Each alarm's description links its runbook
+entry in ``docs/runbook.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
+from constructs import Construct
+
+from fraud_constructs.aws_context import AwsContext
+
+RUNBOOK = "docs/runbook.md"
+METRICS_NAMESPACE = "FraudDetection"
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """One alarm, as data (tests and the runbook read the same list)."""
+
+    name: str
+    runbook_anchor: str
+    summary: str
+    namespace: str
+    metric_name: str
+    dimensions: Mapping[str, str]
+    threshold: float
+    comparison: str = "GreaterThanThreshold"
+    statistic: str | None = "Sum"
+    extended_statistic: str | None = None
+    period: int = 300
+    evaluation_periods: int = 1
+    datapoints_to_alarm: int | None = None
+    treat_missing_data: str = "notBreaching"
+
+
+@dataclass(frozen=True)
+class MonitoredFunction:
+    """A function to alarm on; ``timeout_seconds`` sets the p99 duration threshold (80 % of it)."""
+
+    function_name: str
+    timeout_seconds: int
+
+
+@dataclass(frozen=True)
+class AlarmsProps:
+    """Props of :class:`Alarms`."""
+
+    environment: str
+    """Environment suffix (metric dimension)."""
+    topic_arn: str
+    """Alarm and OK actions."""
+    functions: Sequence[MonitoredFunction]
+    """Functions to watch (errors, throttles, p99 duration)."""
+    stream_function_name: str
+    """Stream consumer (iterator age)."""
+    queue_name: str
+    """Dead-letter queue name."""
+    api_name: str
+    """REST API name (``ApiName`` dimension)."""
+    stage_name: str
+    """Stage name (``Stage`` dimension)."""
+    dashboard_name: str
+    """Dashboard name, e.g. ``fraud-detection-dev``."""
+    api_5xx_rate: float = 0.01
+    """Average of 5XXError (a 0/1 per request) over 5 minutes. Default: 1 %."""
+    api_latency_p99_ms: int = 3000
+    """Default: 3 s (the integration limit is 29 s)."""
+    auth_failures_per_5_minutes: int = 50
+    """401/403 answers in 5 minutes that count as a spike. Default: 50."""
+    dlq_oldest_age_seconds: int = 2 * 24 * 3600
+    """Default: 2 days (messages are kept 14)."""
+    stream_iterator_age_ms: int = 5 * 60 * 1000
+    """Default: 5 minutes behind the stream."""
+    staleness_period_seconds: int = 900
+    """Window over which at least one ``BatchWindowSucceeded`` must arrive. Default: 900 (3 runs)."""
+
+
+def alarm_specs(props: AlarmsProps) -> list[AlarmSpec]:
+    """Every alarm of the app, in a stable order."""
+    specs: list[AlarmSpec] = []
+    for fn in props.functions:
+        dims = {"FunctionName": fn.function_name}
+        specs += [
+            AlarmSpec(
+                f"{fn.function_name}-errors",
+                "function-errors",
+                f"{fn.function_name} reported errors",
+                "AWS/Lambda",
+                "Errors",
+                dims,
+                0,
+            ),
+            AlarmSpec(
+                f"{fn.function_name}-throttles",
+                "function-throttles",
+                f"{fn.function_name} was throttled",
+                "AWS/Lambda",
+                "Throttles",
+                dims,
+                0,
+            ),
+            AlarmSpec(
+                f"{fn.function_name}-duration-p99",
+                "function-duration",
+                f"{fn.function_name} p99 duration above 80% of its timeout",
+                "AWS/Lambda",
+                "Duration",
+                dims,
+                fn.timeout_seconds * 1000 * 0.8,
+                statistic=None,
+                extended_statistic="p99",
+                evaluation_periods=3,
+                datapoints_to_alarm=2,
+            ),
+        ]
+    specs += [
+        AlarmSpec(
+            f"fraud-stream-iterator-age-{props.environment}",
+            "stream-iterator-age",
+            "The stream consumer is falling behind the table stream",
+            "AWS/Lambda",
+            "IteratorAge",
+            {"FunctionName": props.stream_function_name},
+            props.stream_iterator_age_ms,
+            statistic="Maximum",
+            evaluation_periods=3,
+            datapoints_to_alarm=2,
+        ),
+        AlarmSpec(
+            f"{props.queue_name}-messages-visible",
+            "dlq-messages",
+            "Failed events are waiting in the DLQ",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            {"QueueName": props.queue_name},
+            0,
+            statistic="Maximum",
+        ),
+        AlarmSpec(
+            f"{props.queue_name}-oldest-message",
+            "dlq-age",
+            "A failed event has waited in the DLQ for days",
+            "AWS/SQS",
+            "ApproximateAgeOfOldestMessage",
+            {"QueueName": props.queue_name},
+            props.dlq_oldest_age_seconds,
+            statistic="Maximum",
+        ),
+        AlarmSpec(
+            f"{props.api_name}-5xx-rate",
+            "api-5xx",
+            "The webhook answers 5XX",
+            "AWS/ApiGateway",
+            "5XXError",
+            {"ApiName": props.api_name, "Stage": props.stage_name},
+            props.api_5xx_rate,
+            statistic="Average",
+            evaluation_periods=2,
+            datapoints_to_alarm=2,
+        ),
+        AlarmSpec(
+            f"{props.api_name}-latency-p99",
+            "api-latency",
+            "Webhook p99 latency is high",
+            "AWS/ApiGateway",
+            "Latency",
+            {"ApiName": props.api_name, "Stage": props.stage_name},
+            props.api_latency_p99_ms,
+            statistic=None,
+            extended_statistic="p99",
+            evaluation_periods=3,
+            datapoints_to_alarm=2,
+        ),
+        AlarmSpec(
+            f"{props.api_name}-auth-failures",
+            "api-auth-failures",
+            "Spike of 401/403 answers (bad signatures or API keys)",
+            METRICS_NAMESPACE,
+            "ApiAuthFailures",
+            {"environment": props.environment},
+            props.auth_failures_per_5_minutes,
+        ),
+        AlarmSpec(
+            f"fraud-batch-stale-{props.environment}",
+            "batch-stale",
+            "No batch window succeeded in the last 15 minutes",
+            METRICS_NAMESPACE,
+            "BatchWindowSucceeded",
+            {"service": "fraud-batch", "environment": props.environment},
+            1,
+            comparison="LessThanThreshold",
+            period=props.staleness_period_seconds,
+            treat_missing_data="breaching",
+        ),
+    ]
+    return specs
+
+
+class Alarms(Construct):
+    """Exposes ``specs``, ``alarms`` (name -> CloudwatchMetricAlarm) and ``dashboard``."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: AlarmsProps) -> None:
+        super().__init__(scope, construct_id)
+        self.specs = alarm_specs(props)
+        self.alarms: dict[str, CloudwatchMetricAlarm] = {}
+        for spec in self.specs:
+            self.alarms[spec.name] = CloudwatchMetricAlarm(
+                self,
+                spec.name,
+                alarm_name=spec.name,
+                alarm_description=f"{spec.summary}. Runbook: {RUNBOOK}#{spec.runbook_anchor}",
+                namespace=spec.namespace,
+                metric_name=spec.metric_name,
+                dimensions=dict(spec.dimensions),
+                statistic=spec.statistic,
+                extended_statistic=spec.extended_statistic,
+                period=spec.period,
+                evaluation_periods=spec.evaluation_periods,
+                datapoints_to_alarm=spec.datapoints_to_alarm,
+                threshold=spec.threshold,
+                comparison_operator=spec.comparison,
+                treat_missing_data=spec.treat_missing_data,
+                alarm_actions=[props.topic_arn],
+                ok_actions=[props.topic_arn],
+            )
+        self.dashboard = CloudwatchDashboard(
+            self,
+            "dashboard",
+            dashboard_name=props.dashboard_name,
+            dashboard_body=dashboard_body(props, aws.region),
+        )
+
+    @property
+    def dashboard_name(self) -> str:
+        return self.dashboard.dashboard_name
+
+
+def _widget(title: str, metrics: list[list[object]], region: str, x: int, y: int, stat: str = "Sum") -> dict:
+    return {
+        "type": "metric",
+        "x": x,
+        "y": y,
+        "width": 12,
+        "height": 6,
+        "properties": {"title": title, "metrics": metrics, "region": region, "stat": stat, "period": 300},
+    }
+
+
+def dashboard_body(props: AlarmsProps, region: str) -> str:
+    """Dashboard JSON: functions, API, queue, stream lag and batch heartbeat."""
+    api = ["ApiName", props.api_name, "Stage", props.stage_name]
+    widgets: list[dict] = []
+    for row, fn in enumerate(props.functions):
+        name = ["FunctionName", fn.function_name]
+        widgets.append(
+            _widget(
+                f"{fn.function_name}: invocations / errors / throttles",
+                [["AWS/Lambda", m, *name] for m in ("Invocations", "Errors", "Throttles")],
+                region,
+                0,
+                row * 6,
+            )
+        )
+        widgets.append(
+            _widget(
+                f"{fn.function_name}: duration p99",
+                [["AWS/Lambda", "Duration", *name]],
+                region,
+                12,
+                row * 6,
+                stat="p99",
+            )
+        )
+    y = len(props.functions) * 6
+    widgets += [
+        _widget(
+            "API requests / 4XX / 5XX",
+            [["AWS/ApiGateway", m, *api] for m in ("Count", "4XXError", "5XXError")],
+            region,
+            0,
+            y,
+        ),
+        _widget("API latency p99", [["AWS/ApiGateway", "Latency", *api]], region, 12, y, stat="p99"),
+        _widget(
+            "DLQ depth and oldest message",
+            [
+                ["AWS/SQS", m, "QueueName", props.queue_name]
+                for m in ("ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage")
+            ],
+            region,
+            0,
+            y + 6,
+            stat="Maximum",
+        ),
+        _widget(
+            "Batch windows succeeded / auth failures",
+            [
+                [
+                    METRICS_NAMESPACE,
+                    "BatchWindowSucceeded",
+                    "service",
+                    "fraud-batch",
+                    "environment",
+                    props.environment,
+                ],
+                [METRICS_NAMESPACE, "ApiAuthFailures", "environment", props.environment],
+            ],
+            region,
+            12,
+            y + 6,
+        ),
+        _widget(
+            "Stream iterator age (max)",
+            [["AWS/Lambda", "IteratorAge", "FunctionName", props.stream_function_name]],
+            region,
+            0,
+            y + 12,
+            stat="Maximum",
+        ),
+    ]
+    return json.dumps({"widgets": widgets})

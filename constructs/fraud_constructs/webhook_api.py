@@ -1,0 +1,358 @@
+"""Regional REST API: ``POST /webhook`` -> the webhook function's ``live`` alias (Lambda proxy).
+
+- API key required, with a usage plan (throttle + daily quota) and stage-wide throttling
+  (``*/*`` method settings); the HMAC signature is checked by the function itself.
+- A coarse JSON Schema (draft 4) rejects malformed bodies before Lambda is invoked; the
+  ``BAD_REQUEST_BODY`` gateway response returns JSON naming the validation error.
+- Observability: access logs (JSON, CMK-encrypted group), execution logs at ``logging_level``
+  without request/response bodies (``data_trace_enabled = false``: bodies carry card data),
+  detailed metrics, X-Ray. The execution log group ``API-Gateway-Execution-Logs_<id>/<stage>``
+  is created here first (encrypted, with retention); API Gateway would create it unencrypted and
+  keep it forever. Both need the account's API Gateway CloudWatch role (bootstrap stack).
+- The deployment's ``triggers`` hash the whole API definition, so any change to a method,
+  integration, model, validator or gateway response redeploys; ``create_before_destroy`` keeps
+  the stage pointing at a live deployment throughout.
+- Lambda may be invoked only for this method (``<execution arn>/*/POST/webhook``) and only
+  through the alias.
+- A metric filter on the access log counts 401/403 answers (bad signature, bad or missing API
+  key) as ``FraudDetection/ApiAuthFailures{environment}`` for the auth-failure alarm.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from cdktf import Fn, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.api_gateway_api_key import ApiGatewayApiKey
+from cdktf_cdktf_provider_aws.api_gateway_deployment import ApiGatewayDeployment
+from cdktf_cdktf_provider_aws.api_gateway_gateway_response import ApiGatewayGatewayResponse
+from cdktf_cdktf_provider_aws.api_gateway_integration import ApiGatewayIntegration
+from cdktf_cdktf_provider_aws.api_gateway_method import ApiGatewayMethod
+from cdktf_cdktf_provider_aws.api_gateway_method_settings import (
+    ApiGatewayMethodSettings,
+    ApiGatewayMethodSettingsSettings,
+)
+from cdktf_cdktf_provider_aws.api_gateway_model import ApiGatewayModel
+from cdktf_cdktf_provider_aws.api_gateway_request_validator import ApiGatewayRequestValidator
+from cdktf_cdktf_provider_aws.api_gateway_resource import ApiGatewayResource
+from cdktf_cdktf_provider_aws.api_gateway_rest_api import (
+    ApiGatewayRestApi,
+    ApiGatewayRestApiEndpointConfiguration,
+)
+from cdktf_cdktf_provider_aws.api_gateway_stage import ApiGatewayStage, ApiGatewayStageAccessLogSettings
+from cdktf_cdktf_provider_aws.api_gateway_usage_plan import (
+    ApiGatewayUsagePlan,
+    ApiGatewayUsagePlanApiStages,
+    ApiGatewayUsagePlanQuotaSettings,
+    ApiGatewayUsagePlanThrottleSettings,
+)
+from cdktf_cdktf_provider_aws.api_gateway_usage_plan_key import ApiGatewayUsagePlanKey
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.cloudwatch_log_metric_filter import (
+    CloudwatchLogMetricFilter,
+    CloudwatchLogMetricFilterMetricTransformation,
+)
+from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
+from constructs import Construct
+
+from fraud_constructs.aws_context import AwsContext
+
+WEBHOOK_PATH = "webhook"
+AUTH_FAILURE_NAMESPACE = "FraudDetection"
+AUTH_FAILURE_METRIC = "ApiAuthFailures"
+
+# Coarse on purpose: the function validates fields precisely; this stops junk before it costs a run.
+DEFAULT_REQUEST_SCHEMA: str = json.dumps(
+    {
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "title": "WebhookTransaction",
+        "type": "object",
+        "required": ["transaction_id"],
+        "minProperties": 1,
+        "maxProperties": 40,
+        "properties": {
+            "transaction_id": {"type": "string", "minLength": 1, "maxLength": 128},
+            "amount": {"type": ["number", "string"]},
+            "currency": {"type": "string", "maxLength": 8},
+            "merchant": {"type": "string", "maxLength": 256},
+            "country": {"type": "string", "maxLength": 8},
+            "customer_id": {"type": "string", "maxLength": 128},
+        },
+    },
+    sort_keys=True,
+)
+
+BAD_REQUEST_BODY_TEMPLATE = (
+    '{"message": "invalid request body", "error": "$context.error.validationErrorString", '
+    '"request_id": "$context.requestId"}'
+)
+
+
+def access_log_format(environment: str) -> str:
+    """One JSON object per request; the constant ``environment`` is the metric filter's dimension."""
+    fields = {
+        "requestId": "$context.requestId",
+        "requestTime": "$context.requestTime",
+        "ip": "$context.identity.sourceIp",
+        "apiKeyId": "$context.identity.apiKeyId",
+        "httpMethod": "$context.httpMethod",
+        "resourcePath": "$context.resourcePath",
+        "status": "$context.status",
+        "responseLength": "$context.responseLength",
+        "responseLatency": "$context.responseLatency",
+        "integrationLatency": "$context.integration.latency",
+        "integrationStatus": "$context.integration.status",
+        "errorMessage": "$context.error.message",
+        "validationError": "$context.error.validationErrorString",
+        "xrayTraceId": "$context.xrayTraceId",
+        "environment": environment,
+    }
+    return json.dumps(fields, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class WebhookApiProps:
+    """Props of :class:`WebhookApi`."""
+
+    api_name: str
+    """REST API name, e.g. ``fraud-webhook-api-dev``."""
+    environment: str
+    """Environment suffix (access log field and metric dimension)."""
+    function_name: str
+    """Webhook function name (for the invoke permission)."""
+    alias_name: str
+    """Alias the API invokes (permission qualifier)."""
+    alias_invoke_arn: str
+    """Invoke ARN of that alias (integration URI)."""
+    kms_key_arn: str
+    """CMK for the access and execution log groups."""
+    stage_name: str = "v1"
+    """Default: ``v1``."""
+    log_retention_days: int = 30
+    """Default: 30."""
+    throttle_rate: int = 100
+    """Steady requests per second, stage-wide and per key. Default: 100."""
+    throttle_burst: int = 200
+    """Burst, stage-wide and per key. Default: 200."""
+    quota_per_day: int = 1_000_000
+    """Requests per API key and day. Default: 1,000,000."""
+    logging_level: str = "INFO"
+    """Execution log level, ``INFO`` or ``ERROR``. Default: INFO (bodies are never logged)."""
+    request_schema: str = DEFAULT_REQUEST_SCHEMA
+    """Draft-4 JSON Schema of the request body. Default: :data:`DEFAULT_REQUEST_SCHEMA`."""
+
+    def __post_init__(self) -> None:
+        if self.logging_level not in ("INFO", "ERROR"):
+            raise ValueError("WebhookApiProps.logging_level must be INFO or ERROR")
+        schema = json.loads(self.request_schema)
+        if schema.get("type") != "object" or "transaction_id" not in schema.get("required", []):
+            raise ValueError(
+                "WebhookApiProps.request_schema must describe an object requiring transaction_id"
+            )
+
+
+def definition_hash(props: WebhookApiProps) -> str:
+    """Hash of everything in the API definition that lives in this code, not in resource ids."""
+    static: dict[str, Any] = {
+        "path": WEBHOOK_PATH,
+        "method": "POST",
+        "api_key_required": True,
+        "integration": {"type": "AWS_PROXY", "timeout_ms": 29000},
+        "schema": props.request_schema,
+        "validator": {"body": True, "parameters": False},
+        "responses": {"BAD_REQUEST_BODY": BAD_REQUEST_BODY_TEMPLATE},
+    }
+    return hashlib.sha256(json.dumps(static, sort_keys=True).encode()).hexdigest()
+
+
+class WebhookApi(Construct):
+    """Exposes ``rest_api``, ``stage``, ``deployment``, ``method``, ``integration``, ``model``,
+    ``api_key``, ``usage_plan``, ``permission``, ``access_log_group``, ``execution_log_group``,
+    ``auth_failure_filter`` and ``url``."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, aws: AwsContext, props: WebhookApiProps
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.props = props
+        self.rest_api = ApiGatewayRestApi(
+            self,
+            "rest-api",
+            name=props.api_name,
+            description="Fraud-detection transaction webhook",
+            endpoint_configuration=ApiGatewayRestApiEndpointConfiguration(types=["REGIONAL"]),
+            api_key_source="HEADER",
+        )
+        api_id = self.rest_api.id
+        self.resource = ApiGatewayResource(
+            self,
+            "webhook-resource",
+            rest_api_id=api_id,
+            parent_id=self.rest_api.root_resource_id,
+            path_part=WEBHOOK_PATH,
+        )
+        self.model = ApiGatewayModel(
+            self,
+            "model",
+            rest_api_id=api_id,
+            name="WebhookTransaction",
+            content_type="application/json",
+            schema=props.request_schema,
+        )
+        self.validator = ApiGatewayRequestValidator(
+            self,
+            "body-validator",
+            rest_api_id=api_id,
+            name="body",
+            validate_request_body=True,
+            validate_request_parameters=False,
+        )
+        self.method = ApiGatewayMethod(
+            self,
+            "post",
+            rest_api_id=api_id,
+            resource_id=self.resource.id,
+            http_method="POST",
+            authorization="NONE",
+            api_key_required=True,
+            request_validator_id=self.validator.id,
+            request_models={"application/json": self.model.name},
+        )
+        self.integration = ApiGatewayIntegration(
+            self,
+            "integration",
+            rest_api_id=api_id,
+            resource_id=self.resource.id,
+            http_method=self.method.http_method,
+            type="AWS_PROXY",
+            integration_http_method="POST",
+            uri=props.alias_invoke_arn,
+            timeout_milliseconds=29000,
+        )
+        self.bad_request_body = ApiGatewayGatewayResponse(
+            self,
+            "bad-request-body",
+            rest_api_id=api_id,
+            response_type="BAD_REQUEST_BODY",
+            status_code="400",
+            response_templates={"application/json": BAD_REQUEST_BODY_TEMPLATE},
+        )
+        self.deployment = ApiGatewayDeployment(
+            self,
+            "deployment",
+            rest_api_id=api_id,
+            description="Managed by cdktf; replaced whenever the API definition changes",
+            triggers={
+                "redeployment": Fn.sha1(
+                    Fn.jsonencode(
+                        [
+                            definition_hash(props),
+                            self.resource.id,
+                            self.method.id,
+                            self.integration.id,
+                            self.model.id,
+                            self.validator.id,
+                            self.bad_request_body.id,
+                        ]
+                    )
+                )
+            },
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        )
+        self.access_log_group = CloudwatchLogGroup(
+            self,
+            "access-logs",
+            name=f"/aws/apigateway/{props.api_name}/access",
+            kms_key_id=props.kms_key_arn,
+            retention_in_days=props.log_retention_days,
+        )
+        self.execution_log_group = CloudwatchLogGroup(
+            self,
+            "execution-logs",
+            name=f"API-Gateway-Execution-Logs_{api_id}/{props.stage_name}",
+            kms_key_id=props.kms_key_arn,
+            retention_in_days=props.log_retention_days,
+        )
+        self.stage = ApiGatewayStage(
+            self,
+            "stage",
+            rest_api_id=api_id,
+            stage_name=props.stage_name,
+            deployment_id=self.deployment.id,
+            xray_tracing_enabled=True,
+            access_log_settings=ApiGatewayStageAccessLogSettings(
+                destination_arn=self.access_log_group.arn, format=access_log_format(props.environment)
+            ),
+            depends_on=[self.execution_log_group],
+        )
+        self.method_settings = ApiGatewayMethodSettings(
+            self,
+            "method-settings",
+            rest_api_id=api_id,
+            stage_name=self.stage.stage_name,
+            method_path="*/*",
+            settings=ApiGatewayMethodSettingsSettings(
+                metrics_enabled=True,
+                logging_level=props.logging_level,
+                data_trace_enabled=False,
+                throttling_rate_limit=props.throttle_rate,
+                throttling_burst_limit=props.throttle_burst,
+            ),
+        )
+        self.usage_plan = ApiGatewayUsagePlan(
+            self,
+            "usage-plan",
+            name=f"{props.api_name}-default",
+            description="Default plan for webhook senders",
+            api_stages=[ApiGatewayUsagePlanApiStages(api_id=api_id, stage=self.stage.stage_name)],
+            throttle_settings=ApiGatewayUsagePlanThrottleSettings(
+                rate_limit=props.throttle_rate, burst_limit=props.throttle_burst
+            ),
+            quota_settings=ApiGatewayUsagePlanQuotaSettings(limit=props.quota_per_day, period="DAY"),
+        )
+        self.api_key = ApiGatewayApiKey(
+            self,
+            "api-key",
+            name=f"{props.api_name}-default",
+            description="Default webhook sender key",
+            enabled=True,
+        )
+        self.usage_plan_key = ApiGatewayUsagePlanKey(
+            self,
+            "usage-plan-key",
+            key_id=self.api_key.id,
+            key_type="API_KEY",
+            usage_plan_id=self.usage_plan.id,
+        )
+        self.permission = LambdaPermission(
+            self,
+            "invoke-permission",
+            statement_id="AllowApiGatewayPostWebhook",
+            action="lambda:InvokeFunction",
+            function_name=props.function_name,
+            qualifier=props.alias_name,
+            principal=f"apigateway.{aws.dns_suffix}",
+            source_arn=f"{self.rest_api.execution_arn}/*/POST/{WEBHOOK_PATH}",
+        )
+        self.auth_failure_filter = CloudwatchLogMetricFilter(
+            self,
+            "auth-failures",
+            name=f"{props.api_name}-auth-failures",
+            log_group_name=self.access_log_group.name,
+            pattern='{ ($.status = "401") || ($.status = "403") }',
+            metric_transformation=CloudwatchLogMetricFilterMetricTransformation(
+                namespace=AUTH_FAILURE_NAMESPACE,
+                name=AUTH_FAILURE_METRIC,
+                value="1",
+                dimensions={"environment": "$.environment"},
+                unit="Count",
+            ),
+        )
+
+    @property
+    def url(self) -> str:
+        """``https://<id>.execute-api.<region>.amazonaws.com/<stage>/webhook``."""
+        return f"{self.stage.invoke_url}/{WEBHOOK_PATH}"

@@ -1,0 +1,317 @@
+"""Apply the synthesized stacks to a local AWS emulator (moto), without touching what we ship.
+
+Used by the end-to-end test (``tests/e2e``) and meant for a future ``make local``:
+
+    with MotoServer.start() as moto:
+        runner = StackRunner(synth_outdir, workdir, moto.url)
+        runner.apply("bootstrap"); runner.apply("registry")
+        put_image(moto.url, "fraud-detection-dev", "src-...")
+        runner.apply("app")
+        ...
+        runner.destroy("app")
+
+How it stays out of the shipped JSON: each stack directory of ``cdktf.out`` is *copied* to a
+working directory, and a Terraform override file (``zz_emulator_override.tf.json``, merged last
+by Terraform) points the AWS provider at the emulator, supplies dummy credentials, skips the
+account/metadata checks and replaces the backend with a local state file in the copy. A CLI
+config (``TF_CLI_CONFIG_FILE``, set only in the child's environment) installs the provider from
+the offline filesystem mirror when it exists and shares one plugin cache across stacks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+OVERRIDE_FILE = "zz_emulator_override.tf.json"
+PROVIDER_SOURCE = "registry.terraform.io/hashicorp/aws"
+DEFAULT_MIRROR = Path("/opt/tf-plugins")
+DUMMY_CREDENTIALS = {"access_key": "testing", "secret_key": "testing"}
+
+# Every AWS service the stacks use (provider ``endpoints`` block keys).
+EMULATED_SERVICES = (
+    "apigateway",
+    "cloudwatch",
+    "cloudwatchlogs",
+    "dynamodb",
+    "ecr",
+    "events",
+    "iam",
+    "kms",
+    "lambda",
+    "s3",
+    "sns",
+    "sqs",
+    "ssm",
+    "sts",
+)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class MotoServer:
+    """A ``moto.server`` child process on 127.0.0.1 and a free port; stop() always reaps it."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @classmethod
+    def start(
+        cls, *, log_path: Path | None = None, timeout: float = 60.0, environ: Mapping[str, str] | None = None
+    ) -> MotoServer:
+        port = free_port()
+        env = dict(os.environ if environ is None else environ)
+        # Lambda must find the image in the emulated ECR by digest, as in AWS.
+        env.setdefault("MOTO_LAMBDA_STUB_ECR", "false")
+        log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115 - closed by the child
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        server = cls(port=port, process=process, log_path=log_path)
+        try:
+            server._wait_ready(timeout)
+        except BaseException:
+            server.stop()
+            raise
+        return server
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"moto_server exited with {self.process.returncode} (log: {self.log_path})")
+            try:
+                with urllib.request.urlopen(f"{self.url}/moto-api/", timeout=2):  # noqa: S310 - local URL
+                    return
+            except OSError:
+                time.sleep(0.25)
+        raise TimeoutError(f"moto_server did not answer on {self.url} within {timeout} s")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+    def __enter__(self) -> MotoServer:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+def provider_override(endpoint: str, region: str) -> dict[str, Any]:
+    """Override-file content: the AWS provider talks to ``endpoint``; state is local to the copy."""
+    return {
+        "provider": {
+            "aws": [
+                {
+                    "region": region,
+                    **DUMMY_CREDENTIALS,
+                    "skip_credentials_validation": True,
+                    "skip_requesting_account_id": True,
+                    "skip_metadata_api_check": "true",
+                    "skip_region_validation": True,
+                    "s3_use_path_style": True,
+                    "endpoints": [{service: endpoint for service in EMULATED_SERVICES}],
+                }
+            ]
+        },
+        "terraform": {"backend": {"local": {"path": "terraform.tfstate"}}},
+    }
+
+
+def cli_config(plugin_cache_dir: Path, mirror: Path | None = DEFAULT_MIRROR) -> str:
+    """Terraform CLI config: offline mirror for the AWS provider when present, shared plugin cache."""
+    lines = [f"plugin_cache_dir = {json.dumps(str(plugin_cache_dir))}"]
+    if mirror is not None and mirror.is_dir():
+        lines += [
+            "provider_installation {",
+            "  filesystem_mirror {",
+            f"    path    = {json.dumps(str(mirror))}",
+            f"    include = [{json.dumps(PROVIDER_SOURCE)}]",
+            "  }",
+            "  direct {",
+            f"    exclude = [{json.dumps(PROVIDER_SOURCE)}]",
+            "  }",
+            "}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def managed_resource_count(tf_json: Mapping[str, Any]) -> int:
+    """Resources (not data sources) a stack declares."""
+    return sum(len(items) for items in tf_json.get("resource", {}).values())
+
+
+def put_image(endpoint: str, repository: str, tag: str, region: str = "us-east-1") -> str:
+    """Push a minimal image manifest under ``tag`` to the emulated ECR; returns its digest."""
+    import boto3  # dev dependency; imported late so the module loads without it
+
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": 2,
+                "digest": "sha256:" + hashlib.sha256(b"{}").hexdigest(),
+            },
+            "layers": [],
+        }
+    )
+    ecr = boto3.client(
+        "ecr",
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=DUMMY_CREDENTIALS["access_key"],
+        aws_secret_access_key=DUMMY_CREDENTIALS["secret_key"],
+    )
+    response = ecr.put_image(repositoryName=repository, imageManifest=manifest, imageTag=tag)
+    return str(response["image"]["imageId"]["imageDigest"])
+
+
+class TerraformError(RuntimeError):
+    """A Terraform command failed; the message carries the command and the end of its output."""
+
+
+@dataclass
+class StackRunner:
+    """Runs Terraform for copies of synthesized stacks against one emulator endpoint."""
+
+    synth_outdir: Path
+    workdir: Path
+    endpoint: str
+    region: str = "us-east-1"
+    mirror: Path | None = DEFAULT_MIRROR
+    terraform: str = "terraform"
+    timings: dict[str, float] = field(default_factory=dict)
+    command_timeout: float = 600.0
+
+    def __post_init__(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        cache = self.workdir / "plugin-cache"
+        cache.mkdir(exist_ok=True)
+        self.cli_config_path = self.workdir / "terraform.rc"
+        self.cli_config_path.write_text(cli_config(cache, self.mirror))
+
+    def stack_dir(self, stack: str) -> Path:
+        return self.workdir / "stacks" / stack
+
+    def prepare(self, stack: str) -> Path:
+        """Copy the synthesized stack and add the override file (the original is never modified)."""
+        source = self.synth_outdir / "stacks" / stack
+        target = self.stack_dir(stack)
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
+        (target / OVERRIDE_FILE).write_text(json.dumps(provider_override(self.endpoint, self.region), indent=2))
+        return target
+
+    def declared_resources(self, stack: str) -> int:
+        return managed_resource_count(json.loads((self.synth_outdir / "stacks" / stack / "cdk.tf.json").read_text()))
+
+    def _env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
+        env.update(
+            TF_CLI_CONFIG_FILE=str(self.cli_config_path),
+            TF_IN_AUTOMATION="1",
+            TF_INPUT="0",
+            CHECKPOINT_DISABLE="1",
+            AWS_EC2_METADATA_DISABLED="true",
+        )
+        return env
+
+    def run(self, stack: str, *args: str) -> str:
+        command = [self.terraform, *args]
+        try:
+            done = subprocess.run(
+                command,
+                cwd=self.stack_dir(stack),
+                env=self._env(),
+                capture_output=True,
+                text=True,
+                timeout=self.command_timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as error:
+            raise TerraformError(f"{stack}: terraform {' '.join(args)} timed out") from error
+        if done.returncode != 0:
+            tail = (done.stdout[-4000:] + "\n" + done.stderr[-8000:]).strip()
+            raise TerraformError(f"{stack}: terraform {' '.join(args)} failed ({done.returncode}):\n{tail}")
+        return done.stdout
+
+    def _timed(self, label: str) -> contextlib.AbstractContextManager[None]:
+        @contextlib.contextmanager
+        def timer() -> Iterator[None]:
+            start = time.monotonic()
+            try:
+                yield
+            finally:
+                self.timings[label] = round(time.monotonic() - start, 1)
+
+        return timer()
+
+    def apply(self, stack: str) -> None:
+        self.prepare(stack)
+        with self._timed(f"init {stack}"):
+            self.run(stack, "init", "-no-color", "-input=false")
+        with self._timed(f"apply {stack}"):
+            self.run(stack, "apply", "-no-color", "-input=false", "-auto-approve", "-parallelism=10")
+
+    def state_resources(self, stack: str) -> list[str]:
+        """Managed resource addresses in state (data sources excluded)."""
+        listing = self.run(stack, "state", "list").split()
+        return [address for address in listing if not address.startswith("data.") and ".data." not in address]
+
+    def outputs(self, stack: str) -> dict[str, Any]:
+        raw = json.loads(self.run(stack, "output", "-json", "-no-color"))
+        return {name: value.get("value") for name, value in raw.items()}
+
+    def plan_is_empty(self, stack: str) -> bool:
+        """``plan -detailed-exitcode``: 0 = no changes, 2 = changes."""
+        done = subprocess.run(
+            [self.terraform, "plan", "-no-color", "-input=false", "-detailed-exitcode", "-refresh=true"],
+            cwd=self.stack_dir(stack),
+            env=self._env(),
+            capture_output=True,
+            text=True,
+            timeout=self.command_timeout,
+            check=False,
+        )
+        if done.returncode == 1:
+            raise TerraformError(f"{stack}: plan failed:\n{done.stderr[-4000:]}")
+        return done.returncode == 0
+
+    def destroy(self, stack: str) -> None:
+        with self._timed(f"destroy {stack}"):
+            self.run(stack, "destroy", "-no-color", "-input=false", "-auto-approve", "-parallelism=10")
