@@ -18,8 +18,7 @@ export CDKTF_DISABLE_PLUGIN_CACHE_ENV := 1
 export DISABLE_VERSION_CHECK := 1
 # A TF_CLI_CONFIG_FILE naming a missing file makes every terraform call warn; drop it then.
 export TF_CLI_CONFIG_FILE := $(if $(wildcard $(TF_CLI_CONFIG_FILE)),$(TF_CLI_CONFIG_FILE),)
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
-export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(shell node -p "process.versions.node.split('.')[0]" 2>/dev/null)
 
 .PHONY: help setup synth test test-fast lint deploy-registry deploy-app clean
 

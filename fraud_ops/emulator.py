@@ -13,9 +13,11 @@ Used by the end-to-end test (``tests/e2e``) and meant for a future ``make local`
 How it stays out of the shipped JSON: each stack directory of ``cdktf.out`` is *copied* to a
 working directory, and a Terraform override file (``zz_emulator_override.tf.json``, merged last
 by Terraform) points the AWS provider at the emulator, supplies dummy credentials, skips the
-account/metadata checks and replaces the backend with a local state file in the copy. A CLI
-config (``TF_CLI_CONFIG_FILE``, set only in the child's environment) installs the provider from
-the offline filesystem mirror when it exists and shares one plugin cache across stacks.
+account/metadata checks and replaces the backend with a local state file in the copy. The CLI
+config of :mod:`fraud_ops.terraform_cli` (``TF_CLI_CONFIG_FILE``, set only in the child's
+environment) installs the provider from the offline mirror when present and shares one plugin
+cache across stacks. Known emulator gaps are patched in the copy only
+(:data:`EMULATOR_RESOURCE_PATCHES`, each with its reason).
 """
 
 from __future__ import annotations
@@ -35,9 +37,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fraud_ops.terraform_cli import write_cli_config
+
 OVERRIDE_FILE = "zz_emulator_override.tf.json"
-PROVIDER_SOURCE = "registry.terraform.io/hashicorp/aws"
-DEFAULT_MIRROR = Path("/opt/tf-plugins")
 DUMMY_CREDENTIALS = {"access_key": "testing", "secret_key": "testing"}
 
 # Every AWS service the stacks use (provider ``endpoints`` block keys).
@@ -129,9 +131,9 @@ class MotoServer:
         self.stop()
 
 
-def provider_override(endpoint: str, region: str) -> dict[str, Any]:
+def provider_override(endpoint: str, region: str, tf_json: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Override-file content: the AWS provider talks to ``endpoint``; state is local to the copy."""
-    return {
+    override: dict[str, Any] = {
         "provider": {
             "aws": [
                 {
@@ -148,24 +150,27 @@ def provider_override(endpoint: str, region: str) -> dict[str, Any]:
         },
         "terraform": {"backend": {"local": {"path": "terraform.tfstate"}}},
     }
+    patches = resource_patches(tf_json or {})
+    if patches:
+        override["resource"] = patches
+    return override
 
 
-def cli_config(plugin_cache_dir: Path, mirror: Path | None = DEFAULT_MIRROR) -> str:
-    """Terraform CLI config: offline mirror for the AWS provider when present, shared plugin cache."""
-    lines = [f"plugin_cache_dir = {json.dumps(str(plugin_cache_dir))}"]
-    if mirror is not None and mirror.is_dir():
-        lines += [
-            "provider_installation {",
-            "  filesystem_mirror {",
-            f"    path    = {json.dumps(str(mirror))}",
-            f"    include = [{json.dumps(PROVIDER_SOURCE)}]",
-            "  }",
-            "  direct {",
-            f"    exclude = [{json.dumps(PROVIDER_SOURCE)}]",
-            "  }",
-            "}",
-        ]
-    return "\n".join(lines) + "\n"
+# moto 5.2.1 limitations, patched in the *working copy only* (the shipped JSON is unchanged):
+# - UpdateAccount crashes (KeyError 'value', HTTP 500) on the value-less patch operation that
+#   ``reset_on_delete`` sends on destroy; the emulator copy keeps the account setting on destroy.
+EMULATOR_RESOURCE_PATCHES: Mapping[str, Mapping[str, Any]] = {
+    "aws_api_gateway_account": {"reset_on_delete": False},
+}
+
+
+def resource_patches(tf_json: Mapping[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Override-file ``resource`` entries applying :data:`EMULATOR_RESOURCE_PATCHES` to a stack."""
+    patches: dict[str, dict[str, dict[str, Any]]] = {}
+    for resource_type, patch in EMULATOR_RESOURCE_PATCHES.items():
+        for name in tf_json.get("resource", {}).get(resource_type, {}):
+            patches.setdefault(resource_type, {})[name] = dict(patch)
+    return patches
 
 
 def managed_resource_count(tf_json: Mapping[str, Any]) -> int:
@@ -212,17 +217,13 @@ class StackRunner:
     workdir: Path
     endpoint: str
     region: str = "us-east-1"
-    mirror: Path | None = DEFAULT_MIRROR
     terraform: str = "terraform"
     timings: dict[str, float] = field(default_factory=dict)
     command_timeout: float = 600.0
 
     def __post_init__(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        cache = self.workdir / "plugin-cache"
-        cache.mkdir(exist_ok=True)
-        self.cli_config_path = self.workdir / "terraform.rc"
-        self.cli_config_path.write_text(cli_config(cache, self.mirror))
+        self.cli_config_path = write_cli_config(self.workdir / "terraform-cli")
 
     def stack_dir(self, stack: str) -> Path:
         return self.workdir / "stacks" / stack
@@ -234,7 +235,9 @@ class StackRunner:
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(source, target, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
-        (target / OVERRIDE_FILE).write_text(json.dumps(provider_override(self.endpoint, self.region), indent=2))
+        tf_json = json.loads((source / "cdk.tf.json").read_text())
+        override = provider_override(self.endpoint, self.region, tf_json)
+        (target / OVERRIDE_FILE).write_text(json.dumps(override, indent=2))
         return target
 
     def declared_resources(self, stack: str) -> int:

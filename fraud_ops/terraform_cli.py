@@ -81,7 +81,7 @@ class Terraform:
             "CHECKPOINT_DISABLE": "1",
             **dict(self.extra_env),
         }
-        done = subprocess.run(  # noqa: S603 - fixed binary, arguments built by us
+        done = subprocess.run(
             [binary, *args], cwd=self.workdir, env=env, capture_output=True, text=True, timeout=timeout
         )
         return TerraformResult(tuple(args), done.returncode, done.stdout, done.stderr)

@@ -92,9 +92,7 @@ class AppConfig:
     @property
     def resource_tags(self) -> dict[str, str]:
         """Tags on every resource: the project's own plus the user's (the user's win)."""
-        return {"project": "fraud-detection", "environment": self.environment, "managed-by": "cdktf"} | dict(
-            self.tags
-        )
+        return {"project": "fraud-detection", "environment": self.environment, "managed-by": "cdktf"} | dict(self.tags)
 
     def name(self, base: str) -> str:
         """Environment-scoped resource name, e.g. ``fraud-patterns-dev``."""
@@ -115,8 +113,7 @@ def _sources(field_name: str) -> _Source:
 def _fail(field_name: str, value: object, why: str) -> ConfigError:
     src = _sources(field_name)
     return ConfigError(
-        f"Invalid setting '{field_name}' (cdktf.json context '{src.context_key}' or env {src.env_var}): "
-        f"{value!r} {why}"
+        f"Invalid setting '{field_name}' (cdktf.json context '{src.context_key}' or env {src.env_var}): {value!r} {why}"
     )
 
 
@@ -222,6 +219,7 @@ def load_config(context: Mapping[str, Any], environ: Mapping[str, str]) -> AppCo
 
     Raises :class:`ConfigError` for the first invalid setting (its message names it).
     """
+
     def get(name: str) -> Any:
         raw = _lookup(name, context, environ)
         return None if raw is None else _PARSERS[name](name, raw)
@@ -242,9 +240,7 @@ def load_config(context: Mapping[str, Any], environ: Mapping[str, str]) -> AppCo
         force_destroy=preset.force_destroy if force is None else force,
     )
     if values["protection"].deletion_protection and values["protection"].force_destroy:
-        raise _fail(
-            "force_destroy", True, "contradicts deletion_protection=true; turn one of them off explicitly"
-        )
+        raise _fail("force_destroy", True, "contradicts deletion_protection=true; turn one of them off explicitly")
     values.setdefault("log_retention_days", RETENTION_PRESETS.get(environment, DEFAULT_RETENTION_DAYS))
     values["backend"] = _backend(get, values.get("region", "us-east-1"))
     if values.get("api_throttle_burst", 200) < values.get("api_throttle_rate", 100) / 10:

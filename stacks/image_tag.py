@@ -23,9 +23,7 @@ def _ignored(relative: Path) -> bool:
 
 def context_files(context_dir: Path) -> list[Path]:
     """Files that make up the build context, in a stable order."""
-    return sorted(
-        p for p in context_dir.rglob("*") if p.is_file() and not _ignored(p.relative_to(context_dir))
-    )
+    return sorted(p for p in context_dir.rglob("*") if p.is_file() and not _ignored(p.relative_to(context_dir)))
 
 
 def image_tag(context_dir: Path, length: int = 16) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,13 @@ from stacks.config import AppConfig, load_config
 # Tests never depend on the developer's shell or cdktf.json edits: the configuration is pinned,
 # including the image tag (a content hash would change the snapshots with every code change).
 TEST_CONTEXT = {"environment": "dev", "region": "us-east-1", "imageTag": "src-0123456789abcdef"}
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "1")
-os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+# jsii prints a banner when Node is past end of life unless this names the running major version.
+os.environ.setdefault(
+    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION",
+    subprocess.run(
+        ["node", "-p", "process.versions.node.split('.')[0]"], capture_output=True, text=True
+    ).stdout.strip(),
+)
 
 
 @pytest.fixture(scope="session")

@@ -39,7 +39,7 @@ def synth_scope(build: Callable[[Any], None]) -> dict:
 
     ``build`` receives the stack; ``stack.aws`` is an :class:`AwsContext`.
     """
-    from cdktf import Testing, TerraformStack
+    from cdktf import TerraformStack, Testing
     from cdktf_cdktf_provider_aws.provider import AwsProvider
 
     from fraud_constructs.aws_context import AwsContext

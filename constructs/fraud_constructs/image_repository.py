@@ -124,9 +124,7 @@ class ImageRepository(Construct):
                 )
             ],
         )
-        self.policy = EcrRepositoryPolicy(
-            self, "policy", repository=self.repository.name, policy=document.json
-        )
+        self.policy = EcrRepositoryPolicy(self, "policy", repository=self.repository.name, policy=document.json)
 
     @property
     def url(self) -> str:

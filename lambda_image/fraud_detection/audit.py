@@ -38,7 +38,7 @@ AUDIT_FIELDS: tuple[str, ...] = (
     "country",
     "customer_id",
 )
-_FREE_TEXT_FIELDS = frozenset()
+_FREE_TEXT_FIELDS = frozenset({"merchant", "reasons"})
 _deserializer = TypeDeserializer()
 
 

@@ -99,9 +99,7 @@ def _record(
 ) -> PatternRecord:
     settings = parameters.settings
     until_ms = int(delivery.received_at.timestamp() * 1000)
-    since_ms = int(
-        (delivery.received_at - timedelta(seconds=settings.velocity_window_seconds)).timestamp() * 1000
-    )
+    since_ms = int((delivery.received_at - timedelta(seconds=settings.velocity_window_seconds)).timestamp() * 1000)
 
     fingerprint: str | None = None
     last4: str | None = None

@@ -95,11 +95,7 @@ def blocked_merchant(signals: Signals, settings: Settings) -> Hit:
 
 
 def high_risk_country(signals: Signals, settings: Settings) -> Hit:
-    return (
-        ("high_risk_country", HIGH_RISK_COUNTRY_SCORE)
-        if signals.country in settings.high_risk_countries
-        else None
-    )
+    return ("high_risk_country", HIGH_RISK_COUNTRY_SCORE) if signals.country in settings.high_risk_countries else None
 
 
 def international(signals: Signals, settings: Settings) -> Hit:

@@ -13,9 +13,7 @@ from fraud_detection.scoring import Signals, action_for, score
 from fraud_detection.settings import Settings
 
 NOON = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-SETTINGS = Settings(
-    blocked_merchants=("Evil Corp",), high_risk_countries=("KP",), home_countries=("US", "CA")
-)
+SETTINGS = Settings(blocked_merchants=("Evil Corp",), high_risk_countries=("KP",), home_countries=("US", "CA"))
 
 
 def signals(**overrides: object) -> Signals:
@@ -105,9 +103,7 @@ def test_upstream_score_can_raise_but_never_lower() -> None:
     assert "upstream_risk_score" not in kept.reasons
 
 
-@pytest.mark.parametrize(
-    ("value", "action"), [(49, "approve"), (50, "review"), (79, "review"), (80, "block")]
-)
+@pytest.mark.parametrize(("value", "action"), [(49, "approve"), (50, "review"), (79, "review"), (80, "block")])
 def test_thresholds_are_inclusive_lower_bounds(value: int, action: str) -> None:
     assert action_for(value, Settings()) == action
 

@@ -14,9 +14,7 @@ NOW = 1_795_342_050
 BODY = b'{"transaction_id":"t-1"}'
 
 
-def verify(
-    header: str | None, body: bytes = BODY, secrets: tuple[str, ...] = (SECRET,), now: float = NOW
-) -> int:
+def verify(header: str | None, body: bytes = BODY, secrets: tuple[str, ...] = (SECRET,), now: float = NOW) -> int:
     return signing.verify(header, body, secrets, now=now, tolerance_seconds=300)
 
 

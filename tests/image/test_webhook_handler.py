@@ -34,9 +34,7 @@ FORBIDDEN_IN_RESPONSES = (
 
 
 def items() -> list[dict[str, Any]]:
-    return boto3.client("dynamodb", region_name=REGION).scan(TableName=NAMES.table, ConsistentRead=True)[
-        "Items"
-    ]
+    return boto3.client("dynamodb", region_name=REGION).scan(TableName=NAMES.table, ConsistentRead=True)["Items"]
 
 
 def assert_safe(text: str) -> None:
@@ -105,9 +103,7 @@ def test_customer_velocity_counts_earlier_transactions(webhook: WebhookClient) -
 
 def test_card_velocity_follows_the_fingerprint_across_customers(webhook: WebhookClient) -> None:
     for index in range(3):
-        webhook.post(
-            base_transaction(transaction_id=f"c-{index}", customer_id=f"cust-{index}", risk_score=None)
-        )
+        webhook.post(base_transaction(transaction_id=f"c-{index}", customer_id=f"cust-{index}", risk_score=None))
     fourth = webhook.post(base_transaction(transaction_id="c-3", customer_id="cust-9", risk_score=None))
     assert fourth.json["reasons"] == ["card_velocity"]
 
@@ -320,9 +316,7 @@ def test_unknown_route_and_method_do_not_reach_the_flow(webhook: WebhookClient) 
 
 
 def _set_parameter(name: str, value: str) -> None:
-    boto3.client("ssm", region_name=REGION).put_parameter(
-        Name=name, Value=value, Type="SecureString", Overwrite=True
-    )
+    boto3.client("ssm", region_name=REGION).put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
 
 
 @pytest.mark.parametrize(
@@ -426,3 +420,17 @@ def test_failed_conditional_put_without_an_item_is_a_500(webhook: WebhookClient,
 def test_fixed_clock_is_what_the_captured_event_says() -> None:
     event = load_event("webhook_post.json")
     assert event["requestContext"]["requestTimeEpoch"] == int(FIXED_NOW.timestamp() * 1000)
+
+
+def test_body_that_cannot_be_utf8_encoded_is_400(webhook: WebhookClient) -> None:
+    event = webhook.event(base_transaction())
+    event["body"] = '{"transaction_id": "\ud800"}'
+    result = webhook.invoke(event)
+    assert result.status == 400
+    assert items() == []
+
+
+def test_lone_surrogate_escape_inside_json_is_400(webhook: WebhookClient) -> None:
+    result = webhook.post(b'{"transaction_id": "t-1", "merchant": "\\ud800"}')
+    assert result.status == 400
+    assert items() == []

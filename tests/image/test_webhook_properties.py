@@ -45,9 +45,7 @@ def assert_safe(result_text: str) -> None:
 @PROPERTY_SETTINGS
 @given(
     body=st.binary(max_size=2048),
-    content_type=st.one_of(
-        st.none(), st.sampled_from(["application/json", "text/plain", ""]), st.text(max_size=30)
-    ),
+    content_type=st.one_of(st.none(), st.sampled_from(["application/json", "text/plain", ""]), st.text(max_size=30)),
     signature=st.one_of(
         st.none(),
         st.text(max_size=120),
@@ -104,9 +102,7 @@ def test_signed_arbitrary_documents_are_200_or_400_never_5xx(
 
 @PROPERTY_SETTINGS
 @given(overrides=st.fixed_dictionaries({}, optional={name: json_value for name in field_values}))
-def test_validation_errors_never_echo_submitted_strings(
-    webhook: WebhookClient, overrides: dict[str, Any]
-) -> None:
+def test_validation_errors_never_echo_submitted_strings(webhook: WebhookClient, overrides: dict[str, Any]) -> None:
     document = base_transaction(**{name: value for name, value in overrides.items() if value is not None})
     document["card_number"] = SENTINEL_PAN
     result = webhook.post(json.dumps(document))

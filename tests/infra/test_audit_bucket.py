@@ -9,7 +9,9 @@ from tests.tfjson import only, policy_statements, resources, synth_scope
 
 
 def _synth(**overrides: object) -> dict:
-    props = AuditBucketProps(name_prefix="fraud-audit-unit", kms_key_arn="arn:aws:kms:us-east-1:111111111111:key/k", **overrides)
+    props = AuditBucketProps(
+        name_prefix="fraud-audit-unit", kms_key_arn="arn:aws:kms:us-east-1:111111111111:key/k", **overrides
+    )
     return synth_scope(lambda stack: AuditBucket(stack, "audit", aws=stack.aws, props=props))
 
 
@@ -34,7 +36,10 @@ def test_sse_kms_with_bucket_key(bucket_doc: dict) -> None:
 def test_versioning_public_access_block_and_owner_enforced(bucket_doc: dict) -> None:
     assert only(bucket_doc, "aws_s3_bucket_versioning")["versioning_configuration"]["status"] == "Enabled"
     block = only(bucket_doc, "aws_s3_bucket_public_access_block")
-    assert all(block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
+    assert all(
+        block[k] is True
+        for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    )
     assert only(bucket_doc, "aws_s3_bucket_ownership_controls")["rule"]["object_ownership"] == "BucketOwnerEnforced"
 
 

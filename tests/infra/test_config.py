@@ -95,9 +95,7 @@ def test_invalid_config_fails_synth_fast_and_writes_nothing(tmp_path: Path) -> N
     """main.py validates before importing the provider: exit 2, the message, no output dir."""
     outdir = tmp_path / "out"
     env = {**os.environ, "FRAUD_ENVIRONMENT": "Bad!", "CDKTF_OUTDIR": str(outdir)}
-    done = subprocess.run(
-        [sys.executable, "main.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
+    done = subprocess.run([sys.executable, "main.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "Invalid setting 'environment'" in done.stderr
     assert "FRAUD_ENVIRONMENT" in done.stderr

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from fraud_constructs.encryption_key import EncryptionKey, EncryptionKeyProps
-from tests.tfjson import only, policy_statements, synth_scope
+from tests.tfjson import only, synth_scope
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +24,9 @@ def full_key() -> dict:
 
 
 def _by_sid(doc: dict) -> dict[str, dict]:
-    key = only(doc, "aws_kms_key")
-    return {s["sid"]: s for s in policy_statements(doc, key["policy"])}
+    policy = json.loads(only(doc, "aws_kms_key")["policy"])
+    assert policy["Version"] == "2012-10-17"
+    return {s["Sid"]: s for s in policy["Statement"]}
 
 
 def test_rotation_alias_and_deletion_window(full_key: dict) -> None:
@@ -35,28 +38,31 @@ def test_rotation_alias_and_deletion_window(full_key: dict) -> None:
 
 def test_logs_statement_is_limited_to_this_accounts_log_groups(full_key: dict) -> None:
     logs = _by_sid(full_key)["CloudWatchLogsForThisAccount"]
-    assert logs["principals"][0]["identifiers"][0].startswith("logs.")
-    (condition,) = logs["condition"]
-    assert condition["variable"] == "kms:EncryptionContext:aws:logs:arn"
-    assert condition["test"] == "ArnLike"
-    assert ":log-group:*" in condition["values"][0]
+    assert logs["Principal"]["Service"].startswith("logs.")
+    assert list(logs["Condition"]) == ["ArnLike"]
+    ((variable, value),) = logs["Condition"]["ArnLike"].items()
+    assert variable == "kms:EncryptionContext:aws:logs:arn"
+    assert value.endswith(":log-group:*")
 
 
 def test_eventbridge_and_alarms_are_scoped_to_the_account(full_key: dict) -> None:
     statements = _by_sid(full_key)
-    for sid, service in (("EventBridgeToEncryptedQueues", "events."), ("CloudWatchAlarmsToEncryptedTopics", "cloudwatch.")):
+    for sid, service in (
+        ("EventBridgeToEncryptedQueues", "events."),
+        ("CloudWatchAlarmsToEncryptedTopics", "cloudwatch."),
+    ):
         statement = statements[sid]
-        assert statement["principals"][0]["identifiers"][0].startswith(service)
-        assert [c["variable"] for c in statement["condition"]] == ["aws:SourceAccount"]
-        assert "kms:*" not in statement["actions"]
+        assert statement["Principal"]["Service"].startswith(service)
+        assert list(statement["Condition"]["StringEquals"]) == ["aws:SourceAccount"]
+        assert "kms:*" not in statement["Action"]
 
 
 def test_via_service_statement_needs_caller_account_and_service(full_key: dict) -> None:
     statement = _by_sid(full_key)["AccountPrincipalsThroughServices"]
-    variables = {c["variable"]: c["values"] for c in statement["condition"]}
+    variables = statement["Condition"]["StringEquals"]
     assert set(variables) == {"kms:CallerAccount", "kms:ViaService"}
     assert [v.split(".")[0] for v in variables["kms:ViaService"]] == ["dynamodb", "sqs"]
-    assert statement["principals"][0]["identifiers"] != ["*"]
+    assert statement["Principal"]["AWS"].endswith(":root")
 
 
 def test_service_statements_are_opt_in() -> None:
@@ -69,6 +75,9 @@ def test_deletion_window_is_validated() -> None:
     with pytest.raises(ValueError, match="deletion_window_in_days"):
         synth_scope(
             lambda stack: EncryptionKey(
-                stack, "key", aws=stack.aws, props=EncryptionKeyProps(alias="x", description="x", deletion_window_in_days=3)
+                stack,
+                "key",
+                aws=stack.aws,
+                props=EncryptionKeyProps(alias="x", description="x", deletion_window_in_days=3),
             )
         )

@@ -13,7 +13,9 @@ from tests.tfjson import only, policy_statements, synth_scope
 @pytest.fixture(scope="module")
 def repo_doc() -> dict:
     props = ImageRepositoryProps(
-        repository_name="fraud-detection-unit", kms_key_arn="arn:aws:kms:us-east-1:1:key/k", function_name_pattern="fraud-*-unit"
+        repository_name="fraud-detection-unit",
+        kms_key_arn="arn:aws:kms:us-east-1:1:key/k",
+        function_name_pattern="fraud-*-unit",
     )
     return synth_scope(lambda s: ImageRepository(s, "repo", aws=s.aws, props=props))
 
@@ -31,7 +33,9 @@ def test_lifecycle_never_expires_the_newest_images(repo_doc: dict) -> None:
     untagged, capped = sorted(rules, key=lambda r: r["rulePriority"])
     assert untagged["selection"]["tagStatus"] == "untagged"
     assert capped["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 50}
-    assert all(r["selection"]["countType"] != "sinceImagePushed" or r["selection"]["tagStatus"] == "untagged" for r in rules)
+    assert all(
+        r["selection"]["countType"] != "sinceImagePushed" or r["selection"]["tagStatus"] == "untagged" for r in rules
+    )
 
 
 def test_pull_policy_is_for_lambda_and_scoped_by_source_arn(repo_doc: dict) -> None:

@@ -21,7 +21,10 @@ def test_indexes_match_the_image_key_design(table: dict) -> None:
 
     indexes = {i["name"]: i for i in table["global_secondary_index"]}
     assert set(indexes) == {keys.WINDOW_INDEX, keys.CUSTOMER_INDEX, keys.CARD_INDEX}
-    assert (indexes[keys.WINDOW_INDEX]["hash_key"], indexes[keys.WINDOW_INDEX]["range_key"]) == ("window_key", "event_ts")
+    assert (indexes[keys.WINDOW_INDEX]["hash_key"], indexes[keys.WINDOW_INDEX]["range_key"]) == (
+        "window_key",
+        "event_ts",
+    )
     assert indexes[keys.WINDOW_INDEX]["projection_type"] == "ALL"
     assert indexes[keys.CUSTOMER_INDEX]["projection_type"] == "KEYS_ONLY"
     assert table["hash_key"] == "pk" and "range_key" not in table

@@ -13,7 +13,9 @@ RULE = "arn:aws:events:us-east-1:111111111111:rule/r"
 
 
 def test_queue_encrypted_with_14_day_retention_and_no_policy_until_senders_named() -> None:
-    doc = synth_scope(lambda s: DeadLetterQueue(s, "dlq", aws=s.aws, props=DeadLetterQueueProps(queue_name="q", kms_key_arn=KEY)))
+    doc = synth_scope(
+        lambda s: DeadLetterQueue(s, "dlq", aws=s.aws, props=DeadLetterQueueProps(queue_name="q", kms_key_arn=KEY))
+    )
     queue = only(doc, "aws_sqs_queue")
     assert queue["kms_master_key_id"] == KEY
     assert queue["message_retention_seconds"] == 1_209_600
@@ -53,7 +55,9 @@ def test_topic_encrypted_alarms_scoped_and_email_optional() -> None:
     assert alarms["condition"][0]["variable"] == "aws:SourceAccount"
 
     with_email = synth_scope(
-        lambda s: AlertTopic(s, "t", aws=s.aws, props=AlertTopicProps(topic_name="t", kms_key_arn=KEY, email="ops@example.com"))
+        lambda s: AlertTopic(
+            s, "t", aws=s.aws, props=AlertTopicProps(topic_name="t", kms_key_arn=KEY, email="ops@example.com")
+        )
     )
     subscription = only(with_email, "aws_sns_topic_subscription")
     assert (subscription["protocol"], subscription["endpoint"]) == ("email", "ops@example.com")

@@ -43,7 +43,6 @@ from cdktf_cdktf_provider_aws.lambda_function import (
 )
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-
 from constructs import Construct, IConstruct
 
 
@@ -121,9 +120,7 @@ class AppStack(TerraformStack):
             package_type="Image",
             image_uri="123456789012.dkr.ecr.us-east-1.amazonaws.com/sample@sha256:" + "0" * 64,
             image_config=LambdaFunctionImageConfig(command=["fraud_detection.handlers.batch.handler"]),
-            environment=LambdaFunctionEnvironment(
-                variables={"TABLE_NAME": table.name, "BUCKET_NAME": bucket.bucket}
-            ),
+            environment=LambdaFunctionEnvironment(variables={"TABLE_NAME": table.name, "BUCKET_NAME": bucket.bucket}),
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
             timeout=60,
         )

@@ -99,9 +99,7 @@ class ParameterStore:
             Names=[names.settings, names.signing_keys, names.fingerprint_key], WithDecryption=True
         )
         values = {item["Name"]: item["Value"] for item in response.get("Parameters", [])}
-        missing = [
-            name for name in (names.settings, names.signing_keys, names.fingerprint_key) if name not in values
-        ]
+        missing = [name for name in (names.settings, names.signing_keys, names.fingerprint_key) if name not in values]
         if missing:
             raise ParameterError(f"parameters not found: {', '.join(missing)}")
         try:

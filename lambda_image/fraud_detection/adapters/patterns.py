@@ -46,14 +46,10 @@ class PatternStore:
             ConsistentRead=True,
         )
         raw = response.get("Item")
-        return (
-            None if raw is None else {name: _DESERIALIZER.deserialize(value) for name, value in raw.items()}
-        )
+        return None if raw is None else {name: _DESERIALIZER.deserialize(value) for name, value in raw.items()}
 
     def count_customer(self, customer_id: str, since_ms: int, until_ms: int) -> int:
-        return self._count(
-            keys.CUSTOMER_INDEX, "customer_key", keys.customer_key(customer_id), since_ms, until_ms
-        )
+        return self._count(keys.CUSTOMER_INDEX, "customer_key", keys.customer_key(customer_id), since_ms, until_ms)
 
     def count_card(self, fingerprint: str, since_ms: int, until_ms: int) -> int:
         return self._count(keys.CARD_INDEX, "card_key", keys.card_key(fingerprint), since_ms, until_ms)

@@ -72,9 +72,7 @@ def receive() -> Response:
     request_id = event.request_context.request_id
     body = _raw_body(event.body, event.is_base64_encoded)
     if body is None:
-        return _reply(
-            intake.Reply(400, {"message": "body must be UTF-8 JSON"}, "invalid_encoding"), request_id
-        )
+        return _reply(intake.Reply(400, {"message": "body must be UTF-8 JSON"}, "invalid_encoding"), request_id)
     deps = dependencies()
     delivery = intake.Delivery(
         body=body,
@@ -84,9 +82,7 @@ def receive() -> Response:
         source_ip=event.request_context.identity.source_ip or "",
         received_at=utc_now(),
     )
-    reply = intake.process(
-        delivery, deps.parameters.webhook_parameters(), deps.store, shards=deps.config.window_shards
-    )
+    reply = intake.process(delivery, deps.parameters.webhook_parameters(), deps.store, shards=deps.config.window_shards)
     return _reply(reply, request_id)
 
 
@@ -148,9 +144,7 @@ def _reply(reply: intake.Reply, request_id: str) -> Response:
     body = dict(reply.body)
     if reply.status >= 400:
         body["request_id"] = request_id
-    return Response(
-        status_code=reply.status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body)
-    )
+    return Response(status_code=reply.status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
 
 
 def _failure(status: int, message: str) -> Response:
