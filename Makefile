@@ -77,7 +77,10 @@ bench: setup ## Synth lazy vs stock provider import, batch read amplification, c
 	$(PY) bench/run.py
 
 # --- image (issue 4): build the arm64 Lambda image and push it unless its content-hash tag exists ---
-.PHONY: image
+.PHONY: image pin-base-image
+
+pin-base-image: setup ## Look up the Lambda base image digest (needs registry access) and write it into the Dockerfile
+	$(PY) -m tools.base_image
 
 image: setup ## Build (buildx, linux/arm64, no attestations) and push the image to ECR; prints repo@sha256 digest
 	$(PY) -m tools.build_image

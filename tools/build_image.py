@@ -24,6 +24,7 @@ import boto3
 from fraud_ops.preflight import expected_image
 from stacks.config import IMAGE_CONTEXT_DIR
 from stacks.image_tag import image_tag
+from tools.base_image import require_pinned
 
 DEFAULT_CONTEXT = IMAGE_CONTEXT_DIR
 PLATFORM = "linux/arm64"
@@ -107,6 +108,7 @@ def publish(
     found = existing_image(ecr, repository, tag)
     if found is not None:
         return _published(uri, tag, found, built=False)
+    require_pinned(context_dir / "Dockerfile")
     image = f"{uri}:{tag}"
     runner(build_command(image, context_dir), None)
     docker_login(ecr, runner)

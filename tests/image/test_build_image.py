@@ -109,3 +109,13 @@ def test_defaults_match_what_the_deploy_preflight_expects() -> None:
 
     region, repository, tag = expected_image({"FRAUD_ENVIRONMENT": "test", "FRAUD_REGION": "eu-west-1"})
     assert (region, repository, tag) == ("eu-west-1", REPOSITORY, image_tag(IMAGE_CONTEXT_DIR))
+
+
+def test_an_unpinned_base_image_is_refused_before_building(ecr: Any, context_dir: Path) -> None:
+    from tools.base_image import PLACEHOLDER, UnpinnedBaseImage
+
+    (context_dir / "Dockerfile").write_text(f"ARG BASE_IMAGE_DIGEST={PLACEHOLDER}\nFROM scratch\n")
+    runner = RecordingRunner(ecr)
+    with pytest.raises(UnpinnedBaseImage, match="make pin-base-image"):
+        publish(ecr, REPOSITORY, context_dir, runner=runner)
+    assert runner.commands == []

@@ -48,9 +48,17 @@ def test_every_stage_uses_the_lambda_base_image_by_digest_and_python_arg() -> No
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", _arg_default("BASE_IMAGE_DIGEST"))
 
 
-@pytest.mark.xfail(strict=True, reason="digest of python:3.11-arm64 not verified yet (no registry access)")
-def test_base_image_digest_is_not_the_placeholder() -> None:
-    assert _arg_default("BASE_IMAGE_DIGEST") != DIGEST_PLACEHOLDER
+def test_pinning_rewrites_only_the_digest_and_rejects_non_digests() -> None:
+    from tools.base_image import PLACEHOLDER, base_digest, base_reference, with_digest
+
+    text = DOCKERFILE.read_text()
+    digest = "sha256:" + "ab" * 32
+    pinned = with_digest(text, digest)
+    assert base_digest(pinned) == digest
+    assert pinned.replace(digest, PLACEHOLDER) == text.replace(base_digest(text) or "", PLACEHOLDER)
+    assert base_reference(text) == "public.ecr.aws/lambda/python:3.11-arm64"
+    with pytest.raises(ValueError, match="not an image digest"):
+        with_digest(text, "latest")
 
 
 def test_dependencies_are_installed_by_hash_without_the_base_image_packages() -> None:
