@@ -84,3 +84,12 @@ pin-base-image: setup ## Look up the Lambda base image digest (needs registry ac
 
 image: setup ## Build (buildx, linux/arm64, no attestations) and push the image to ECR; prints repo@sha256 digest
 	$(PY) -m tools.build_image
+
+# --- local stage (issue 5): the whole app against moto, real handlers in-process, 127.0.0.1 only ---
+.PHONY: local local-down
+
+local: setup ## Bring the app up locally (moto + gateway + stream pump + schedule); prints a READY curl. Ctrl-C stops
+	$(PY) -m fraud_ops.local_stage up
+
+local-down: ## Stop a running `make local` (destroys its stacks, stops its servers)
+	$(PY) -m fraud_ops.local_stage down

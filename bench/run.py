@@ -315,7 +315,7 @@ def bench_read_amplification(report: Report, sizes: list[int], k: int, budget_s:
 
         boto3.client("s3").create_bucket(Bucket=BUCKET)
         boto3.client("sns").create_topic(Name=f"fraud-alerts-{ENVIRONMENT}")
-        boto3.client("ssm").put_parameter(Name=SETTINGS_PARAMETER, Type="String", Value="{}")
+        boto3.client("ssm").put_parameter(Name=SETTINGS_PARAMETER, Type="SecureString", Value="{}")
         for n in sizes:
             spent = time.perf_counter() - started
             if rate is not None and rate * n * 1.5 > budget_s - spent:
@@ -395,6 +395,8 @@ def _lambda_env() -> dict[str, str]:
         "AWS_LAMBDA_FUNCTION_NAME": f"fraud-webhook-{ENVIRONMENT}",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
         "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+        # Powertools decides "in Lambda" (tracing on, X-Ray SDK loaded) from LAMBDA_TASK_ROOT.
+        "LAMBDA_TASK_ROOT": str(IMAGE),
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
         "ENVIRONMENT": ENVIRONMENT,
@@ -594,7 +596,7 @@ def bench_webhook_cost(report: Report, stream_batch_size: int) -> dict[str, floa
         boto3.client("s3").create_bucket(Bucket=BUCKET)
         boto3.client("sns").create_topic(Name=f"fraud-alerts-{ENVIRONMENT}")
         ssm = boto3.client("ssm")
-        ssm.put_parameter(Name=SETTINGS_PARAMETER, Type="String", Value="{}")
+        ssm.put_parameter(Name=SETTINGS_PARAMETER, Type="SecureString", Value="{}")
         ssm.put_parameter(
             Name=SIGNING_PARAMETER, Type="SecureString", Value=json.dumps({"keys": {"k1": SIGNING_SECRET}})
         )

@@ -156,20 +156,46 @@ def provider_override(endpoint: str, region: str, tf_json: Mapping[str, Any] | N
     return override
 
 
-# moto 5.2.1 limitations, patched in the *working copy only* (the shipped JSON is unchanged):
+# moto 5.2.1 gaps, patched in the *working copy only* (the shipped JSON is never changed):
 # - UpdateAccount crashes (KeyError 'value', HTTP 500) on the value-less patch operation that
-#   ``reset_on_delete`` sends on destroy; the emulator copy keeps the account setting on destroy.
+#   ``reset_on_delete`` sends on destroy: the copy keeps the account setting on destroy.
 EMULATOR_RESOURCE_PATCHES: Mapping[str, Mapping[str, Any]] = {
     "aws_api_gateway_account": {"reset_on_delete": False},
 }
 
 
+def _lifecycle_rules_for_moto(rules: Any) -> Any:
+    """moto 5.2.1 does not implement ``ObjectSizeGreaterThan`` (it drops it from an ``And``
+    filter), so the provider's wait for the configuration to read back as written never ends
+    (create times out after 3 minutes). In the copy, a filter ``and { prefix, size > 0 }`` becomes
+    ``prefix`` alone: the same objects, since every object is larger than 0 bytes."""
+    if isinstance(rules, list):
+        return [_lifecycle_rules_for_moto(item) for item in rules]
+    if not isinstance(rules, dict):
+        return rules
+    patched = {key: _lifecycle_rules_for_moto(value) for key, value in rules.items()}
+    conditions = patched.get("and")
+    if isinstance(conditions, list) and len(conditions) == 1:
+        condition = conditions[0]
+        if condition.get("object_size_greater_than") == 0 and set(condition) == {"prefix", "object_size_greater_than"}:
+            del patched["and"]
+            patched["prefix"] = condition["prefix"]
+    return patched
+
+
 def resource_patches(tf_json: Mapping[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
-    """Override-file ``resource`` entries applying :data:`EMULATOR_RESOURCE_PATCHES` to a stack."""
+    """Override-file ``resource`` entries with the emulator workarounds that apply to a stack."""
     patches: dict[str, dict[str, dict[str, Any]]] = {}
+    declared = tf_json.get("resource", {})
     for resource_type, patch in EMULATOR_RESOURCE_PATCHES.items():
-        for name in tf_json.get("resource", {}).get(resource_type, {}):
+        for name in declared.get(resource_type, {}):
             patches.setdefault(resource_type, {})[name] = dict(patch)
+    for name, config in declared.get("aws_s3_bucket_lifecycle_configuration", {}).items():
+        rules = config.get("rule")
+        patched = _lifecycle_rules_for_moto(rules)
+        if patched != rules:
+            # An override replaces *all* nested blocks of a type, so the whole rule list is written.
+            patches.setdefault("aws_s3_bucket_lifecycle_configuration", {})[name] = {"rule": patched}
     return patches
 
 
@@ -254,11 +280,14 @@ class StackRunner:
         )
         return env
 
-    def run(self, stack: str, *args: str) -> str:
-        command = [self.terraform, *args]
+    def run(self, stack: str, *args: str, ok_codes: tuple[int, ...] = (0,)) -> str:
+        """Run one Terraform command in the stack's copy; the full output goes to ``logs/<stack>.log``."""
+        return self._run(stack, args, ok_codes)[1]
+
+    def _run(self, stack: str, args: tuple[str, ...], ok_codes: tuple[int, ...]) -> tuple[int, str]:
         try:
             done = subprocess.run(
-                command,
+                [self.terraform, *args],
                 cwd=self.stack_dir(stack),
                 env=self._env(),
                 capture_output=True,
@@ -268,10 +297,14 @@ class StackRunner:
             )
         except subprocess.TimeoutExpired as error:
             raise TerraformError(f"{stack}: terraform {' '.join(args)} timed out") from error
-        if done.returncode != 0:
+        logs = self.workdir / "logs"
+        logs.mkdir(exist_ok=True)
+        with (logs / f"{stack}.log").open("a") as log:
+            log.write(f"$ terraform {' '.join(args)}  (exit {done.returncode})\n{done.stdout}\n{done.stderr}\n")
+        if done.returncode not in ok_codes:
             tail = (done.stdout[-4000:] + "\n" + done.stderr[-8000:]).strip()
             raise TerraformError(f"{stack}: terraform {' '.join(args)} failed ({done.returncode}):\n{tail}")
-        return done.stdout
+        return done.returncode, done.stdout
 
     def _timed(self, label: str) -> contextlib.AbstractContextManager[None]:
         @contextlib.contextmanager
@@ -301,19 +334,9 @@ class StackRunner:
         return {name: value.get("value") for name, value in raw.items()}
 
     def plan_is_empty(self, stack: str) -> bool:
-        """``plan -detailed-exitcode``: 0 = no changes, 2 = changes."""
-        done = subprocess.run(
-            [self.terraform, "plan", "-no-color", "-input=false", "-detailed-exitcode", "-refresh=true"],
-            cwd=self.stack_dir(stack),
-            env=self._env(),
-            capture_output=True,
-            text=True,
-            timeout=self.command_timeout,
-            check=False,
-        )
-        if done.returncode == 1:
-            raise TerraformError(f"{stack}: plan failed:\n{done.stderr[-4000:]}")
-        return done.returncode == 0
+        """``plan -detailed-exitcode`` after an apply: True when nothing would change (no drift)."""
+        code, _ = self._run(stack, ("plan", "-no-color", "-input=false", "-detailed-exitcode"), ok_codes=(0, 2))
+        return code == 0
 
     def destroy(self, stack: str) -> None:
         with self._timed(f"destroy {stack}"):

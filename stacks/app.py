@@ -90,9 +90,7 @@ class AppStack(FraudStack):
             self,
             "alerts",
             aws=self.aws,
-            props=AlertTopicProps(
-                topic_name=config.name("alerts"), kms_key_arn=self.key.arn, email=config.alert_email
-            ),
+            props=AlertTopicProps(topic_name=config.name("alerts"), kms_key_arn=self.key.arn, email=config.alert_email),
         )
         self.repository = DataAwsEcrRepository(self, "image-repository", name=repository_name(config))
         self.image = DataAwsEcrImage(self, "image", repository_name=self.repository.name, image_tag=image_tag)
@@ -103,9 +101,7 @@ class AppStack(FraudStack):
             "compute",
             aws=self.aws,
             config=config,
-            resources=Resources(
-                key=self.key, table=self.table, bucket=self.bucket, dlq=self.dlq, topic=self.topic
-            ),
+            resources=Resources(key=self.key, table=self.table, bucket=self.bucket, dlq=self.dlq, topic=self.topic),
             image_uri=self.image_uri,
         )
         webhook = self.compute.webhook
@@ -153,8 +149,7 @@ class AppStack(FraudStack):
                 environment=env,
                 topic_arn=self.topic.arn,
                 functions=[
-                    MonitoredFunction(fn.props.function_name, fn.props.timeout_seconds)
-                    for fn in self.compute.functions
+                    MonitoredFunction(fn.props.function_name, fn.props.timeout_seconds) for fn in self.compute.functions
                 ],
                 stream_function_name=self.compute.stream.props.function_name,
                 queue_name=config.name("dlq"),

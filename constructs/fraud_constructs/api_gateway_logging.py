@@ -4,7 +4,8 @@ API Gateway writes access and execution logs with this role, for *every* REST AP
 account in the region, so it lives in the bootstrap stack and ``aws_api_gateway_account`` is
 opt-in: two stacks owning it would overwrite each other. ``reset_on_delete`` clears the setting
 when the resource is destroyed; without it the account would keep pointing at a deleted role
-and every stage with logging enabled would fail to update.
+and every stage with logging enabled would fail to update. (Provider 5.x marks the argument
+deprecated because 6.0 makes resetting the default; until then it must be set.)
 
 The role's inline policy is the least-privilege equivalent of the AWS managed
 ``AmazonAPIGatewayPushToCloudWatchLogs``, scoped to log groups of this account and region.
@@ -52,9 +53,7 @@ class ApiGatewayLoggingProps:
 class ApiGatewayLogging(Construct):
     """Exposes ``role``, ``role_policy`` and ``account`` (or None)."""
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, aws: AwsContext, props: ApiGatewayLoggingProps
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: ApiGatewayLoggingProps) -> None:
         super().__init__(scope, construct_id)
         trust = DataAwsIamPolicyDocument(
             self,

@@ -134,9 +134,7 @@ class ContainerFunction(Construct):
     """Exposes ``function``, ``alias`` (and ``alias_arn``/``invoke_arn``), ``role``, ``log_group``,
     ``role_policy``, ``grants`` and ``event_invoke_config`` (or None)."""
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, aws: AwsContext, props: ContainerFunctionProps
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: ContainerFunctionProps) -> None:
         super().__init__(scope, construct_id)
         self.props = props
         self.grants: list[Grant] = []
@@ -203,9 +201,7 @@ class ContainerFunction(Construct):
             reserved_concurrent_executions=props.reserved_concurrency,
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
             kms_key_arn=props.kms_key_arn,
-            environment=LambdaFunctionEnvironment(variables=dict(props.environment))
-            if props.environment
-            else None,
+            environment=LambdaFunctionEnvironment(variables=dict(props.environment)) if props.environment else None,
             publish=True,
             depends_on=[self.role_policy, self.log_group],
         )
@@ -251,9 +247,7 @@ class ContainerFunction(Construct):
         if any(a == "*" or a.endswith(":*") for a in actions):
             raise ValueError(f"grant {sid}: wildcard actions are not allowed ({list(actions)})")
         if "*" in resources and not (wildcard_reason and len(wildcard_reason.split()) >= 4):
-            raise ValueError(
-                f"grant {sid}: Resource '*' needs a wildcard_reason saying why nothing narrower exists"
-            )
+            raise ValueError(f"grant {sid}: Resource '*' needs a wildcard_reason saying why nothing narrower exists")
         new = Grant(sid, tuple(actions), tuple(resources), tuple(conditions), wildcard_reason)
         for index, old in enumerate(self.grants):
             if old.sid == sid:  # same sid: widen the actions of that one statement

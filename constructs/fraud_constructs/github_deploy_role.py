@@ -72,9 +72,7 @@ class GithubDeployRoleProps:
 def _statement(
     sid: str, actions: list[str], resources: list[str], conditions=None
 ) -> DataAwsIamPolicyDocumentStatement:
-    return DataAwsIamPolicyDocumentStatement(
-        sid=sid, actions=actions, resources=resources, condition=conditions
-    )
+    return DataAwsIamPolicyDocumentStatement(sid=sid, actions=actions, resources=resources, condition=conditions)
 
 
 def _condition(test: str, variable: str, values: list[str]) -> DataAwsIamPolicyDocumentStatementCondition:
@@ -84,9 +82,7 @@ def _condition(test: str, variable: str, values: list[str]) -> DataAwsIamPolicyD
 class GithubDeployRole(Construct):
     """Exposes ``provider``, ``role`` and ``role_policy``."""
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, aws: AwsContext, props: GithubDeployRoleProps
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: GithubDeployRoleProps) -> None:
         super().__init__(scope, construct_id)
         self.provider = IamOpenidConnectProvider(
             self,
@@ -102,9 +98,7 @@ class GithubDeployRole(Construct):
                 DataAwsIamPolicyDocumentStatement(
                     actions=["sts:AssumeRoleWithWebIdentity"],
                     principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(
-                            type="Federated", identifiers=[self.provider.arn]
-                        )
+                        DataAwsIamPolicyDocumentStatementPrincipals(type="Federated", identifiers=[self.provider.arn])
                     ],
                     condition=[
                         _condition("StringEquals", f"{GITHUB_OIDC_HOST}:aud", ["sts.amazonaws.com"]),
@@ -133,9 +127,7 @@ class GithubDeployRole(Construct):
                 ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
                 [f"{props.state_bucket_arn}/*"],
             ),
-            _statement(
-                "StateKey", ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], [props.state_key_arn]
-            ),
+            _statement("StateKey", ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], [props.state_key_arn]),
             _statement("EcrLogin", ["ecr:GetAuthorizationToken"], ["*"]),
             _statement("EcrPush", list(ECR_PUSH_ACTIONS), [a("ecr", "repository/fraud-detection-*")]),
             _statement(
@@ -210,9 +202,7 @@ class GithubDeployRole(Construct):
             ),
         ]
         document = DataAwsIamPolicyDocument(self, "policy", statement=statements)
-        self.role_policy = IamRolePolicy(
-            self, "role-policy", name="deploy", role=self.role.id, policy=document.json
-        )
+        self.role_policy = IamRolePolicy(self, "role-policy", name="deploy", role=self.role.id, policy=document.json)
         reason = (
             "The deploy role creates every resource of the stacks, so it needs service-wide actions; "
             "they are limited to the fraud-* name prefixes, the project tag (KMS keys) or this region "

@@ -1,6 +1,7 @@
 """SSM parameters the functions read at cold start (names and defaults: docs/contract.md).
 
-- ``/fraud-detection/<env>/settings`` (String): the risk settings JSON, written with the
+- ``/fraud-detection/<env>/settings`` (SecureString, project CMK, not secret but encrypted like
+  every parameter): the risk settings JSON, written with the
   documented defaults; operators may edit it (Terraform reconciles it back on the next deploy,
   so change the defaults here, reviewed, rather than in the console).
 - ``/fraud-detection/<env>/webhook-signing-keys`` and ``.../card-fingerprint-key`` (SecureString,
@@ -67,7 +68,8 @@ class RuntimeParameters(Construct):
             self,
             "settings",
             name=f"{prefix}/settings",
-            type="String",
+            type="SecureString",
+            key_id=props.kms_key_arn,
             description="Risk settings JSON (docs/contract.md); every key optional",
             value=json.dumps(DEFAULT_SETTINGS, sort_keys=True, separators=(",", ":")),
         )

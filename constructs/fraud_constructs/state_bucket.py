@@ -60,9 +60,7 @@ class StateBucketProps:
 class StateBucket(Construct):
     """Exposes ``bucket`` (and ``name``/``arn``), ``policy`` and ``public_access_block``."""
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, aws: AwsContext, props: StateBucketProps
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: StateBucketProps) -> None:
         super().__init__(scope, construct_id)
         self.bucket = S3Bucket(
             self,
@@ -143,9 +141,7 @@ class StateBucket(Construct):
                         )
                     ],
                     abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                            days_after_initiation=7
-                        )
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
                     ],
                 )
             ],

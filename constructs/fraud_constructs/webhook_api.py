@@ -149,9 +149,7 @@ class WebhookApiProps:
             raise ValueError("WebhookApiProps.logging_level must be INFO or ERROR")
         schema = json.loads(self.request_schema)
         if schema.get("type") != "object" or "transaction_id" not in schema.get("required", []):
-            raise ValueError(
-                "WebhookApiProps.request_schema must describe an object requiring transaction_id"
-            )
+            raise ValueError("WebhookApiProps.request_schema must describe an object requiring transaction_id")
 
 
 def definition_hash(props: WebhookApiProps) -> str:
@@ -173,9 +171,7 @@ class WebhookApi(Construct):
     ``api_key``, ``usage_plan``, ``permission``, ``access_log_group``, ``execution_log_group``,
     ``auth_failure_filter`` and ``url``."""
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, aws: AwsContext, props: WebhookApiProps
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: WebhookApiProps) -> None:
         super().__init__(scope, construct_id)
         self.props = props
         self.rest_api = ApiGatewayRestApi(
@@ -185,6 +181,8 @@ class WebhookApi(Construct):
             description="Fraud-detection transaction webhook",
             endpoint_configuration=ApiGatewayRestApiEndpointConfiguration(types=["REGIONAL"]),
             api_key_source="HEADER",
+            # A replaced API gets a new id and URL: create the new one before the old one goes.
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
         api_id = self.rest_api.id
         self.resource = ApiGatewayResource(

@@ -4,6 +4,10 @@ Order matters and is part of the contract: size, content type, signature (so not
 unauthenticated body is parsed), JSON, validation, velocity, scoring, one conditional write.
 Every rejection returns before the store is touched. AWS errors are not caught here: the
 handler turns them into a 5xx that carries only the request id.
+
+Only an authenticated JSON object gets past the gate, so what only that path uses (the request
+model, scoring, the pattern record, card privacy) is imported in ``_admit``, not at the top: a
+cold start whose first requests are rejected never loads or builds it (see handlers/webhook.py).
 """
 
 from __future__ import annotations
@@ -12,15 +16,16 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
-from fraud_detection import privacy, signing
+from fraud_detection import signing
 from fraud_detection.adapters.parameters import WebhookParameters
-from fraud_detection.models import TransactionIn, field_errors
-from fraud_detection.pattern import Acknowledgement, PatternRecord
-from fraud_detection.scoring import Signals, score
+
+if TYPE_CHECKING:
+    from fraud_detection.models import TransactionIn
+    from fraud_detection.pattern import PatternRecord
 
 
 class Store(Protocol):
@@ -75,6 +80,16 @@ def process(delivery: Delivery, parameters: WebhookParameters, store: Store, *, 
     document = _parse_object(delivery.body)
     if document is None:
         return _reject(400, "body must be a JSON object", "invalid_json")
+    return _admit(document, delivery, parameters, store, shards)
+
+
+def _admit(
+    document: dict[str, Any], delivery: Delivery, parameters: WebhookParameters, store: Store, shards: int
+) -> Reply:
+    """Validate, score and write an authenticated object (lazy imports: see the module docstring)."""
+    from fraud_detection.models import TransactionIn, field_errors
+    from fraud_detection.pattern import Acknowledgement
+
     try:
         transaction = TransactionIn.model_validate(document)
     except ValidationError as error:
@@ -97,6 +112,10 @@ def _record(
     store: Store,
     shards: int,
 ) -> PatternRecord:
+    from fraud_detection import privacy
+    from fraud_detection.pattern import PatternRecord
+    from fraud_detection.scoring import Signals, score
+
     settings = parameters.settings
     until_ms = int(delivery.received_at.timestamp() * 1000)
     since_ms = int((delivery.received_at - timedelta(seconds=settings.velocity_window_seconds)).timestamp() * 1000)

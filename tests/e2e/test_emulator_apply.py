@@ -38,8 +38,8 @@ def test_apply_and_destroy_every_stack(synth_outdir: Path, test_config, moto: Mo
             if stack == "app":
                 digest = put_image(moto.url, repository_name(test_config), str(test_config.image_tag))
                 assert digest.startswith("sha256:")
+            applied.append(stack)  # before apply: a half-applied stack is destroyed too
             runner.apply(stack)
-            applied.append(stack)
             in_state = runner.state_resources(stack)
             assert len(in_state) == runner.declared_resources(stack), (stack, sorted(in_state))
         outputs = runner.outputs("app")

@@ -160,7 +160,7 @@ def settings_document() -> dict[str, Any]:
 def parameters(aws: None, settings_document: dict[str, Any]) -> Names:
     """The three SSM parameters with usable values (as after the rotation command ran)."""
     client = boto3.client("ssm", region_name=REGION)
-    client.put_parameter(Name=NAMES.settings_parameter, Type="String", Value=json.dumps(settings_document))
+    client.put_parameter(Name=NAMES.settings_parameter, Type="SecureString", Value=json.dumps(settings_document))
     client.put_parameter(
         Name=NAMES.signing_keys_parameter,
         Type="SecureString",

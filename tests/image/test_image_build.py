@@ -14,7 +14,6 @@ DOCKERFILE = IMAGE_DIR / "Dockerfile"
 REQUIREMENTS = IMAGE_DIR / "requirements.txt"
 BASE_IMAGE_PACKAGES = {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"}
 FROM_LINE = re.compile(r"^FROM\s+(?:--\S+\s+)?(?P<image>\S+)", re.MULTILINE)
-DIGEST_PLACEHOLDER = "sha256:" + "0" * 64
 
 
 def _hadolint() -> str:

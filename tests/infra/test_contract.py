@@ -95,7 +95,10 @@ def test_ssm_parameters_match_the_contract(synthesized: dict[str, dict]) -> None
         "/fraud-detection/dev/webhook-signing-keys",
         "/fraud-detection/dev/card-fingerprint-key",
     }
-    assert params["/fraud-detection/dev/settings"]["type"] == "String"
+    settings = params["/fraud-detection/dev/settings"]
+    assert settings["type"] == "SecureString"
+    assert settings["key_id"].startswith("${aws_kms_key.app-key")
+    assert "lifecycle" not in settings  # settings are reconciled by Terraform, unlike the secrets
     for name in ("/fraud-detection/dev/webhook-signing-keys", "/fraud-detection/dev/card-fingerprint-key"):
         secure = params[name]
         assert secure["type"] == "SecureString"

@@ -43,6 +43,7 @@ def test_method_requires_api_key_and_validates_the_body(synthesized: dict[str, d
     assert by_path(app, "aws_api_gateway_resource", f"{API}/webhook-resource")["path_part"] == "webhook"
     rest_api = by_path(app, "aws_api_gateway_rest_api", f"{API}/rest-api")
     assert rest_api["endpoint_configuration"]["types"] == ["REGIONAL"]
+    assert rest_api["lifecycle"] == {"create_before_destroy": True}
 
 
 def test_model_is_a_coarse_draft4_object_schema(synthesized: dict[str, dict]) -> None:

@@ -3,11 +3,15 @@
 The conditional put ``attribute_not_exists(pk)`` is the single commit point: whoever wins it
 owns the decision, and every duplicate (retry, replay, concurrent delivery) reads the winner's
 item back with a consistent read instead of writing anything. Uses the low-level client with
-the light ``boto3.dynamodb.types`` serialiser, not the resource layer (cold start).
+the light ``boto3.dynamodb.types`` serialiser, not the resource layer (cold start). The client
+itself is built on first use: only an authenticated, valid delivery reaches the table, so a
+cold start that begins with rejections never loads the DynamoDB service model.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -21,9 +25,20 @@ VELOCITY_COUNT_CAP = 1000
 
 
 class PatternStore:
-    def __init__(self, client: Any, table_name: str) -> None:
-        self._client = client
+    def __init__(self, client_factory: Callable[[], Any], table_name: str) -> None:
+        """``client_factory`` builds the botocore DynamoDB client; it is called once, on first use."""
+        self._client_factory = client_factory
+        self._built: Any = None
+        self._lock = threading.Lock()
         self._table = table_name
+
+    @property
+    def _client(self) -> Any:
+        if self._built is None:
+            with self._lock:  # one client per container, even under concurrent first use
+                if self._built is None:
+                    self._built = self._client_factory()
+        return self._built
 
     def put_if_absent(self, item: dict[str, Any]) -> bool:
         """Write ``item`` unless its ``pk`` exists; ``False`` means another delivery won."""

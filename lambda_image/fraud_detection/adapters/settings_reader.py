@@ -1,4 +1,4 @@
-"""Risk settings for the batch: read the SSM String on every run.
+"""Risk settings for the batch: read the SSM parameter (a SecureString, like every parameter) on every run.
 
 The batch runs every five minutes, so one GetParameter per run is cheaper than reasoning
 about a cache, and a settings change applies to the very next window.
@@ -18,5 +18,5 @@ class SettingsReader:
     name: str
 
     def load(self) -> Settings:
-        value = self.client.get_parameter(Name=self.name)["Parameter"]["Value"]
+        value = self.client.get_parameter(Name=self.name, WithDecryption=True)["Parameter"]["Value"]
         return parse_settings(value)

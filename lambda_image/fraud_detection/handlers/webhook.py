@@ -3,6 +3,24 @@
 Thin on purpose: Powertools objects live at module level (created once per cold start), AWS
 clients are built on first use, and the decision flow is ``fraud_detection.intake``. The only
 thing callers ever see of a failure is a status code and the API Gateway request id.
+
+Cold start: the import loads what every request needs (Powertools, the REST resolver, boto3,
+pydantic and the settings model: even a 401 needs the settings from SSM). What only one path
+needs stays out of it: the request model, scoring and the pattern record load once a delivery
+is authenticated (``intake._admit``), and the DynamoDB client is built on its first use, so a
+cold start whose first request is rejected never pays for them.
+
+Tracing (X-Ray): the functions run with active tracing, so Lambda records the invocation
+segment (initialization, invocation, overhead) without any SDK in the image. With tracing on
+(deployed; Powertools turns it off outside Lambda), the Tracer loads the X-Ray SDK and patches
+botocore during init, exactly as before: the ``## handler`` subsegment (``ColdStart``,
+``Service`` and ``outcome`` annotations) and one subsegment per SSM/DynamoDB call. That costs
+about 70 ms of init in a Lambda-like environment (the SDK, wrapt, importlib.metadata, the patch).
+Setting ``POWERTOOLS_TRACE_DISABLED=true`` on the function is the opt-out: the X-Ray SDK is then
+never imported (``fraud_detection.tracing``), X-Ray still shows the Lambda segments, but not
+the per-call subsegments or annotations. Deferring the SDK or the patch to the first request
+was rejected: the calls to trace happen in that request, so it would only move the cost from
+init into the first response.
 """
 
 from __future__ import annotations
@@ -18,7 +36,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
@@ -29,9 +47,10 @@ from botocore.config import Config as BotoConfig
 from fraud_detection import config, intake
 from fraud_detection.adapters.parameters import ParameterError, ParameterNames, ParameterStore
 from fraud_detection.adapters.patterns import PatternStore
+from fraud_detection.tracing import build_tracer
 
 logger = Logger()
-tracer = Tracer(patch_modules=("botocore",))
+tracer = build_tracer(patch_modules=("botocore",))
 metrics = Metrics()
 metrics.set_default_dimensions(environment=os.environ.get("ENVIRONMENT", "dev"))
 app = APIGatewayRestResolver(debug=False)
@@ -52,7 +71,7 @@ class Dependencies:
 
 @functools.cache
 def dependencies() -> Dependencies:
-    """Clients and cached parameters, built on the first request of a cold start."""
+    """Clients and cached parameters, built on the first request of a cold start (DynamoDB: on first use)."""
     settings = config.from_env()
     names = ParameterNames(
         settings=settings.require("settings_parameter"),
@@ -62,7 +81,9 @@ def dependencies() -> Dependencies:
     return Dependencies(
         config=settings,
         parameters=ParameterStore(boto3.client("ssm", config=_BOTO_CONFIG), names),
-        store=PatternStore(boto3.client("dynamodb", config=_BOTO_CONFIG), settings.require("table_name")),
+        store=PatternStore(
+            functools.partial(boto3.client, "dynamodb", config=_BOTO_CONFIG), settings.require("table_name")
+        ),
     )
 
 

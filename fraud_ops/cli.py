@@ -1,0 +1,297 @@
+"""Operator CLI: ``python -m fraud_ops.cli <command> --help``.
+
+Works against the running local stage (``.local-stage/stage.json``, written by ``make local``)
+or a real account (``--target aws``: the app stack's Terraform outputs, from ``--outputs FILE``
+or ``terraform output`` in ``cdktf.out/stacks/app``; credentials and region from the usual AWS
+environment). The batch runs in-process against the local stage (its function environment,
+boto3 pointed at the emulator) and through Lambda ``Invoke`` (the ``live`` alias) in an account.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from fraud_ops import dlq, samples, secrets
+from fraud_ops.function_runtime import LambdaInvoker, LocalFunctions
+from fraud_ops.stage import (
+    ROOT,
+    STAGE_FILE,
+    Target,
+    TargetError,
+    aws_target,
+    load_local,
+    outputs_from_file,
+    outputs_from_terraform,
+)
+
+
+def resolve_target(args: argparse.Namespace) -> Target:
+    if args.target == "local" or (args.target == "auto" and Path(args.stage_file).is_file()):
+        return load_local(Path(args.stage_file))
+    outputs = (
+        outputs_from_file(Path(args.outputs))
+        if args.outputs
+        else outputs_from_terraform(ROOT / "cdktf.out" / "stacks" / "app")
+    )
+    region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    return aws_target(outputs, region)
+
+
+def invoker_for(target: Target, stage_file: str) -> dlq.Invoker:
+    if target.kind == "local":  # handler logs go where the stage's go, not into the CLI's output
+        log = open(Path(stage_file).parent / "functions.log", "a", encoding="utf-8")  # noqa: SIM115 - process-long
+        return LocalFunctions(target.functions, target.aws_environment(), region=target.region, log=log)
+    return LambdaInvoker(target.client("lambda"))
+
+
+def batch_function(target: Target) -> str:
+    """The alias EventBridge invokes (a real account), or the local function."""
+    return str(target.output("batch_alias_arn")) if target.kind == "aws" else "batch"
+
+
+# ---------------------------------------------------------------- send
+
+
+def post(url: str, body: bytes, headers: Mapping[str, str], timeout: float = 30) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - operator-given URL
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8", "replace")
+
+
+def audit_lines(target: Target, transaction_ids: set[str], wait_seconds: float) -> list[tuple[str, dict[str, Any]]]:
+    """(key, line) of audit lines for ``transaction_ids``, waiting for the stream consumer."""
+    s3 = target.client("s3")
+    bucket = str(target.output("bucket_name"))
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        found: list[tuple[str, dict[str, Any]]] = []
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="audit/"):
+            for entry in page.get("Contents", []):
+                raw = s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read()
+                for text in gzip.decompress(raw).decode("utf-8").splitlines():
+                    line = json.loads(text)
+                    if line.get("transaction_id") in transaction_ids:
+                        found.append((entry["Key"], line))
+        if {line["transaction_id"] for _, line in found} >= transaction_ids or time.monotonic() > deadline:
+            return found
+        time.sleep(1)
+
+
+def cmd_send(args: argparse.Namespace, target: Target) -> int:
+    adapter = secrets.ParameterAdapter(target.client("ssm"))
+    key_set = secrets.parse_key_set(adapter.read(target.parameter("SIGNING_KEYS_PARAMETER")))
+    key_id, secret = key_set.newest()
+    run_id = args.run_id or datetime.now(UTC).strftime("%H%M%S")
+    sample_set = samples.build_samples(secret, int(time.time()), run_id, target.api_key)
+    print(f"sending to {target.webhook_url} (signing key {key_id}, run {run_id})")
+    failures = 0
+    for request in sample_set.requests:
+        status, body = post(target.webhook_url, request.body, request.headers)
+        ok = status == request.expected_status
+        if ok and request.expected_action:
+            ok = json.loads(body).get("action") == request.expected_action
+        failures += not ok
+        expected = f"{request.expected_status}{' ' + request.expected_action if request.expected_action else ''}"
+        print(f"{'ok  ' if ok else 'FAIL'} {request.name:<22} -> {status} {body}   (expected {expected})")
+
+    table = str(target.output("table_name"))
+    dynamodb = target.client("dynamodb")
+    print(f"\ntable {table}:")
+    for transaction_id in sample_set.stored_transaction_ids:
+        item = dynamodb.get_item(TableName=table, Key={"pk": {"S": f"TXN#{transaction_id}"}}).get("Item")
+        if item is None:
+            print(f"  {transaction_id}: MISSING")
+            failures += 1
+            continue
+        fields = {name: next(iter(item[name].values())) for name in ("action", "risk_score", "window_start")}
+        print(f"  {transaction_id}: {fields}")
+    print(f"\nbucket {target.output('bucket_name')} (audit lines, waiting up to {args.wait:.0f} s for the stream):")
+    wanted = set(sample_set.stored_transaction_ids)
+    lines = audit_lines(target, wanted, args.wait)
+    for key, line in lines:
+        print(f"  {key}: {line['transaction_id']} {line['action']} {line['risk_score']}")
+    missing = wanted - {line["transaction_id"] for _, line in lines}
+    if missing:
+        print(f"  not audited yet: {', '.join(sorted(missing))}")
+    return 1 if failures else 0
+
+
+# ---------------------------------------------------------------- batch / report
+
+
+def window_event(args: argparse.Namespace) -> dict[str, Any]:
+    if args.window:
+        return {"job": "window", "window_start": args.window}
+    return {"job": "window", "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def cmd_batch(args: argparse.Namespace, target: Target) -> int:
+    event = window_event(args)
+    result = invoker_for(target, args.stage_file).invoke(batch_function(target), event)
+    print(f"{json.dumps(event)} -> {'ok' if result.ok else 'FAILED'}: {result.detail}")
+    if result.ok and not args.quiet:
+        key = json.loads(result.detail).get("analysis_key")
+        if key:
+            body = target.client("s3").get_object(Bucket=target.output("bucket_name"), Key=key)["Body"].read()
+            print(f"\n{key}:\n{json.dumps(json.loads(body), indent=2)}")
+    return 0 if result.ok else 1
+
+
+def cmd_report(args: argparse.Namespace, target: Target) -> int:
+    day = date.fromisoformat(args.day).isoformat()
+    if not args.no_run:
+        invoker = invoker_for(target, args.stage_file)
+        result = invoker.invoke(batch_function(target), {"job": "daily_report", "day": day})
+        print(f"daily_report {day} -> {'ok' if result.ok else 'FAILED'}: {result.detail}")
+        if not result.ok:
+            return 1
+    s3 = target.client("s3")
+    bucket = str(target.output("bucket_name"))
+    for name in ("summary.json", "flagged.csv"):
+        key = f"reports/{day}/{name}"
+        try:
+            body = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+        except s3.exceptions.NoSuchKey:
+            print(f"\n{key}: not found")
+            continue
+        print(f"\n{key}:\n{body}")
+    return 0
+
+
+# ---------------------------------------------------------------- redrive-dlq
+
+
+def cmd_redrive(args: argparse.Namespace, target: Target) -> int:
+    queue = dlq.QueueAdapter(target.client("sqs"), str(target.output("dlq_url")))
+    reader = dlq.DynamoStreamReader(target.client("dynamodbstreams"))
+    print(
+        "note: stream failure records carry only the shard and sequence range, not the data; they are "
+        "redriven by re-reading the stream (24 h retention)"
+    )
+    _, left = dlq.process_queue(queue, invoker_for(target, args.stage_file), reader, apply=args.yes)
+    return 1 if (args.yes and left) else 0
+
+
+# ---------------------------------------------------------------- rotate-secret
+
+
+def cmd_rotate(args: argparse.Namespace, target: Target) -> int:
+    adapter = secrets.ParameterAdapter(target.client("ssm"))
+    try:
+        if args.add:
+            result = secrets.rotate_add(adapter, target.parameter("SIGNING_KEYS_PARAMETER"), datetime.now(UTC))
+        elif args.retire:
+            result = secrets.rotate_retire(adapter, target.parameter("SIGNING_KEYS_PARAMETER"), args.retire)
+        elif args.init_fingerprint:
+            result = secrets.init_fingerprint(adapter, target.parameter("FINGERPRINT_KEY_PARAMETER"))
+        else:
+            key_set = secrets.parse_key_set(adapter.read(target.parameter("SIGNING_KEYS_PARAMETER")))
+            print(f"signing keys: {', '.join(key_set.ids) or 'none (UNSET)'}")
+            return 0
+    except secrets.KeySetError as error:
+        print(f"refused: {error}", file=sys.stderr)
+        return 2
+    print(result.message)
+    if args.add and args.show_secret and result.key_set is not None:
+        print(f"secret: {result.key_set.newest()[1]}")
+    return 0
+
+
+# ---------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m fraud_ops.cli", description=__doc__.splitlines()[0])
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--target",
+        choices=("auto", "local", "aws"),
+        default="auto",
+        help="auto (default): the local stage if its stage file exists, else the AWS account",
+    )
+    common.add_argument("--stage-file", default=str(STAGE_FILE), help="local stage file (default: %(default)s)")
+    common.add_argument("--outputs", help="AWS: JSON of `terraform output -json` of the app stack")
+    common.add_argument("--region", help="AWS region (default: AWS_REGION or us-east-1)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    send = sub.add_parser(
+        "send",
+        parents=[common],
+        help="send signed samples (approve, review, block, duplicate, bad signature, malformed)",
+        description="Signs with the newest signing key, prints each response, then the table items and audit lines.",
+    )
+    send.add_argument("--run-id", help="suffix of the sample ids (default: HHMMSS now)")
+    send.add_argument("--wait", type=float, default=30, help="seconds to wait for audit objects (default: 30)")
+    send.set_defaults(func=cmd_send)
+
+    batch = sub.add_parser(
+        "batch",
+        parents=[common],
+        help="run the window batch now or for a given window (backfill)",
+        description="Without --window: like a scheduled run now (the last closed window).",
+    )
+    when = batch.add_mutually_exclusive_group()
+    when.add_argument("--window", help="window start, a 5-minute boundary, e.g. 2026-11-22T10:05:00Z")
+    when.add_argument("--now", action="store_true", help="the last closed window (default)")
+    batch.add_argument("--quiet", action="store_true", help="do not print the analysis object")
+    batch.set_defaults(func=cmd_batch)
+
+    report = sub.add_parser("report", parents=[common], help="run (or just show) the daily report of a day")
+    report.add_argument("--day", required=True, help="YYYY-MM-DD (UTC)")
+    report.add_argument("--no-run", action="store_true", help="only print the existing report objects")
+    report.set_defaults(func=cmd_report)
+
+    redrive = sub.add_parser(
+        "redrive-dlq",
+        parents=[common],
+        help="show DLQ messages; with --yes move them back to their source",
+        description=dlq.__doc__.split("\n\n")[1] if dlq.__doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    redrive.add_argument("--yes", action="store_true", help="redrive; delete each message only after success")
+    redrive.set_defaults(func=cmd_redrive)
+
+    rotate = sub.add_parser(
+        "rotate-secret",
+        parents=[common],
+        help="signing keys: add / retire; card-fingerprint key: init once",
+        description=(
+            "Without an action: list the signing key ids. The fingerprint key is never rotated: every card "
+            "fingerprint is an HMAC under it, so a new key would break card velocity continuity."
+        ),
+    )
+    action = rotate.add_mutually_exclusive_group()
+    action.add_argument("--add", action="store_true", help="add a new signing key; old keys stay valid")
+    action.add_argument("--retire", metavar="KEY_ID", help="remove a signing key (never the last one)")
+    action.add_argument("--init-fingerprint", action="store_true", help="set the card-fingerprint key if UNSET")
+    rotate.add_argument("--show-secret", action="store_true", help="with --add: print the new secret")
+    rotate.set_defaults(func=cmd_rotate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        target = resolve_target(args)
+    except TargetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return int(args.func(args, target))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

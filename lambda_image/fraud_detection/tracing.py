@@ -1,0 +1,80 @@
+"""Powertools ``Tracer`` that does not load the X-Ray SDK when tracing is off.
+
+Powertools declares ``aws_xray_sdk`` as a lazy import, but ``Tracer()`` resolves its default
+provider in the constructor with ``from aws_xray_sdk.core import xray_recorder``, so the SDK
+(and ``wrapt``) load at import even when tracing is disabled. Outside Lambda (tests, the bench,
+local runs) that import also builds the SDK's centralized sampler, which creates two botocore
+X-Ray clients: about 240 ms spent on a recorder that never records.
+
+``build_tracer`` asks Powertools itself whether tracing is disabled (``POWERTOOLS_TRACE_DISABLED``
+truthy, ``LAMBDA_TASK_ROOT`` unset, SAM or Chalice local) and, only then, hands the Tracer a
+no-op provider. The Tracer behaves exactly as a disabled Powertools Tracer does (decorators run,
+annotations are dropped, the SDK's global switch is still turned off) without the SDK's modules.
+When tracing is on (deployed, the default) it is the stock Tracer: SDK loaded and the given
+modules patched during init, as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any
+
+from aws_lambda_powertools import Tracer
+from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
+
+
+class _NoOpSegment(BaseSegment):
+    def close(self, end_time: int | None = None) -> None:
+        pass
+
+    def add_subsegment(self, subsegment: Any) -> None:
+        pass
+
+    def remove_subsegment(self, subsegment: Any) -> None:
+        pass
+
+    def put_annotation(self, key: str, value: Any) -> None:
+        pass
+
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
+        pass
+
+    def add_exception(self, exception: BaseException, stack: Any, remote: bool = False) -> None:
+        pass
+
+
+class NoOpProvider(BaseProvider):
+    """What a disabled Tracer talks to instead of ``aws_xray_sdk.core.xray_recorder``."""
+
+    @contextlib.contextmanager
+    def in_subsegment(self, name: str | None = None, **kwargs: Any) -> Iterator[BaseSegment]:
+        yield _NoOpSegment()
+
+    @contextlib.asynccontextmanager
+    async def in_subsegment_async(self, name: str | None = None, **kwargs: Any) -> AsyncIterator[BaseSegment]:
+        yield _NoOpSegment()
+
+    def put_annotation(self, key: str, value: Any) -> None:
+        pass
+
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
+        pass
+
+    def patch(self, modules: Sequence[str]) -> None:
+        pass
+
+    def patch_all(self) -> None:
+        pass
+
+
+def tracing_disabled() -> bool:
+    """Powertools' own rule (``Tracer._is_tracer_disabled``, aws-lambda-powertools 3.x), not a copy of it."""
+    return bool(Tracer._is_tracer_disabled())
+
+
+def build_tracer(*, service: str | None = None, patch_modules: Sequence[str] | None = None) -> Tracer:
+    """A Powertools Tracer; with tracing disabled, one that never imports the X-Ray SDK."""
+    if tracing_disabled():
+        return Tracer(service=service, disabled=True, provider=NoOpProvider())
+    return Tracer(service=service, patch_modules=patch_modules)

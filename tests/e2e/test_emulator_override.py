@@ -1,0 +1,70 @@
+"""Fast checks of the emulator harness: what it writes, and that the shipped JSON is never touched."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fraud_ops.emulator import (
+    EMULATED_SERVICES,
+    OVERRIDE_FILE,
+    StackRunner,
+    managed_resource_count,
+    provider_override,
+    resource_patches,
+)
+
+LIFECYCLE = {
+    "resource": {
+        "aws_s3_bucket_lifecycle_configuration": {
+            "audit": {
+                "bucket": "b",
+                "rule": [
+                    {"id": "a", "filter": [{"and": [{"prefix": "audit/", "object_size_greater_than": 0}]}]},
+                    {"id": "b", "filter": [{"prefix": ""}]},
+                ],
+            }
+        },
+        "aws_api_gateway_account": {"account": {"cloudwatch_role_arn": "r", "reset_on_delete": True}},
+    },
+    "data": {"aws_region": {"r": {}}},
+}
+
+
+def test_provider_points_every_service_at_the_emulator() -> None:
+    (provider,) = provider_override("http://127.0.0.1:1", "us-east-1")["provider"]["aws"]
+    (endpoints,) = provider["endpoints"]
+    assert set(endpoints) == set(EMULATED_SERVICES)
+    assert set(endpoints.values()) == {"http://127.0.0.1:1"}
+    for flag in ("skip_credentials_validation", "skip_requesting_account_id", "s3_use_path_style"):
+        assert provider[flag] is True
+    assert provider["access_key"] == "testing"
+    backend = provider_override("http://x", "us-east-1")["terraform"]["backend"]
+    assert backend == {"local": {"path": "terraform.tfstate"}}
+
+
+def test_workarounds_are_limited_to_the_known_moto_gaps() -> None:
+    patches = resource_patches(LIFECYCLE)
+    assert patches["aws_api_gateway_account"] == {"account": {"reset_on_delete": False}}
+    rules = patches["aws_s3_bucket_lifecycle_configuration"]["audit"]["rule"]
+    assert rules[0]["filter"] == [{"prefix": "audit/"}]
+    assert rules[1] == LIFECYCLE["resource"]["aws_s3_bucket_lifecycle_configuration"]["audit"]["rule"][1]
+    assert resource_patches({"resource": {"aws_sqs_queue": {"q": {}}}}) == {}
+
+
+def test_counts_resources_not_data_sources() -> None:
+    assert managed_resource_count(LIFECYCLE) == 2
+
+
+def test_prepare_copies_and_leaves_the_synth_output_alone(tmp_path: Path) -> None:
+    source = tmp_path / "out" / "stacks" / "app"
+    source.mkdir(parents=True)
+    original = json.dumps(LIFECYCLE)
+    (source / "cdk.tf.json").write_text(original)
+    runner = StackRunner(tmp_path / "out", tmp_path / "work", "http://127.0.0.1:1")
+    target = runner.prepare("app")
+    assert (source / "cdk.tf.json").read_text() == original
+    assert sorted(p.name for p in source.iterdir()) == ["cdk.tf.json"]
+    override = json.loads((target / OVERRIDE_FILE).read_text())
+    assert "aws_s3_bucket_lifecycle_configuration" in override["resource"]
+    assert runner.cli_config_path.exists() and "plugin_cache_dir" in runner.cli_config_path.read_text()

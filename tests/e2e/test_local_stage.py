@@ -1,0 +1,218 @@
+"""End to end through the local stage: HTTP -> webhook -> table -> stream -> audit/alerts -> batch.
+
+The stage is brought up with the programmatic API (what ``make local`` runs): moto, synth,
+bootstrap -> registry -> app applied by the emulator harness, secrets set like ``rotate-secret``,
+the gateway, the stream pump. Everything is torn down by the fixture finalizer even when a test
+fails. Slow: a few minutes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shlex
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fraud_detection import keys
+from fraud_ops import cli, samples
+from fraud_ops.cli import post
+from fraud_ops.local_stage import LocalStage, StageOptions
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+STAGE_TIMEOUT = 1500
+
+
+@pytest.fixture(scope="module")
+def stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStage]:
+    options = StageOptions(stage_dir=tmp_path_factory.mktemp("local-stage"), schedule=False, pump_poll_seconds=0.5)
+    running = LocalStage(options)
+    try:
+        running.up()
+        print("\nlocal stage timings (s):", json.dumps(running.timings, indent=1))
+        yield running
+    finally:
+        running.down()  # idempotent: stops servers and moto whatever happened above
+
+
+@pytest.fixture(scope="module")
+def alerts_queue(stage: LocalStage) -> str:
+    """An SQS queue subscribed to the alert topic inside the emulator."""
+    assert stage.target is not None
+    sqs, sns = stage.target.client("sqs"), stage.target.client("sns")
+    url = sqs.create_queue(QueueName="alert-probe")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=stage.target.output("topic_arn"), Protocol="sqs", Endpoint=arn)
+    return str(url)
+
+
+def read_alerts(stage: LocalStage, url: str) -> list[dict[str, Any]]:
+    assert stage.target is not None
+    sqs = stage.target.client("sqs")
+    found = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if not batch:
+            return found
+        for message in batch:
+            found.append(json.loads(json.loads(message["Body"])["Message"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def audit_lines(stage: LocalStage) -> list[dict[str, Any]]:
+    assert stage.target is not None
+    s3, bucket = stage.target.client("s3"), stage.target.output("bucket_name")
+    lines = []
+    for entry in s3.list_objects_v2(Bucket=bucket, Prefix="audit/").get("Contents", []):
+        body = s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read()
+        lines += [json.loads(text) for text in gzip.decompress(body).decode().splitlines()]
+    return lines
+
+
+@pytest.mark.timeout(STAGE_TIMEOUT)
+def test_good_duplicate_and_bad_deliveries_flow_through_every_stage(stage: LocalStage, alerts_queue: str) -> None:
+    target, functions, pump = stage.target, stage.functions, stage.pump
+    assert target is not None and functions is not None and pump is not None and stage.signing_key is not None
+    sample_set = samples.build_samples(stage.signing_key[1], int(time.time()), "e2e", target.api_key)
+    # A second high-risk transaction, so the window holds two suspicious patterns (alert threshold 1).
+    second_block = samples.build_samples(stage.signing_key[1], int(time.time()), "e2e-2", target.api_key).requests[2]
+
+    # HTTP through the gateway: every answer as documented, and the API key is enforced.
+    for request in sample_set.requests:
+        status, body = post(target.webhook_url, request.body, request.headers)
+        assert status == request.expected_status, (request.name, body)
+        if request.expected_action:
+            assert json.loads(body)["action"] == request.expected_action, (request.name, body)
+        else:
+            assert set(json.loads(body)) == {"message", "request_id"}  # nothing else leaks
+    assert post(target.webhook_url, second_block.body, second_block.headers)[0] == 200
+    no_key = {k: v for k, v in sample_set.requests[0].headers.items() if k != "x-api-key"}
+    assert post(target.webhook_url, sample_set.requests[0].body, no_key)[0] == 403
+
+    # Table: exactly the good transactions, decisions as answered (the duplicate wrote nothing).
+    dynamodb = target.client("dynamodb")
+    table = target.output("table_name")
+    items = {
+        item["transaction_id"]["S"]: item
+        for item in dynamodb.scan(TableName=table)["Items"]
+        if item["transaction_id"]["S"].startswith("txn-e2e-")
+    }
+    expected_ids = [*sample_set.stored_transaction_ids, "txn-e2e-2-block"]
+    assert {tid: item["action"]["S"] for tid, item in items.items()} == {
+        "txn-e2e-approve": "approve",
+        "txn-e2e-review": "review",
+        "txn-e2e-block": "block",
+        "txn-e2e-2-block": "block",
+    }
+    assert all("card_number" not in item for item in items.values())
+
+    # Stream -> audit objects (allow-listed fields only) and a block alert.
+    pump.drain()
+    lines = [line for line in audit_lines(stage) if line["transaction_id"].startswith("txn-e2e-")]
+    assert sorted(line["transaction_id"] for line in lines) == sorted(expected_ids)
+    assert all(not any(name.startswith("card") for name in line) for line in lines)
+    alerts = read_alerts(stage, alerts_queue)
+    blocks = [("block", "txn-e2e-2-block"), ("block", "txn-e2e-block")]
+    assert sorted((a["kind"], a["dedupe_key"]) for a in alerts) == blocks
+
+    # Batch over the window(s) the items landed in; a low alert threshold makes the window alert fire.
+    target.client("ssm").put_parameter(
+        Name=target.parameter("SETTINGS_PARAMETER"), Value='{"alert_suspicious_count": 1}', Overwrite=True
+    )
+    windows = sorted({item["window_start"]["S"] for item in items.values()})
+    results = [functions.call("batch", {"job": "window", "window_start": window}) for window in windows]
+    assert sum(result["transactions"] for result in results) == 4
+    s3, bucket = target.client("s3"), target.output("bucket_name")
+    suspicious = {}
+    for result in results:
+        analysis = json.loads(s3.get_object(Bucket=bucket, Key=result["analysis_key"])["Body"].read())
+        assert analysis["window_start"] == result["window_start"]
+        assert analysis["transactions"] == result["transactions"]
+        suspicious[result["window_start"]] = analysis["suspicious_count"]
+    window_alerts = [a for a in read_alerts(stage, alerts_queue) if a["kind"] == "window"]
+    alerted = {window for window, count in suspicious.items() if count > 1}
+    assert {a["window_start"] for a in window_alerts} == alerted
+    if len(windows) == 1:  # both blocks in one window (unless the sends straddled a boundary)
+        assert alerted == {result["window_start"] for result in results}
+
+    # The daily report reads the analyses back.
+    day = windows[0][:10]
+    report = functions.call("batch", {"job": "daily_report", "day": day})
+    assert report["windows_found"] >= 1
+    assert s3.get_object(Bucket=bucket, Key=f"reports/{day}/summary.json")["ContentLength"] > 0
+
+
+@pytest.mark.timeout(STAGE_TIMEOUT)
+def test_the_printed_curl_command_is_accepted(stage: LocalStage) -> None:
+    message = stage.ready_message()
+    (line,) = [line for line in message.splitlines() if line.startswith("curl ")]
+    argv = shlex.split(line)
+    if shutil.which("curl"):
+        done = subprocess.run([*argv, "-w", "\n%{http_code}"], capture_output=True, text=True, timeout=30, check=False)
+        body, _, status = done.stdout.rpartition("\n")
+    else:  # replay exactly the printed headers and body
+        headers = dict(argv[i + 1].split(": ", 1) for i, part in enumerate(argv) if part == "-H")
+        code, body = post(argv[4], argv[argv.index("--data-binary") + 1].encode(), headers)
+        status = str(code)
+    assert status == "200", body
+    assert json.loads(body)["action"] == "approve"
+
+
+@pytest.mark.timeout(STAGE_TIMEOUT)
+def test_operator_cli_against_the_local_stage(stage: LocalStage, capsys: pytest.CaptureFixture[str]) -> None:
+    stage_file = ["--stage-file", str(stage.stage_file)]
+    assert cli.main(["send", "--run-id", "cli", "--wait", "20", *stage_file]) == 0
+    out = capsys.readouterr().out
+    assert out.count("ok  ") == 6 and "not audited yet" not in out
+
+    window = keys.last_closed_window(datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert cli.main(["batch", "--window", window, "--quiet", *stage_file]) == 0
+    assert cli.main(["report", "--day", window[:10], *stage_file]) == 0
+    assert f"reports/{window[:10]}/summary.json:" in capsys.readouterr().out
+
+    # rotate: add keeps the old key; retire the old one; the fingerprint key refuses to rotate.
+    assert stage.signing_key is not None
+    old_id = stage.signing_key[0]
+    time.sleep(1.1)  # key ids are second-resolution timestamps
+    assert cli.main(["rotate-secret", "--add", *stage_file]) == 0
+    assert cli.main(["rotate-secret", "--retire", old_id, *stage_file]) == 0
+    assert cli.main(["rotate-secret", "--init-fingerprint", *stage_file]) == 2
+    assert "velocity continuity" in capsys.readouterr().err
+
+    # redrive: an EventBridge delivery failure goes back to the batch and leaves the queue.
+    assert stage.target is not None
+    sqs, dlq_url = stage.target.client("sqs"), stage.target.output("dlq_url")
+    sqs.send_message(
+        QueueUrl=dlq_url,
+        MessageBody=json.dumps({"detail-type": "Scheduled Event", "time": window}),
+        MessageAttributes={
+            "RULE_ARN": {
+                "DataType": "String",
+                "StringValue": "arn:aws:events:us-east-1:1:rule/fraud-batch-window-local",
+            },
+            "TARGET_ARN": {"DataType": "String", "StringValue": stage.target.output("batch_alias_arn")},
+        },
+    )
+    assert cli.main(["redrive-dlq", *stage_file]) == 0  # shows, keeps
+    assert "[eventbridge]" in capsys.readouterr().out
+    assert cli.main(["redrive-dlq", "--yes", *stage_file]) == 0
+    assert "redriven and deleted" in capsys.readouterr().out
+    assert not sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=0).get("Messages")
+
+
+@pytest.mark.timeout(STAGE_TIMEOUT)
+def test_down_destroys_and_stops_every_server(stage: LocalStage) -> None:
+    assert stage.moto is not None and stage.gateway is not None
+    moto_process, gateway_url = stage.moto.process, stage.gateway.url
+    stage.down()
+    assert moto_process.poll() is not None
+    assert not Path(stage.stage_file).exists()
+    with pytest.raises(OSError):
+        post(gateway_url, b"{}", {}, timeout=2)

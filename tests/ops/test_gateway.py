@@ -1,0 +1,103 @@
+"""The local API Gateway stand-in: routing, API key check, proxy event shape, real HTTP."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from fraud_ops import gateway
+from fraud_ops.cli import post
+from fraud_ops.emulator import free_port
+
+NOW = datetime(2026, 11, 22, 10, 7, 30, tzinfo=UTC)
+
+
+def request(
+    path: str = "/v1/webhook", method: str = "POST", key: str | None = "k", body: bytes = b'{"a":1}'
+) -> gateway.GatewayRequest:
+    headers = [("Content-Type", "application/json"), ("X-Fraud-Signature", "t=1,v1=ab")]
+    if key is not None:
+        headers.append(("x-api-key", key))
+    return gateway.GatewayRequest(method, path, headers, body, "203.0.113.10")
+
+
+class Recorder:
+    def __init__(self, result: dict[str, Any] | Exception | None = None) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.result = result if result is not None else {"statusCode": 200, "body": '{"ok": true}'}
+
+    def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
+        self.events.append(event)
+        if isinstance(self.result, Exception):
+            raise self.result
+        return self.result
+
+
+@pytest.mark.parametrize(
+    ("req", "status", "message"),
+    [
+        (request(key=None), 403, "Forbidden"),
+        (request(key="wrong"), 403, "Forbidden"),
+        (request(path="/v1/other"), 403, "Missing Authentication Token"),
+        (request(method="GET"), 403, "Missing Authentication Token"),
+        (request(path="/v2/webhook"), 403, "Missing Authentication Token"),
+    ],
+)
+def test_rejections_happen_before_the_function_runs(req: gateway.GatewayRequest, status: int, message: str) -> None:
+    webhook = Recorder()
+    response = gateway.handle(req, stage="v1", api_key="k", webhook=webhook, now=lambda: NOW)
+    assert (response.status, json.loads(response.body)["message"]) == (status, message)
+    assert webhook.events == []
+
+
+def test_proxy_event_is_shaped_like_api_gateway_rest() -> None:
+    webhook = Recorder({"statusCode": 401, "headers": {"Content-Type": "application/json"}, "body": '{"m": 1}'})
+    req = request(path="/v1/webhook?x=1")
+    response = gateway.handle(req, stage="v1", api_key="k", webhook=webhook, now=lambda: NOW)
+    (event,) = webhook.events
+    assert response.status == 401 and response.body == b'{"m": 1}'
+    assert response.headers["x-amzn-RequestId"] == event["requestContext"]["requestId"]
+    assert (event["httpMethod"], event["path"], event["resource"]) == ("POST", "/webhook", "/webhook")
+    assert event["headers"]["X-Fraud-Signature"] == "t=1,v1=ab"
+    assert event["multiValueHeaders"]["Content-Type"] == ["application/json"]
+    assert event["queryStringParameters"] == {"x": "1"}
+    assert (event["body"], event["isBase64Encoded"]) == ('{"a":1}', False)
+    context = event["requestContext"]
+    assert (context["stage"], context["path"], context["identity"]["sourceIp"]) == ("v1", "/v1/webhook", "203.0.113.10")
+    assert context["requestTimeEpoch"] == int(NOW.timestamp() * 1000)
+
+
+def test_non_utf8_body_is_passed_base64_encoded() -> None:
+    webhook = Recorder()
+    gateway.handle(request(body=b"\xff\xfe"), stage="v1", api_key="k", webhook=webhook, now=lambda: NOW)
+    (event,) = webhook.events
+    assert event["isBase64Encoded"] is True and base64.b64decode(event["body"]) == b"\xff\xfe"
+
+
+def test_a_crashing_integration_is_a_502() -> None:
+    response = gateway.handle(request(), stage="v1", api_key="k", webhook=Recorder(RuntimeError("x")), now=lambda: NOW)
+    assert response.status == 502
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[gateway.LocalGatewayServer, Recorder]]:
+    webhook = Recorder({"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": '{"ok": 1}'})
+    running = gateway.LocalGatewayServer(free_port(), stage="v1", api_key="secret-key", webhook=webhook).start()
+    try:
+        yield running, webhook
+    finally:
+        running.stop()
+
+
+def test_real_http_round_trip_on_loopback(server: tuple[gateway.LocalGatewayServer, Recorder]) -> None:
+    running, webhook = server
+    assert running.url.startswith("http://127.0.0.1:") and running.url.endswith("/v1/webhook")
+    status, body = post(running.url, b'{"x":1}', {"x-api-key": "secret-key"})
+    assert (status, json.loads(body)) == (200, {"ok": 1})
+    assert webhook.events[0]["body"] == '{"x":1}'
+    assert post(running.url, b"{}", {})[0] == 403
