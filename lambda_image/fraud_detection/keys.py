@@ -10,7 +10,7 @@ The shard is a stable hash of the transaction id, so a retried write lands in th
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 WINDOW_SECONDS = 300
 WINDOW_INDEX = "by_window"
@@ -33,9 +33,9 @@ def card_key(fingerprint: str) -> str:
 
 def window_start(moment: datetime) -> datetime:
     """Start of the 5-minute window that contains ``moment`` (UTC)."""
-    moment = moment.astimezone(timezone.utc)
+    moment = moment.astimezone(UTC)
     epoch = int(moment.timestamp())
-    return datetime.fromtimestamp(epoch - epoch % WINDOW_SECONDS, tz=timezone.utc)
+    return datetime.fromtimestamp(epoch - epoch % WINDOW_SECONDS, tz=UTC)
 
 
 def last_closed_window(moment: datetime) -> datetime:

@@ -46,7 +46,7 @@ class Settings(BaseModel):
     max_body_bytes: Annotated[int, Field(ge=1024, le=6 * 1024 * 1024)] = 65536
 
     @model_validator(mode="after")
-    def _thresholds_ordered(self) -> "Settings":
+    def _thresholds_ordered(self) -> Settings:
         if self.review_threshold > self.block_threshold:
             raise ValueError("review_threshold must not exceed block_threshold")
         return self
