@@ -44,14 +44,14 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # `python bench/run.py` puts only bench/ on the path
+    sys.path.insert(0, str(REPO))
+from fraud_ops.jsii_env import silence_banner  # noqa: E402
+
 IMAGE = REPO / "lambda_image"
 RESULTS = Path(__file__).resolve().parent / "results"
 EVENTS = REPO / "tests" / "events"
 PYTHON = sys.executable
-SILENCE_NODE = {
-    "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
-    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-}
 REGION = "us-east-1"
 ENVIRONMENT = "bench"
 TABLE = f"fraud-patterns-{ENVIRONMENT}"
@@ -112,7 +112,8 @@ def machine() -> str:
 def _synth_once(stock: bool, workdir: Path) -> tuple[float, int]:
     outdir = Path(tempfile.mkdtemp(dir=workdir))
     env = {k: v for k, v in os.environ.items() if k != "FRAUD_STOCK_PROVIDER_IMPORT"}
-    env |= SILENCE_NODE | {"CDKTF_OUTDIR": str(outdir), "FRAUD_IMAGE_TAG": "bench"}
+    env |= {"CDKTF_OUTDIR": str(outdir), "FRAUD_IMAGE_TAG": "bench"}
+    silence_banner(env)
     if stock:
         env["FRAUD_STOCK_PROVIDER_IMPORT"] = "1"
     modules = outdir / "modules.json"
@@ -780,11 +781,11 @@ def render(report: Report, header: str, elapsed: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--synth-runs", type=int, default=3)
-    parser.add_argument("--synth-budget", type=float, default=240.0, help="seconds for the synth pairs")
+    parser.add_argument("--synth-budget", type=float, default=150.0, help="seconds for the synth pairs")
     parser.add_argument("--import-runs", type=int, default=7)
     parser.add_argument("--sizes", default="1000,10000,100000", help="table sizes N for read amplification")
     parser.add_argument("--window-items", type=int, default=100, help="k: items in the target window")
-    parser.add_argument("--read-budget", type=float, default=240.0, help="seconds for the moto section")
+    parser.add_argument("--read-budget", type=float, default=380.0, help="seconds for the moto section")
     parser.add_argument("--scan-max", type=int, default=1000, help="largest N with a real baseline Scan")
     parser.add_argument("--skip", default="", help="comma list of sections to skip: synth,read,cold,cost")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.md")

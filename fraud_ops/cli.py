@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,8 @@ from fraud_ops.stage import (
     outputs_from_file,
     outputs_from_terraform,
 )
+
+Command = Callable[[argparse.Namespace, Target], int]
 
 
 def resolve_target(args: argparse.Namespace) -> Target:
@@ -228,19 +230,24 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--region", help="AWS region (default: AWS_REGION or us-east-1)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    send = sub.add_parser(
+    def command(name: str, func: Command, **kwargs: Any) -> argparse.ArgumentParser:
+        """A subcommand that takes the common target options and runs ``func``."""
+        subparser = sub.add_parser(name, parents=[common], **kwargs)
+        subparser.set_defaults(func=func)
+        return subparser
+
+    send = command(
         "send",
-        parents=[common],
+        cmd_send,
         help="send signed samples (approve, review, block, duplicate, bad signature, malformed)",
         description="Signs with the newest signing key, prints each response, then the table items and audit lines.",
     )
     send.add_argument("--run-id", help="suffix of the sample ids (default: HHMMSS now)")
     send.add_argument("--wait", type=float, default=30, help="seconds to wait for audit objects (default: 30)")
-    send.set_defaults(func=cmd_send)
 
-    batch = sub.add_parser(
+    batch = command(
         "batch",
-        parents=[common],
+        cmd_batch,
         help="run the window batch now or for a given window (backfill)",
         description="Without --window: like a scheduled run now (the last closed window).",
     )
@@ -248,26 +255,23 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument("--window", help="window start, a 5-minute boundary, e.g. 2026-11-22T10:05:00Z")
     when.add_argument("--now", action="store_true", help="the last closed window (default)")
     batch.add_argument("--quiet", action="store_true", help="do not print the analysis object")
-    batch.set_defaults(func=cmd_batch)
 
-    report = sub.add_parser("report", parents=[common], help="run (or just show) the daily report of a day")
+    report = command("report", cmd_report, help="run (or just show) the daily report of a day")
     report.add_argument("--day", required=True, help="YYYY-MM-DD (UTC)")
     report.add_argument("--no-run", action="store_true", help="only print the existing report objects")
-    report.set_defaults(func=cmd_report)
 
-    redrive = sub.add_parser(
+    redrive = command(
         "redrive-dlq",
-        parents=[common],
+        cmd_redrive,
         help="show DLQ messages; with --yes move them back to their source",
         description=dlq.__doc__.split("\n\n")[1] if dlq.__doc__ else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     redrive.add_argument("--yes", action="store_true", help="redrive; delete each message only after success")
-    redrive.set_defaults(func=cmd_redrive)
 
-    rotate = sub.add_parser(
+    rotate = command(
         "rotate-secret",
-        parents=[common],
+        cmd_rotate,
         help="signing keys: add / retire; card-fingerprint key: init once",
         description=(
             "Without an action: list the signing key ids. The fingerprint key is never rotated: every card "
@@ -279,7 +283,6 @@ def build_parser() -> argparse.ArgumentParser:
     action.add_argument("--retire", metavar="KEY_ID", help="remove a signing key (never the last one)")
     action.add_argument("--init-fingerprint", action="store_true", help="set the card-fingerprint key if UNSET")
     rotate.add_argument("--show-secret", action="store_true", help="with --add: print the new secret")
-    rotate.set_defaults(func=cmd_rotate)
     return parser
 
 

@@ -204,22 +204,29 @@ def managed_resource_count(tf_json: Mapping[str, Any]) -> int:
     return sum(len(items) for items in tf_json.get("resource", {}).values())
 
 
+# A minimal single-image manifest (no layers): enough for ECR to record a tag and a digest.
+IMAGE_MANIFEST: Mapping[str, Any] = {
+    "schemaVersion": 2,
+    "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+    "config": {
+        "mediaType": "application/vnd.docker.container.image.v1+json",
+        "size": 2,
+        "digest": "sha256:" + hashlib.sha256(b"{}").hexdigest(),
+    },
+    "layers": [],
+}
+
+
+def put_manifest(ecr: Any, repository: str, tag: str, manifest: Mapping[str, Any] = IMAGE_MANIFEST) -> str:
+    """``PutImage`` of ``manifest`` under ``tag`` with any ECR client (moto); returns its digest."""
+    response = ecr.put_image(repositoryName=repository, imageManifest=json.dumps(manifest), imageTag=tag)
+    return str(response["image"]["imageId"]["imageDigest"])
+
+
 def put_image(endpoint: str, repository: str, tag: str, region: str = "us-east-1") -> str:
     """Push a minimal image manifest under ``tag`` to the emulated ECR; returns its digest."""
     import boto3  # dev dependency; imported late so the module loads without it
 
-    manifest = json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-            "config": {
-                "mediaType": "application/vnd.docker.container.image.v1+json",
-                "size": 2,
-                "digest": "sha256:" + hashlib.sha256(b"{}").hexdigest(),
-            },
-            "layers": [],
-        }
-    )
     ecr = boto3.client(
         "ecr",
         endpoint_url=endpoint,
@@ -227,8 +234,7 @@ def put_image(endpoint: str, repository: str, tag: str, region: str = "us-east-1
         aws_access_key_id=DUMMY_CREDENTIALS["access_key"],
         aws_secret_access_key=DUMMY_CREDENTIALS["secret_key"],
     )
-    response = ecr.put_image(repositoryName=repository, imageManifest=manifest, imageTag=tag)
-    return str(response["image"]["imageId"]["imageDigest"])
+    return put_manifest(ecr, repository, tag)
 
 
 class TerraformError(RuntimeError):

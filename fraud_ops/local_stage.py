@@ -36,6 +36,7 @@ from fraud_ops import samples, secrets
 from fraud_ops.emulator import MotoServer, StackRunner, free_port, put_image
 from fraud_ops.function_runtime import LocalFunctions
 from fraud_ops.gateway import LocalGatewayServer
+from fraud_ops.jsii_env import silence_banner
 from fraud_ops.scheduler import Scheduler
 from fraud_ops.stage import (
     PID_FILE,
@@ -102,7 +103,7 @@ def synthesize(outdir: Path, environment: str, region: str, tag: str) -> None:
         FRAUD_IMAGE_TAG=tag,
         FRAUD_BACKEND="local",
     )
-    env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    silence_banner(env)
     done = subprocess.run(
         [sys.executable, "main.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
     )

@@ -6,25 +6,28 @@ expired, and ``retire`` removes the old one. The fingerprint key is set once: ev
 fingerprint (``CARD#...``, velocity per card) is an HMAC under it, so changing it would make
 every card look new and silently reset card velocity.
 
-The key-set changes are pure functions; ``ParameterAdapter`` is the only code touching SSM.
+The key-set changes are pure functions; ``ParameterAdapter`` is the only code touching SSM. The
+parameter's format, the placeholder and the minimum secret length are the image's
+(``fraud_detection.key_set``, what the webhook reads with), not redefined here.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-PLACEHOLDER = "UNSET"
-MIN_SECRET_CHARS = 32
+from fraud_detection.key_set import (
+    MIN_SECRET_CHARS,
+    KeySetError,
+    dumps,
+    is_placeholder,
+    is_strong_secret,
+    parse_entries,
+)
+
 CACHE_SECONDS = 300
-
-
-class KeySetError(ValueError):
-    """The requested change would break the webhook (or the parameter is not a key set)."""
 
 
 @dataclass(frozen=True)
@@ -43,21 +46,12 @@ class KeySet:
         return self.keys[-1]
 
     def to_json(self) -> str:
-        return json.dumps({"keys": dict(self.keys)}, separators=(",", ":"))
+        return dumps(self.keys)
 
 
 def parse_key_set(value: str) -> KeySet:
     """The parameter's value; the Terraform placeholder ``UNSET`` is an empty set."""
-    if value.strip() == PLACEHOLDER:
-        return KeySet()
-    try:
-        document = json.loads(value)
-        keys = document["keys"]
-    except (ValueError, TypeError, KeyError) as error:
-        raise KeySetError('signing keys parameter is not {"keys": {...}}') from error
-    if not isinstance(keys, Mapping):
-        raise KeySetError('signing keys parameter is not {"keys": {...}}')
-    return KeySet(tuple((str(key_id), str(secret)) for key_id, secret in keys.items()))
+    return KeySet(tuple((str(key_id), str(secret)) for key_id, secret in parse_entries(value)))
 
 
 def new_key_id(now: datetime) -> str:
@@ -72,7 +66,7 @@ def new_secret() -> str:
 def add_key(key_set: KeySet, key_id: str, secret: str) -> KeySet:
     if key_id in key_set.ids:
         raise KeySetError(f"key id {key_id!r} already exists")
-    if len(secret) < MIN_SECRET_CHARS:
+    if not is_strong_secret(secret):
         raise KeySetError(f"a signing key must have >= {MIN_SECRET_CHARS} characters")
     return KeySet((*key_set.keys, (key_id, secret)))
 
@@ -88,7 +82,7 @@ def retire_key(key_set: KeySet, key_id: str) -> KeySet:
 
 def fingerprint_init_allowed(current: str) -> bool:
     """Only an unset key may be written; see the module docstring for why."""
-    return current.strip() == PLACEHOLDER
+    return is_placeholder(current)
 
 
 FINGERPRINT_ROTATION_REFUSED = (

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from fraud_ops.jsii_env import silence_banner
 from stacks.config import AppConfig, load_config
 
 # Tests never depend on the developer's shell or cdktf.json edits: the configuration is pinned,
 # including the image tag (a content hash would change the snapshots with every code change).
 TEST_CONTEXT = {"environment": "dev", "region": "us-east-1", "imageTag": "src-0123456789abcdef"}
-# jsii prints a banner when Node is past end of life unless this names the running major version.
-os.environ.setdefault(
-    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION",
-    subprocess.run(
-        ["node", "-p", "process.versions.node.split('.')[0]"], capture_output=True, text=True
-    ).stdout.strip(),
-)
+# Session-wide, so in-process synths and every subprocess that inherits os.environ are quiet too.
+silence_banner()
 
 
 @pytest.fixture(scope="session")

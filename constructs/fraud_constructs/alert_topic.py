@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
     DataAwsIamPolicyDocumentStatementPrincipals,
 )
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
@@ -21,6 +20,7 @@ from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
 from fraud_constructs.aws_context import AwsContext
+from fraud_constructs.policy_documents import deny_insecure_transport, same_account, service_principal
 
 
 @dataclass(frozen=True)
@@ -63,31 +63,12 @@ class AlertTopic(Construct):
                 ),
                 DataAwsIamPolicyDocumentStatement(
                     sid="CloudWatchAlarmsPublish",
-                    principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(
-                            type="Service", identifiers=[f"cloudwatch.{aws.dns_suffix}"]
-                        )
-                    ],
+                    principals=[service_principal("cloudwatch", aws)],
                     actions=["sns:Publish"],
                     resources=[self.topic.arn],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="StringEquals", variable="aws:SourceAccount", values=[aws.account_id]
-                        )
-                    ],
+                    condition=[same_account(aws)],
                 ),
-                DataAwsIamPolicyDocumentStatement(
-                    sid="DenyInsecureTransport",
-                    effect="Deny",
-                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])],
-                    actions=["sns:Publish"],
-                    resources=[self.topic.arn],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="Bool", variable="aws:SecureTransport", values=["false"]
-                        )
-                    ],
-                ),
+                deny_insecure_transport(["sns:Publish"], [self.topic.arn]),
             ],
         )
         self.policy = SnsTopicPolicy(self, "policy", arn=self.topic.arn, policy=document.json)

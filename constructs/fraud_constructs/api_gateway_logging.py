@@ -19,14 +19,13 @@ from cdktf_cdktf_provider_aws.api_gateway_account import ApiGatewayAccount
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
-    DataAwsIamPolicyDocumentStatementPrincipals,
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
 from fraud_constructs.aws_context import AwsContext
+from fraud_constructs.policy_documents import service_trust_document
 
 LOG_ACTIONS = (
     "logs:CreateLogGroup",
@@ -55,25 +54,7 @@ class ApiGatewayLogging(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: ApiGatewayLoggingProps) -> None:
         super().__init__(scope, construct_id)
-        trust = DataAwsIamPolicyDocument(
-            self,
-            "trust",
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    actions=["sts:AssumeRole"],
-                    principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(
-                            type="Service", identifiers=[f"apigateway.{aws.dns_suffix}"]
-                        )
-                    ],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="StringEquals", variable="aws:SourceAccount", values=[aws.account_id]
-                        )
-                    ],
-                )
-            ],
-        )
+        trust = service_trust_document(self, "trust", "apigateway", aws)
         self.role = IamRole(
             self,
             "role",

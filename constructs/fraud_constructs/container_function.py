@@ -26,8 +26,6 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
-    DataAwsIamPolicyDocumentStatementPrincipals,
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
@@ -46,19 +44,12 @@ from cdktf_cdktf_provider_aws.lambda_function_event_invoke_config import (
 from constructs import Construct
 
 from fraud_constructs.aws_context import AwsContext
+from fraud_constructs.policy.iam import Condition  # the policy pack's condition type; re-exported for grants
+from fraud_constructs.policy_documents import condition, service_trust_document
 
 ALIAS_NAME = "live"
 API_GATEWAY_MAX_TIMEOUT_SECONDS = 29
 XRAY_WRITE_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
-
-
-@dataclass(frozen=True)
-class Condition:
-    """One IAM condition: ``{test: {variable: values}}``."""
-
-    test: str
-    variable: str
-    values: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -145,25 +136,7 @@ class ContainerFunction(Construct):
             kms_key_id=props.kms_key_arn,
             retention_in_days=props.log_retention_days,
         )
-        trust = DataAwsIamPolicyDocument(
-            self,
-            "trust",
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    actions=["sts:AssumeRole"],
-                    principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(
-                            type="Service", identifiers=[f"lambda.{aws.dns_suffix}"]
-                        )
-                    ],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="StringEquals", variable="aws:SourceAccount", values=[aws.account_id]
-                        )
-                    ],
-                )
-            ],
-        )
+        trust = service_trust_document(self, "trust", "lambda", aws)
         self.role = IamRole(
             self,
             "role",
@@ -265,13 +238,7 @@ class ContainerFunction(Construct):
                     sid=g.sid,
                     actions=list(g.actions),
                     resources=list(g.resources),
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test=c.test, variable=c.variable, values=list(c.values)
-                        )
-                        for c in g.conditions
-                    ]
-                    or None,
+                    condition=[condition(c.test, c.variable, c.values) for c in g.conditions] or None,
                 )
                 for g in self.grants
             ]

@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
-    DataAwsIamPolicyDocumentStatementPrincipals,
 )
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from constructs import Construct
 
 from fraud_constructs.aws_context import AwsContext
+from fraud_constructs.policy_documents import condition, deny_insecure_transport, service_principal
 
 FOURTEEN_DAYS = 14 * 24 * 3600
 
@@ -78,31 +77,12 @@ class DeadLetterQueue(Construct):
             statement=[
                 DataAwsIamPolicyDocumentStatement(
                     sid="EventBridgeRulesSendFailedEvents",
-                    principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(
-                            type="Service", identifiers=[f"events.{self._aws.dns_suffix}"]
-                        )
-                    ],
+                    principals=[service_principal("events", self._aws)],
                     actions=["sqs:SendMessage"],
                     resources=[self.queue.arn],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="ArnEquals", variable="aws:SourceArn", values=rule_arns
-                        )
-                    ],
+                    condition=[condition("ArnEquals", "aws:SourceArn", rule_arns)],
                 ),
-                DataAwsIamPolicyDocumentStatement(
-                    sid="DenyInsecureTransport",
-                    effect="Deny",
-                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])],
-                    actions=["sqs:*"],
-                    resources=[self.queue.arn],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="Bool", variable="aws:SecureTransport", values=["false"]
-                        )
-                    ],
-                ),
+                deny_insecure_transport(["sqs:*"], [self.queue.arn]),
             ],
         )
         self.policy = SqsQueuePolicy(self, "policy", queue_url=self.queue.url, policy=document.json)

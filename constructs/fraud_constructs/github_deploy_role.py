@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
     DataAwsIamPolicyDocumentStatementPrincipals,
 )
 from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
@@ -34,6 +33,7 @@ from constructs import Construct
 
 from fraud_constructs.aws_context import AwsContext
 from fraud_constructs.policy.suppressions import suppress
+from fraud_constructs.policy_documents import condition
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 # GitHub's published intermediate thumbprints; AWS no longer checks them for this provider,
@@ -75,10 +75,6 @@ def _statement(
     return DataAwsIamPolicyDocumentStatement(sid=sid, actions=actions, resources=resources, condition=conditions)
 
 
-def _condition(test: str, variable: str, values: list[str]) -> DataAwsIamPolicyDocumentStatementCondition:
-    return DataAwsIamPolicyDocumentStatementCondition(test=test, variable=variable, values=values)
-
-
 class GithubDeployRole(Construct):
     """Exposes ``provider``, ``role`` and ``role_policy``."""
 
@@ -101,8 +97,8 @@ class GithubDeployRole(Construct):
                         DataAwsIamPolicyDocumentStatementPrincipals(type="Federated", identifiers=[self.provider.arn])
                     ],
                     condition=[
-                        _condition("StringEquals", f"{GITHUB_OIDC_HOST}:aud", ["sts.amazonaws.com"]),
-                        _condition(
+                        condition("StringEquals", f"{GITHUB_OIDC_HOST}:aud", ["sts.amazonaws.com"]),
+                        condition(
                             "StringEquals",
                             f"{GITHUB_OIDC_HOST}:sub",
                             [f"repo:{props.repository}:ref:refs/heads/{props.branch}"],
@@ -179,13 +175,13 @@ class GithubDeployRole(Construct):
                 "KmsKeysOfThisProject",
                 ["kms:*"],
                 [a("kms", "key/*")],
-                [_condition("StringEquals", "aws:ResourceTag/project", [props.project_tag])],
+                [condition("StringEquals", "aws:ResourceTag/project", [props.project_tag])],
             ),
             _statement(
                 "KmsCreateTaggedKeys",
                 ["kms:CreateKey", "kms:TagResource"],
                 ["*"],
-                [_condition("StringEquals", "aws:RequestTag/project", [props.project_tag])],
+                [condition("StringEquals", "aws:RequestTag/project", [props.project_tag])],
             ),
             _statement(
                 "ReadForPlan",

@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
-    DataAwsIamPolicyDocumentStatementPrincipals,
 )
 from cdktf_cdktf_provider_aws.ecr_lifecycle_policy import EcrLifecyclePolicy
 from cdktf_cdktf_provider_aws.ecr_repository import (
@@ -30,6 +28,7 @@ from cdktf_cdktf_provider_aws.ecr_repository_policy import EcrRepositoryPolicy
 from constructs import Construct
 
 from fraud_constructs.aws_context import AwsContext
+from fraud_constructs.policy_documents import condition, service_principal
 
 
 @dataclass(frozen=True)
@@ -108,17 +107,13 @@ class ImageRepository(Construct):
             statement=[
                 DataAwsIamPolicyDocumentStatement(
                     sid="LambdaPullForOurFunctions",
-                    principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(
-                            type="Service", identifiers=[f"lambda.{aws.dns_suffix}"]
-                        )
-                    ],
+                    principals=[service_principal("lambda", aws)],
                     actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
                     condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="StringLike",
-                            variable="aws:sourceArn",
-                            values=[aws.arn("lambda", f"function:{props.function_name_pattern}")],
+                        condition(
+                            "StringLike",
+                            "aws:sourceArn",
+                            [aws.arn("lambda", f"function:{props.function_name_pattern}")],
                         )
                     ],
                 )

@@ -64,10 +64,13 @@ class RuntimeParameters(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, props: RuntimeParametersProps) -> None:
         super().__init__(scope, construct_id)
         prefix = parameter_prefix(props.environment)
+        self.settings_name = f"{prefix}/settings"
+        self.signing_keys_name = f"{prefix}/webhook-signing-keys"
+        self.fingerprint_key_name = f"{prefix}/card-fingerprint-key"
         self.settings = SsmParameter(
             self,
             "settings",
-            name=f"{prefix}/settings",
+            name=self.settings_name,
             type="SecureString",
             key_id=props.kms_key_arn,
             description="Risk settings JSON (docs/contract.md); every key optional",
@@ -77,7 +80,7 @@ class RuntimeParameters(Construct):
         self.signing_keys = SsmParameter(
             self,
             "signing-keys",
-            name=f"{prefix}/webhook-signing-keys",
+            name=self.signing_keys_name,
             type="SecureString",
             key_id=props.kms_key_arn,
             description='Webhook HMAC keys {"keys": {id: secret}}; set by the rotation command',
@@ -87,17 +90,13 @@ class RuntimeParameters(Construct):
         self.fingerprint_key = SsmParameter(
             self,
             "fingerprint-key",
-            name=f"{prefix}/card-fingerprint-key",
+            name=self.fingerprint_key_name,
             type="SecureString",
             key_id=props.kms_key_arn,
             description="Card fingerprint HMAC key; set by the rotation command",
             value=PLACEHOLDER,
             lifecycle=secret_lifecycle,
         )
-
-        self.settings_name = f"{prefix}/settings"
-        self.signing_keys_name = f"{prefix}/webhook-signing-keys"
-        self.fingerprint_key_name = f"{prefix}/card-fingerprint-key"
 
     @property
     def arns(self) -> tuple[str, str, str]:

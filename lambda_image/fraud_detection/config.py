@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 DEFAULT_WINDOW_SHARDS = 8
+DEFAULT_METRICS_NAMESPACE = "FraudDetection"  # docs/contract.md, "Metrics"
 
 
 class ConfigError(RuntimeError):
@@ -58,3 +59,9 @@ def from_env(environ: Mapping[str, str] | None = None) -> Config:
         signing_keys_parameter=get("SIGNING_KEYS_PARAMETER"),
         fingerprint_key_parameter=get("FINGERPRINT_KEY_PARAMETER"),
     )
+
+
+def metrics_namespace(environ: Mapping[str, str] | None = None) -> str:
+    """``POWERTOOLS_METRICS_NAMESPACE``, or the contract's namespace when it is unset or empty."""
+    env = os.environ if environ is None else environ
+    return env.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_METRICS_NAMESPACE

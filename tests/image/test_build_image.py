@@ -2,35 +2,25 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
+from fraud_ops.emulator import IMAGE_MANIFEST, put_manifest
 from stacks.image_tag import image_tag
 from tools.build_image import PLATFORM, PublishError, build_command, main, publish
 
 REPOSITORY = "fraud-detection-test"
-MANIFEST = {
-    "schemaVersion": 2,
-    "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-    "config": {
-        "mediaType": "application/vnd.docker.container.image.v1+json",
-        "size": 1,
-        "digest": "sha256:" + "a" * 64,
-    },
-    "layers": [],
-}
 INDEX = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": []}
 
 
 class RecordingRunner:
     """Stands in for docker: records commands; ``docker push`` lands the manifest in (moto) ECR."""
 
-    def __init__(self, ecr: Any, manifest: dict[str, Any] = MANIFEST) -> None:
+    def __init__(self, ecr: Any, manifest: Mapping[str, Any] = IMAGE_MANIFEST) -> None:
         self.ecr = ecr
         self.manifest = manifest
         self.commands: list[list[str]] = []
@@ -38,13 +28,7 @@ class RecordingRunner:
     def __call__(self, command: Sequence[str], stdin: bytes | None) -> None:
         self.commands.append(list(command))
         if list(command[:2]) == ["docker", "push"]:
-            tag = command[2].rsplit(":", 1)[1]
-            self.ecr.put_image(
-                repositoryName=REPOSITORY,
-                imageManifest=json.dumps(self.manifest),
-                imageManifestMediaType=self.manifest["mediaType"],
-                imageTag=tag,
-            )
+            put_manifest(self.ecr, REPOSITORY, command[2].rsplit(":", 1)[1], self.manifest)
 
 
 @pytest.fixture

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import boto3
 import pytest
 from moto import mock_aws
 
 from fraud_ops import preflight
-
-MANIFEST = json.dumps(
-    {
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "config": {
-            "mediaType": "application/vnd.docker.container.image.v1+json",
-            "size": 1,
-            "digest": "sha256:" + "a" * 64,
-        },
-        "layers": [],
-    }
-)
+from fraud_ops.emulator import put_manifest
 
 
 @pytest.fixture
@@ -43,7 +29,7 @@ def test_missing_tag_names_the_tag_to_push(ecr, capsys: pytest.CaptureFixture[st
 
 
 def test_present_tag_passes(ecr, capsys: pytest.CaptureFixture[str]) -> None:
-    ecr.put_image(repositoryName="fraud-detection-dev", imageManifest=MANIFEST, imageTag="src-preflight")
+    put_manifest(ecr, "fraud-detection-dev", "src-preflight")
     assert preflight.main() == 0
     assert "is in ECR" in capsys.readouterr().out
 

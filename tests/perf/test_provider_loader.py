@@ -20,11 +20,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = "cdktf_cdktf_provider_aws"
-SILENCE_NODE = {
-    # jsii prints a banner for Node 20; the variable name depends on how far past end-of-life it is.
-    "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
-    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-}
 
 
 def _provider_root() -> Path:
@@ -36,7 +31,6 @@ def _provider_root() -> Path:
 def run_snippet(code: str, *, stock: bool = False, timeout: int = 300) -> dict:
     """Run ``code`` in a fresh interpreter; its last stdout line is a JSON object."""
     env = {k: v for k, v in os.environ.items() if k != "FRAUD_STOCK_PROVIDER_IMPORT"}
-    env.update(SILENCE_NODE)
     if stock:
         env["FRAUD_STOCK_PROVIDER_IMPORT"] = "1"
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "constructs"), str(REPO)])

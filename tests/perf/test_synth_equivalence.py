@@ -24,10 +24,6 @@ HERE = Path(__file__).resolve().parent
 MAIN = REPO / "main.py"
 EXPECTED_MAIN_STACKS = {"bootstrap", "registry", "app"}  # stacks/assembly.py STACK_NAMES
 LAZY_MAX_SUBMODULES = 200  # the lazy path imports tens; the stock path imports all ~2,135
-SILENCE_NODE = {
-    "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
-    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-}
 
 
 @dataclass(frozen=True)
@@ -38,7 +34,7 @@ class Synth:
 
 def _start(app: Path, outdir: Path, *, stock: bool, extra_env: dict[str, str]) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k != "FRAUD_STOCK_PROVIDER_IMPORT"}
-    env |= SILENCE_NODE | extra_env | {"CDKTF_OUTDIR": str(outdir)}
+    env |= extra_env | {"CDKTF_OUTDIR": str(outdir)}
     if stock:
         env["FRAUD_STOCK_PROVIDER_IMPORT"] = "1"
     return subprocess.Popen(

@@ -1,16 +1,16 @@
-"""One synth per session for the policy tests: a throwaway app with deliberately bad constructs."""
+"""One synth per session for the policy tests: a throwaway app with deliberately bad constructs.
+
+Not the project's app (``tests/conftest.py`` synthesizes that once per session): two tiny apps,
+one that must fail the pack and one that must pass it.
+"""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "1")
 
 QUEUE_REASON = "Throwaway queue of a test app; nothing is ever sent to it, so there is no data to protect."
 
@@ -25,21 +25,29 @@ class BadSynth:
     pack: Any
 
 
+def _policy_app(tmp_path_factory: pytest.TempPathFactory, name: str) -> tuple[Any, Any, Path]:
+    """``(app, stack, outdir)``: an App writing to a fresh directory, one stack ``name`` with its provider."""
+    from cdktf import App, TerraformStack
+    from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+    import fraud_constructs  # noqa: F401  (installs the fast provider loader first)
+
+    outdir = tmp_path_factory.mktemp(f"policy-{name}")
+    app = App(outdir=str(outdir))
+    stack = TerraformStack(app, name)
+    AwsProvider(stack, "aws", region="us-east-1")
+    return app, stack, outdir
+
+
 @pytest.fixture(scope="session")
 def bad_synth(tmp_path_factory: pytest.TempPathFactory) -> BadSynth:
     """Stack ``bad``: an unencrypted public-by-default bucket (FD-S3-*), a suppressed plain queue."""
-    from cdktf import App, TerraformStack
-    from cdktf_cdktf_provider_aws.provider import AwsProvider
     from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
     from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 
-    import fraud_constructs  # noqa: F401  (installs the fast provider loader first)
     from fraud_constructs.policy import apply_policy_pack, suppress
 
-    outdir = tmp_path_factory.mktemp("policy-bad")
-    app = App(outdir=str(outdir))
-    stack = TerraformStack(app, "bad")
-    AwsProvider(stack, "aws", region="us-east-1")
+    app, stack, outdir = _policy_app(tmp_path_factory, "bad")
     S3Bucket(stack, "audit_bucket", bucket="policy-test-bucket")
     queue = SqsQueue(stack, "queue", name="policy-test-queue")
     suppress(queue, "FD-SQS-1", QUEUE_REASON)
@@ -54,18 +62,12 @@ def bad_synth(tmp_path_factory: pytest.TempPathFactory) -> BadSynth:
 @pytest.fixture(scope="session")
 def good_synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A compliant stack synthesizes normally with the pack applied (a CMK-encrypted queue)."""
-    from cdktf import App, TerraformStack
     from cdktf_cdktf_provider_aws.kms_key import KmsKey
-    from cdktf_cdktf_provider_aws.provider import AwsProvider
     from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 
-    import fraud_constructs  # noqa: F401
     from fraud_constructs.policy import apply_policy_pack
 
-    outdir = tmp_path_factory.mktemp("policy-good")
-    app = App(outdir=str(outdir))
-    stack = TerraformStack(app, "good")
-    AwsProvider(stack, "aws", region="us-east-1")
+    app, stack, outdir = _policy_app(tmp_path_factory, "good")
     key = KmsKey(stack, "key", enable_key_rotation=True)
     SqsQueue(stack, "queue", kms_master_key_id=key.arn)
     apply_policy_pack(app)

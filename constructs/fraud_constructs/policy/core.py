@@ -19,6 +19,7 @@ __all__ = [
     "Suppression",
     "Verdict",
     "blocks",
+    "customer_managed_key_check",
     "freeze",
     "is_customer_managed_key",
     "is_token",
@@ -158,3 +159,13 @@ def is_customer_managed_key(value: Any) -> bool:
     if not isinstance(value, str) or not value.strip():
         return False
     return "alias/aws/" not in value
+
+
+def customer_managed_key_check(attribute: str) -> Check:
+    """The check of a resource whose one ``attribute`` names its KMS key (log groups, topics, queues)."""
+
+    def check(resource_type: str, config: Mapping[str, Any], stack: StackView) -> Verdict:
+        ok = is_customer_managed_key(config.get(attribute))
+        return Verdict.COMPLIANT if ok else Verdict.NON_COMPLIANT
+
+    return check

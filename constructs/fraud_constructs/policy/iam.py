@@ -10,19 +10,28 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .core import StackView, blocks
+from .core import Check, StackView, Verdict, blocks
 
-__all__ = ["Condition", "Statement", "parse_policy", "public_principal_without_condition"]
+__all__ = [
+    "Condition",
+    "Statement",
+    "identity_policy_check",
+    "parse_policy",
+    "public_principal_without_condition",
+    "resource_policy_verdict",
+]
 
 _DOC_REF = re.compile(r"^\$\{data\.aws_iam_policy_document\.([A-Za-z_][\w-]*)\.(?:json|minified_json)\}$")
 
 
 @dataclass(frozen=True)
 class Condition:
+    """One IAM condition: ``{test: {variable: values}}``."""
+
     test: str
     variable: str
     values: tuple[str, ...]
@@ -178,3 +187,28 @@ def identity_policy_values(resource_type: str, config: Mapping[str, Any]) -> lis
     if resource_type in IDENTITY_POLICY_TYPES:
         return [config.get("policy")]
     return []
+
+
+def identity_policy_check(violates: Callable[[Statement], bool]) -> Check:
+    """The check of a rule about identity-policy statements: non-compliant if any statement
+    ``violates`` it, or if a policy cannot be read statically (fail closed)."""
+
+    def check(resource_type: str, config: Mapping[str, Any], stack: StackView) -> Verdict:
+        values = identity_policy_values(resource_type, config)
+        if not values:
+            return Verdict.NOT_APPLICABLE
+        for value in values:
+            statements = parse_policy(value, stack)
+            if statements is None or any(violates(s) for s in statements):
+                return Verdict.NON_COMPLIANT
+        return Verdict.COMPLIANT
+
+    return check
+
+
+def resource_policy_verdict(policy: Any, stack: StackView) -> Verdict:
+    """A resource policy (or key policy) is non-compliant if it is public or cannot be read."""
+    statements = parse_policy(policy, stack)
+    if statements is None or public_principal_without_condition(statements):
+        return Verdict.NON_COMPLIANT
+    return Verdict.COMPLIANT

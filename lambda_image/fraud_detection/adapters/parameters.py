@@ -3,13 +3,13 @@
 One ``GetParameters`` call (with decryption) fetches all three, cached for ``max_age`` seconds:
 a warm container does not pay SSM on every request, yet picks up a rotated signing key within
 ``max_age`` (the rotation runbook waits that long before moving senders). The Terraform
-placeholder ``UNSET`` and keys shorter than 32 characters are refused: serving with a guessable
-key would be worse than not serving.
+placeholder ``UNSET`` and keys shorter than 32 characters are refused (``fraud_detection.key_set``,
+the same rules the rotation command writes by): serving with a guessable key would be worse than
+not serving.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -18,10 +18,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from fraud_detection import key_set
 from fraud_detection.settings import Settings, parse_settings
 
-PLACEHOLDER = "UNSET"
-MIN_SECRET_CHARS = 32
 DEFAULT_MAX_AGE_SECONDS = 300.0
 
 
@@ -45,24 +44,15 @@ class ParameterNames:
 
 def parse_signing_keys(value: str) -> tuple[str, ...]:
     """``{"keys": {"<id>": "<secret>"}}`` -> the secrets; every listed key is accepted."""
-    if value.strip() == PLACEHOLDER:
-        raise ParameterError("signing keys parameter is still the placeholder")
     try:
-        document = json.loads(value)
-        keys = document["keys"]
-    except (ValueError, TypeError, KeyError) as error:
-        raise ParameterError('signing keys parameter is not {"keys": {...}}') from error
-    if not isinstance(keys, dict) or not keys:
-        raise ParameterError("signing keys parameter lists no keys")
-    secrets = tuple(keys.values())
-    if not all(isinstance(secret, str) and len(secret) >= MIN_SECRET_CHARS for secret in secrets):
-        raise ParameterError(f"every signing key must be a string of >= {MIN_SECRET_CHARS} characters")
-    return secrets
+        return key_set.signing_secrets(value)
+    except key_set.KeySetError as error:
+        raise ParameterError(str(error)) from error
 
 
 def parse_fingerprint_key(value: str) -> bytes:
-    if value.strip() == PLACEHOLDER or len(value) < MIN_SECRET_CHARS:
-        raise ParameterError(f"fingerprint key is unset or shorter than {MIN_SECRET_CHARS} characters")
+    if key_set.is_placeholder(value) or not key_set.is_strong_secret(value):
+        raise ParameterError(f"fingerprint key is unset or shorter than {key_set.MIN_SECRET_CHARS} characters")
     return value.encode("utf-8")
 
 

@@ -9,7 +9,6 @@ window's object (and alert) are out: the staleness alarm treats its absence as b
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -33,14 +32,12 @@ from fraud_detection.window_analysis import analysis_key, analyze_window, iso_z
 
 SERVICE = "fraud-batch"  # the staleness alarm filters on exactly this dimension value
 logger = Logger(service=SERVICE)
-NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "FraudDetection"
-metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+metrics = Metrics(namespace=config.metrics_namespace(), service=SERVICE)
 tracer = Tracer(service=SERVICE)
 
 
 @dataclass(frozen=True)
 class BatchDependencies:
-    environment: str
     reader: WindowReader
     store: AuditStore
     publisher: AlertPublisher
@@ -51,8 +48,8 @@ class BatchDependencies:
 def dependencies() -> BatchDependencies:
     """Built on first use (not at import), so tests can start moto before any client exists."""
     cfg = config.from_env()
+    metrics.set_default_dimensions(environment=cfg.environment)  # once: it outlives every flush
     return BatchDependencies(
-        environment=cfg.environment,
         reader=WindowReader(boto3.client("dynamodb"), cfg.require("table_name"), cfg.window_shards),
         store=AuditStore(boto3.client("s3"), cfg.require("bucket_name")),
         publisher=AlertPublisher(boto3.client("sns"), cfg.require("topic_arn")),
@@ -108,7 +105,6 @@ def run_daily_report(day: date, deps: BatchDependencies) -> dict[str, Any]:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     job = parse_job(event)
     deps = dependencies()
-    metrics.set_default_dimensions(environment=deps.environment)
     if isinstance(job, WindowJob):
         result = run_window(job.start, deps)
         metrics.add_metric(name="BatchWindowSucceeded", unit=MetricUnit.Count, value=1)

@@ -9,7 +9,6 @@ rewrites the same audit key with the same bytes and republishes alerts with the 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -26,14 +25,12 @@ from fraud_detection.audit import build_audit_batch, changes_from_event
 
 SERVICE = "fraud-stream"
 logger = Logger(service=SERVICE)
-NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "FraudDetection"
-metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+metrics = Metrics(namespace=config.metrics_namespace(), service=SERVICE)
 tracer = Tracer(service=SERVICE)
 
 
 @dataclass(frozen=True)
 class StreamDependencies:
-    environment: str
     store: AuditStore
     publisher: AlertPublisher
 
@@ -42,8 +39,8 @@ class StreamDependencies:
 def dependencies() -> StreamDependencies:
     """Built on first use (not at import), so tests can start moto before any client exists."""
     settings = config.from_env()
+    metrics.set_default_dimensions(environment=settings.environment)  # once: it outlives every flush
     return StreamDependencies(
-        environment=settings.environment,
         store=AuditStore(boto3.client("s3"), settings.require("bucket_name")),
         publisher=AlertPublisher(boto3.client("sns"), settings.require("topic_arn")),
     )
@@ -54,7 +51,6 @@ def dependencies() -> StreamDependencies:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deps = dependencies()
-    metrics.set_default_dimensions(environment=deps.environment)
     changes = changes_from_event(event)
     batch = build_audit_batch(changes)
     if batch is None:

@@ -1,28 +1,15 @@
 """FD-IAM-1: a `*` or `service:*` action grants every future API of the service too; name the actions."""
 
-from collections.abc import Mapping
-from typing import Any
-
-from ..core import Rule, StackView, Verdict
-from ..iam import IDENTITY_POLICY_TYPES, identity_policy_values, parse_policy
+from ..core import Rule
+from ..iam import IDENTITY_POLICY_TYPES, Statement, identity_policy_check
 
 
 def _wildcard(action: str) -> bool:
     return action == "*" or action.endswith(":*")
 
 
-def _check(resource_type: str, config: Mapping[str, Any], stack: StackView) -> Verdict:
-    values = identity_policy_values(resource_type, config)
-    if not values:
-        return Verdict.NOT_APPLICABLE
-    for value in values:
-        statements = parse_policy(value, stack)
-        if statements is None:
-            return Verdict.NON_COMPLIANT  # cannot be read statically: fail closed
-        for s in statements:
-            if s.allows and (s.not_actions or any(_wildcard(a) for a in s.actions)):
-                return Verdict.NON_COMPLIANT
-    return Verdict.COMPLIANT
+def _allows_wildcard_action(s: Statement) -> bool:
+    return s.allows and bool(s.not_actions or any(_wildcard(a) for a in s.actions))
 
 
 RULE = Rule(
@@ -33,5 +20,5 @@ RULE = Rule(
         "policy as a literal JSON string or a data.aws_iam_policy_document, not ${jsonencode(...)}."
     ),
     applies_to=IDENTITY_POLICY_TYPES,
-    check=_check,
+    check=identity_policy_check(_allows_wildcard_action),
 )

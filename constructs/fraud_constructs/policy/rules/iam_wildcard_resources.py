@@ -11,11 +11,8 @@ Allow-list (each action has no resource type in the AWS Service Authorization Re
 - ecr:GetAuthorizationToken: registry login; returns a token, no repository access by itself.
 """
 
-from collections.abc import Mapping
-from typing import Any
-
-from ..core import Rule, StackView, Verdict
-from ..iam import IDENTITY_POLICY_TYPES, identity_policy_values, parse_policy
+from ..core import Rule
+from ..iam import IDENTITY_POLICY_TYPES, Statement, identity_policy_check
 
 UNSCOPABLE_ACTIONS = frozenset(
     a.lower()
@@ -31,24 +28,12 @@ UNSCOPABLE_ACTIONS = frozenset(
 )
 
 
-def _check(resource_type: str, config: Mapping[str, Any], stack: StackView) -> Verdict:
-    values = identity_policy_values(resource_type, config)
-    if not values:
-        return Verdict.NOT_APPLICABLE
-    for value in values:
-        statements = parse_policy(value, stack)
-        if statements is None:
-            return Verdict.NON_COMPLIANT  # cannot be read statically: fail closed
-        for s in statements:
-            if not s.allows:
-                continue
-            if s.not_resources:
-                return Verdict.NON_COMPLIANT
-            if "*" in s.resources and (
-                s.not_actions or any(a.lower() not in UNSCOPABLE_ACTIONS for a in s.actions)
-            ):
-                return Verdict.NON_COMPLIANT
-    return Verdict.COMPLIANT
+def _allows_scopable_action_on_star(s: Statement) -> bool:
+    if not s.allows:
+        return False
+    if s.not_resources:
+        return True
+    return "*" in s.resources and bool(s.not_actions or any(a.lower() not in UNSCOPABLE_ACTIONS for a in s.actions))
 
 
 RULE = Rule(
@@ -61,5 +46,5 @@ RULE = Rule(
         + ' may use "*"; keep them in their own statement.'
     ),
     applies_to=IDENTITY_POLICY_TYPES,
-    check=_check,
+    check=identity_policy_check(_allows_scopable_action_on_star),
 )

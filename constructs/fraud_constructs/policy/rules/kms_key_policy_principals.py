@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..core import Rule, StackView, Verdict
-from ..iam import parse_policy, public_principal_without_condition
+from ..iam import resource_policy_verdict
 
 
 def _check(resource_type: str, config: Mapping[str, Any], stack: StackView) -> Verdict:
@@ -15,10 +15,7 @@ def _check(resource_type: str, config: Mapping[str, Any], stack: StackView) -> V
     if policy is None:
         # The default key policy trusts only the account (IAM decides); aws_kms_key_policy is judged itself.
         return Verdict.COMPLIANT
-    statements = parse_policy(policy, stack)
-    if statements is None or public_principal_without_condition(statements):
-        return Verdict.NON_COMPLIANT
-    return Verdict.COMPLIANT
+    return resource_policy_verdict(policy, stack)
 
 
 RULE = Rule(

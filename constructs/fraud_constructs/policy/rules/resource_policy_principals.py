@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..core import Rule, StackView, Verdict
-from ..iam import parse_policy, public_principal_without_condition
+from ..iam import resource_policy_verdict
 
 _POLICY_ATTRIBUTE = {
     "aws_sqs_queue_policy": "policy",
@@ -30,10 +30,7 @@ def _check(resource_type: str, config: Mapping[str, Any], stack: StackView) -> V
     policy = config.get(_POLICY_ATTRIBUTE[resource_type])
     if policy is None:
         return Verdict.NOT_APPLICABLE
-    statements = parse_policy(policy, stack)
-    if statements is None or public_principal_without_condition(statements):
-        return Verdict.NON_COMPLIANT
-    return Verdict.COMPLIANT
+    return resource_policy_verdict(policy, stack)
 
 
 RULE = Rule(

@@ -1,15 +1,6 @@
 """FD-SQS-1: DLQs hold failed fraud events verbatim; SQS-managed SSE gives no key policy to limit readers."""
 
-from collections.abc import Mapping
-from typing import Any
-
-from ..core import Rule, StackView, Verdict, is_customer_managed_key
-
-
-def _check(resource_type: str, config: Mapping[str, Any], stack: StackView) -> Verdict:
-    ok = is_customer_managed_key(config.get("kms_master_key_id"))
-    return Verdict.COMPLIANT if ok else Verdict.NON_COMPLIANT
-
+from ..core import Rule, customer_managed_key_check
 
 RULE = Rule(
     id="FD-SQS-1",
@@ -19,5 +10,5 @@ RULE = Rule(
         "policy must let the producing services (e.g. events.amazonaws.com) use it."
     ),
     applies_to=frozenset({"aws_sqs_queue"}),
-    check=_check,
+    check=customer_managed_key_check("kms_master_key_id"),
 )

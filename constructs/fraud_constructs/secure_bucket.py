@@ -1,0 +1,145 @@
+"""The baseline every S3 bucket of this project gets; :class:`AuditBucket` and :class:`StateBucket` add to it.
+
+- versioned (a bad write or delete is undone by restoring the previous version);
+- SSE-KMS with the given CMK and an S3 bucket key (fewer KMS calls);
+- all public access blocked and ACLs disabled (``BucketOwnerEnforced``);
+- a bucket policy that denies any request not made over TLS. It waits for the public access
+  block, or S3 may reject it mid-apply.
+
+The name carries the account id and region because bucket names are global. The children's
+construct ids name Terraform resources (and state): keep them stable.
+"""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
+    S3BucketOwnershipControls,
+    S3BucketOwnershipControlsRule,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA,
+    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
+    S3BucketVersioningA,
+    S3BucketVersioningVersioningConfiguration,
+)
+from constructs import Construct
+
+from fraud_constructs.aws_context import AwsContext
+from fraud_constructs.policy_documents import deny_insecure_transport
+
+
+class SecureBucket(Construct):
+    """Exposes ``bucket`` (and ``name``/``arn``), ``versioning``, ``encryption``, ``public_access_block``,
+    ``ownership``, ``policy_document`` and ``policy``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        aws: AwsContext,
+        name_prefix: str,
+        kms_key_arn: str,
+        force_destroy: bool,
+        object_lock_enabled: bool | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.bucket = S3Bucket(
+            self,
+            "bucket",
+            bucket=f"{name_prefix}-{aws.account_id}-{aws.region}",
+            force_destroy=force_destroy,
+            object_lock_enabled=object_lock_enabled,
+        )
+        bucket_id = self.bucket.id
+        self.versioning = S3BucketVersioningA(
+            self,
+            "versioning",
+            bucket=bucket_id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+        )
+        self.encryption = S3BucketServerSideEncryptionConfigurationA(
+            self,
+            "encryption",
+            bucket=bucket_id,
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default=(
+                        S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                            sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
+                        )
+                    ),
+                    bucket_key_enabled=True,
+                )
+            ],
+        )
+        self.public_access_block = S3BucketPublicAccessBlock(
+            self,
+            "public-access",
+            bucket=bucket_id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        )
+        self.ownership = S3BucketOwnershipControls(
+            self,
+            "ownership",
+            bucket=bucket_id,
+            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+        )
+        self.policy_document = DataAwsIamPolicyDocument(
+            self,
+            "tls-only",
+            statement=[deny_insecure_transport(["s3:*"], [self.bucket.arn, f"{self.bucket.arn}/*"])],
+        )
+        self.policy = S3BucketPolicy(
+            self,
+            "policy",
+            bucket=bucket_id,
+            policy=self.policy_document.json,
+            depends_on=[self.public_access_block],
+        )
+
+    def add_lifecycle(self, rules: list[S3BucketLifecycleConfigurationRule]) -> S3BucketLifecycleConfiguration:
+        """The bucket's one lifecycle configuration; it waits for versioning, which noncurrent rules need."""
+        return S3BucketLifecycleConfiguration(
+            self, "lifecycle", bucket=self.bucket.id, rule=rules, depends_on=[self.versioning]
+        )
+
+    @property
+    def name(self) -> str:
+        return self.bucket.bucket
+
+    @property
+    def arn(self) -> str:
+        return self.bucket.arn
+
+
+def expire_noncurrent_versions(rule_id: str, noncurrent_days: int) -> S3BucketLifecycleConfigurationRule:
+    """Bucket-wide rule: drop replaced or deleted versions after ``noncurrent_days``, abort stale uploads (7 days)."""
+    return S3BucketLifecycleConfigurationRule(
+        id=rule_id,
+        status="Enabled",
+        filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+        noncurrent_version_expiration=[
+            S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=noncurrent_days)
+        ],
+        abort_incomplete_multipart_upload=[
+            S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
+        ],
+    )
