@@ -139,7 +139,7 @@ class Compute(Construct):
         )
         self.webhook.grant(
             "ReadParameters",
-            ["ssm:GetParameter", "ssm:GetParameters"],
+            ["ssm:GetParameters"],  # one call for all three (adapters/parameters.py)
             [settings_arn, signing_arn, fingerprint_arn],
         )
 

@@ -19,7 +19,7 @@ EXPECTED_ACTIONS = {
         "UseAppKey": {"kms:Decrypt"},
         "WritePatterns": {"dynamodb:PutItem", "dynamodb:GetItem"},
         "CountVelocity": {"dynamodb:Query"},
-        "ReadParameters": {"ssm:GetParameter", "ssm:GetParameters"},
+        "ReadParameters": {"ssm:GetParameters"},
     },
     "stream": {
         "WriteOwnLogs": {"logs:CreateLogStream", "logs:PutLogEvents"},
