@@ -23,10 +23,6 @@ def only(doc: dict, resource_type: str) -> dict[str, Any]:
     return next(iter(found.values()))
 
 
-def count_resources(doc: dict) -> int:
-    return sum(len(items) for items in doc.get("resource", {}).values())
-
-
 def policy_statements(doc: dict, reference: str) -> list[dict[str, Any]]:
     """Statements of the ``aws_iam_policy_document`` a ``${data....json}`` token points at."""
     assert reference.startswith("${data.aws_iam_policy_document.") and reference.endswith(".json}"), reference
