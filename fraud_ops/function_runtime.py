@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from fraud_ops.dlq import InvokeResult
+from fraud_ops.thread_stdout import stdout_of_this_thread_to
 
 # Local-only additions (not what Lambda sets): no X-Ray daemon here.
 LOCAL_ONLY_ENVIRONMENT = {"POWERTOOLS_TRACE_DISABLED": "true"}
@@ -126,8 +127,7 @@ class LocalFunctions:
             timeout_seconds=spec.timeout_seconds,
             log_group_name=f"/aws/lambda/{spec.name}",
         )
-        redirect = contextlib.redirect_stdout(self._log) if self._log else contextlib.nullcontext()
-        with _ENVIRONMENT_LOCK, self._environment(spec), redirect:
+        with _ENVIRONMENT_LOCK, self._environment(spec), stdout_of_this_thread_to(self._log):
             handler = getattr(importlib.import_module(module_name), attribute)
             try:
                 # A JSON round trip, as Lambda gives the handler a fresh decoded payload.

@@ -217,34 +217,63 @@ def test_kms_access_denied_while_decrypting_parameters_is_a_bare_5xx(webhook: We
     assert pattern_items() == []
 
 
-def test_ssm_unavailable_at_cold_start_then_recovered_without_a_new_container(
-    webhook: WebhookClient, faults: Faults
+class MovableClock:
+    """The webhook's parameter-cache clock, moved by the test instead of waiting."""
+
+    def __init__(self) -> None:
+        self.now = 5000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(webhook: WebhookClient, monkeypatch: pytest.MonkeyPatch) -> MovableClock:
+    moved = MovableClock()
+    monkeypatch.setattr(webhook.module, "monotonic", moved)
+    return moved
+
+
+def test_ssm_unavailable_at_cold_start_backs_off_then_recovers_without_a_new_container(
+    webhook: WebhookClient, faults: Faults, clock: MovableClock
 ) -> None:
     faults.fail("ssm.GetParameters", "InternalServerError", status=503)
     first = webhook.post(base_transaction(transaction_id="txn-during-outage"))
     assert_bare_5xx(webhook, first)
+    assert first.status == 503 and first.headers["Retry-After"] == "5"
+    assert "InternalServerError" in webhook.log_text  # the cause is logged, not returned
+
+    clock.now += 2
     again = webhook.post(base_transaction(transaction_id="txn-during-outage"))
-    assert_bare_5xx(webhook, again)
-    assert faults.calls["ssm.GetParameters"] == 2  # a failed load is not cached: each request retries SSM
+    assert again.status == 503 and again.headers["Retry-After"] == "3"
+    assert faults.calls["ssm.GetParameters"] == 1  # backing off: the second request did not call SSM
+
+    clock.now += 3  # backoff over, but SSM still down: one more call, a new backoff
+    assert webhook.post(base_transaction(transaction_id="txn-during-outage")).status == 503
+    assert faults.calls["ssm.GetParameters"] == 2
 
     faults.clear()
+    clock.now += 5
     recovered = webhook.post(base_transaction(transaction_id="txn-during-outage"))  # same warm container
     assert recovered.status == 200, recovered.text
+    assert faults.calls["ssm.GetParameters"] == 3
     assert len(pattern_items()) == 1
 
 
 def test_ssm_outage_in_a_warm_container_is_masked_by_the_cache_until_the_next_cold_start(
-    webhook: WebhookClient, faults: Faults
+    webhook: WebhookClient, faults: Faults, clock: MovableClock
 ) -> None:
     faults.fail("ssm.GetParameters", "InternalServerError", status=503)
     faults.clear()  # hook in place before the clients exist, fault off
     assert webhook.post(base_transaction(transaction_id="txn-warm-1")).status == 200
 
     faults.fail("ssm.GetParameters", "InternalServerError", status=503)
+    clock.now += 60
     assert webhook.post(base_transaction(transaction_id="txn-warm-2")).status == 200  # cached parameters
     webhook.module.dependencies.cache_clear()  # a new container starts during the outage
     assert_bare_5xx(webhook, webhook.post(base_transaction(transaction_id="txn-cold-3")))
     faults.clear()
+    clock.now += 5
     assert webhook.post(base_transaction(transaction_id="txn-cold-3")).status == 200
     assert len(pattern_items()) == 3
 

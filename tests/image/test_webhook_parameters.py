@@ -12,6 +12,7 @@ from fraud_detection.adapters.parameters import (
     ParameterError,
     ParameterNames,
     ParameterStore,
+    ParametersUnavailable,
     parse_fingerprint_key,
     parse_signing_keys,
 )
@@ -55,6 +56,30 @@ def test_loads_all_three_with_one_call_and_caches(parameters: Names) -> None:
     )
     clock.now += 2
     assert store.webhook_parameters().signing_secrets == ("n" * 40,)
+    assert calls == ["GetParameters", "GetParameters"]
+
+
+def test_a_failed_load_is_retried_only_after_the_backoff(parameters: Names) -> None:
+    client = boto3.client("ssm", region_name=REGION)
+    calls: list[str] = []
+    client.meta.events.register("before-call.ssm.GetParameters", lambda model, **_: calls.append(model.name))
+    clock = Clock()
+    store = ParameterStore(client, PARAMETER_NAMES, retry_after_seconds=5, clock=clock)
+    signing_keys = client.get_parameter(Name=NAMES.signing_keys_parameter, WithDecryption=True)["Parameter"]["Value"]
+    client.delete_parameter(Name=NAMES.signing_keys_parameter)  # an operator mistake, fixed a moment later
+
+    with pytest.raises(ParametersUnavailable, match="parameters not found") as first:
+        store.webhook_parameters()
+    assert first.value.retry_after == 5
+    clock.now += 4
+    with pytest.raises(ParametersUnavailable) as again:
+        store.webhook_parameters()
+    assert again.value.retry_after == pytest.approx(1)
+    assert calls == ["GetParameters"]
+
+    client.put_parameter(Name=NAMES.signing_keys_parameter, Value=signing_keys, Type="SecureString")
+    clock.now += 1
+    assert store.webhook_parameters().signing_secrets == (SIGNING_SECRET, SECOND_SIGNING_SECRET)
     assert calls == ["GetParameters", "GetParameters"]
 
 

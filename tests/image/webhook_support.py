@@ -85,10 +85,11 @@ class WebhookClient:
 
     def invoke(self, event: dict[str, Any]) -> Result:
         response = self.module.handler(event, FakeContext())
+        headers = {name: values[-1] for name, values in (response.get("multiValueHeaders") or {}).items()}
         return Result(
             status=response["statusCode"],
             text=response.get("body") or "",
-            headers=response.get("headers", {}),
+            headers={**headers, **(response.get("headers") or {})},
         )
 
     def event(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from fraud_ops import cli
 from fraud_ops.function_runtime import FunctionSpec, HandlerError, LocalFunctions
 from fraud_ops.stage import Target, TargetError, functions_from_state, load_local, outputs_from_file
+from tests.ops import probe_handler
 
 IMAGE_URI = "123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud-detection-dev@sha256:" + "0" * 64
 SUBCOMMANDS = ("send", "batch", "report", "redrive-dlq", "rotate-secret")
@@ -118,6 +120,28 @@ def test_local_functions_run_with_the_function_environment_and_restore_it(monkey
         functions.call("probe", {"fail": True})
     assert dict(os.environ) == before
     assert not functions.invoke("probe", {"fail": True}).ok
+
+
+def test_handler_output_goes_to_the_log_and_other_threads_keep_their_stdout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The stream pump runs handlers on its own thread while the CLI prints on the main one."""
+    spec = FunctionSpec("probe", "fraud-probe", "tests.ops.probe_handler.handler", {})
+    with (tmp_path / "stage.log").open("w") as log:
+        functions = LocalFunctions((spec,), {}, region="eu-west-1", log=log)
+        probe_handler.PRINTED.clear()
+        probe_handler.RELEASE.clear()
+        worker = threading.Thread(target=functions.call, args=("probe", {"say": "from the handler"}))
+        worker.start()
+        try:
+            assert probe_handler.PRINTED.wait(timeout=10)
+            print("from the main thread")  # while the handler is mid-call
+        finally:
+            probe_handler.RELEASE.set()
+            worker.join(timeout=10)
+        print("after the call")
+    assert (tmp_path / "stage.log").read_text() == "from the handler\nfrom the handler\n"
+    assert capsys.readouterr().out == "from the main thread\nafter the call\n"
 
 
 def test_aws_target_reads_the_api_key_and_each_function_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,7 +29,9 @@ import base64
 import binascii
 import functools
 import json
+import math
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,7 +47,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config as BotoConfig
 
 from fraud_detection import config, intake
-from fraud_detection.adapters.parameters import ParameterError, ParameterNames, ParameterStore
+from fraud_detection.adapters.parameters import (
+    ParameterError,
+    ParameterNames,
+    ParameterStore,
+    ParametersUnavailable,
+)
 from fraud_detection.adapters.patterns import PatternStore
 from fraud_detection.tracing import build_tracer
 
@@ -60,6 +67,8 @@ _BOTO_CONFIG = BotoConfig(connect_timeout=2, read_timeout=5, retries={"mode": "s
 
 utc_now: Callable[[], datetime] = functools.partial(datetime.now, UTC)
 """Receive-time clock (module attribute so tests can pin it)."""
+monotonic: Callable[[], float] = time.monotonic
+"""The parameter cache's clock (module attribute so tests can move it)."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +89,7 @@ def dependencies() -> Dependencies:
     )
     return Dependencies(
         config=settings,
-        parameters=ParameterStore(boto3.client("ssm", config=_BOTO_CONFIG), names),
+        parameters=ParameterStore(boto3.client("ssm", config=_BOTO_CONFIG), names, clock=lambda: monotonic()),
         store=PatternStore(
             functools.partial(boto3.client, "dynamodb", config=_BOTO_CONFIG), settings.require("table_name")
         ),
@@ -110,9 +119,16 @@ def receive() -> Response:
 @app.exception_handler(config.ConfigError)
 @app.exception_handler(ParameterError)
 def unavailable(error: Exception) -> Response:
-    """Not configured yet (placeholder keys) or misconfigured: refuse to serve, write nothing."""
-    logger.error("webhook not configured", extra={"error_type": type(error).__name__, "detail": str(error)})
-    return _failure(503, "service unavailable")
+    """Parameters unreadable (SSM/KMS failure, placeholder keys, bad settings): refuse, write nothing.
+
+    The sender is told when to retry; the cause (type and AWS message) goes to the log only.
+    """
+    cause = error.__cause__ or error
+    logger.error("webhook unavailable", extra={"error_type": type(cause).__name__, "detail": str(error)})
+    headers = None
+    if isinstance(error, ParametersUnavailable):
+        headers = {"Retry-After": str(max(1, math.ceil(error.retry_after)))}
+    return _failure(503, "service unavailable", headers)
 
 
 @app.not_found
@@ -168,11 +184,12 @@ def _reply(reply: intake.Reply, request_id: str) -> Response:
     return Response(status_code=reply.status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
 
 
-def _failure(status: int, message: str) -> Response:
+def _failure(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     metrics.add_metric(name="WebhookRejected", unit=MetricUnit.Count, value=1)
     request_id = app.current_event.request_context.request_id
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
         body=json.dumps({"message": message, "request_id": request_id}),
+        headers=headers,
     )
