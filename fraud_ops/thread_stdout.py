@@ -54,7 +54,14 @@ class ThreadRoutedStdout(io.TextIOBase):
         return getattr(self.fallback, "encoding", "utf-8")
 
     def isatty(self) -> bool:
-        return self.fallback.isatty()
+        return self._target().isatty()
+
+    def fileno(self) -> int:  # subprocess(stdout=sys.stdout), faulthandler
+        return self._target().fileno()
+
+    @property
+    def buffer(self) -> object:  # code that writes bytes to sys.stdout.buffer
+        return self._target().buffer
 
 
 def _installed() -> ThreadRoutedStdout:

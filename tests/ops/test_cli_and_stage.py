@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 from fraud_ops import cli
 from fraud_ops.function_runtime import FunctionSpec, HandlerError, LocalFunctions
 from fraud_ops.stage import Target, TargetError, functions_from_state, load_local, outputs_from_file
+from fraud_ops.thread_stdout import ThreadRoutedStdout
 from tests.ops import probe_handler
 
 IMAGE_URI = "123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud-detection-dev@sha256:" + "0" * 64
@@ -174,3 +177,15 @@ def test_aws_target_reads_the_api_key_and_each_function_environment(monkeypatch:
     assert (target.kind, target.api_key, target.endpoint_url) == ("aws", "the-api-key-value-0123456789", None)
     assert target.parameter("SIGNING_KEYS_PARAMETER") == "/p/webhook"
     assert target.function("batch").environment == {"SIGNING_KEYS_PARAMETER": "/p/batch"}
+
+
+def test_routed_stdout_still_behaves_like_a_file_for_subprocesses(tmp_path: Path) -> None:
+    with (tmp_path / "fallback.txt").open("w") as fallback, (tmp_path / "routed.txt").open("w") as routed:
+        proxy = ThreadRoutedStdout(fallback)
+        subprocess.run([sys.executable, "-c", "print('child, unrouted')"], stdout=proxy, check=True)
+        with proxy.route(routed):
+            subprocess.run([sys.executable, "-c", "print('child, routed')"], stdout=proxy, check=True)
+            proxy.buffer.write(b"bytes, routed\n")
+            proxy.flush()
+    assert (tmp_path / "fallback.txt").read_text() == "child, unrouted\n"
+    assert (tmp_path / "routed.txt").read_text() == "child, routed\nbytes, routed\n"
