@@ -51,7 +51,7 @@ class ThreadRoutedStdout(io.TextIOBase):
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
-        return getattr(self.fallback, "encoding", "utf-8")
+        return getattr(self._target(), "encoding", "utf-8")
 
     def isatty(self) -> bool:
         return self._target().isatty()

@@ -29,7 +29,14 @@ from tests.image.async_fixtures import AlertInbox, bucket_objects, fail_operatio
 from tests.image.async_fixtures import FakeContext as AsyncContext
 from tests.image.async_fixtures import load_event as load_async_event
 from tests.image.conftest import ACCOUNT_ID, NAMES, REGION
-from tests.image.webhook_support import NOW_TS, REQUEST_ID, SENTINEL_PAN, WebhookClient, base_transaction
+from tests.image.webhook_support import (
+    NOW_TS,
+    REQUEST_ID,
+    SENTINEL_PAN,
+    MovableClock,
+    WebhookClient,
+    base_transaction,
+)
 from tests.infra.app_helpers import by_path, ref, statements_by_sid
 
 INTERNALS = ("arn:", ACCOUNT_ID, NAMES.table, "/fraud-detection/", "Traceback", "kms", "dynamodb", "ssm", SENTINEL_PAN)
@@ -217,18 +224,9 @@ def test_kms_access_denied_while_decrypting_parameters_is_a_bare_5xx(webhook: We
     assert pattern_items() == []
 
 
-class MovableClock:
-    """The webhook's parameter-cache clock, moved by the test instead of waiting."""
-
-    def __init__(self) -> None:
-        self.now = 5000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock(webhook: WebhookClient, monkeypatch: pytest.MonkeyPatch) -> MovableClock:
+    """The webhook's parameter-cache clock, moved by the test instead of waiting."""
     moved = MovableClock()
     monkeypatch.setattr(webhook.module, "monotonic", moved)
     return moved

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import boto3
 import pytest
@@ -17,6 +18,7 @@ from fraud_detection.adapters.parameters import (
     parse_signing_keys,
 )
 from tests.image.conftest import NAMES, REGION, SECOND_SIGNING_SECRET, SIGNING_SECRET, Names
+from tests.image.webhook_support import MovableClock
 
 PARAMETER_NAMES = ParameterNames(
     settings=NAMES.settings_parameter,
@@ -25,19 +27,17 @@ PARAMETER_NAMES = ParameterNames(
 )
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_loads_all_three_with_one_call_and_caches(parameters: Names) -> None:
+def counted_ssm_client() -> tuple[Any, list[str]]:
+    """An SSM client (moto) and the list of ``GetParameters`` calls it has made."""
     client = boto3.client("ssm", region_name=REGION)
     calls: list[str] = []
     client.meta.events.register("before-call.ssm.GetParameters", lambda model, **_: calls.append(model.name))
-    clock = Clock()
+    return client, calls
+
+
+def test_loads_all_three_with_one_call_and_caches(parameters: Names) -> None:
+    client, calls = counted_ssm_client()
+    clock = MovableClock()
     store = ParameterStore(client, PARAMETER_NAMES, max_age_seconds=300, clock=clock)
 
     loaded = store.webhook_parameters()
@@ -60,10 +60,8 @@ def test_loads_all_three_with_one_call_and_caches(parameters: Names) -> None:
 
 
 def test_a_failed_load_is_retried_only_after_the_backoff(parameters: Names) -> None:
-    client = boto3.client("ssm", region_name=REGION)
-    calls: list[str] = []
-    client.meta.events.register("before-call.ssm.GetParameters", lambda model, **_: calls.append(model.name))
-    clock = Clock()
+    client, calls = counted_ssm_client()
+    clock = MovableClock()
     store = ParameterStore(client, PARAMETER_NAMES, retry_after_seconds=5, clock=clock)
     signing_keys = client.get_parameter(Name=NAMES.signing_keys_parameter, WithDecryption=True)["Parameter"]["Value"]
     client.delete_parameter(Name=NAMES.signing_keys_parameter)  # an operator mistake, fixed a moment later

@@ -118,3 +118,13 @@ class WebhookClient:
 
     def post(self, body: bytes | str | dict[str, Any], **options: Any) -> Result:
         return self.invoke(self.event(body, **options))
+
+
+@dataclass
+class MovableClock:
+    """A monotonic clock the test moves instead of waiting (the parameter cache's ``clock``)."""
+
+    now: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
