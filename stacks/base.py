@@ -34,7 +34,12 @@ def state_key(config: AppConfig, stack_name: str) -> str:
 def configure_backend(stack: TerraformStack, stack_name: str, config: AppConfig) -> None:
     """Local state under ``state/<env>/`` (relative: snapshots do not depend on the checkout
     path), or S3 with native locking. cdktf 0.21's ``S3Backend`` has no ``use_lockfile``, so it
-    is set by override; a DynamoDB lock table is not needed with Terraform >= 1.10."""
+    is set by override; a DynamoDB lock table is not needed with Terraform >= 1.10.
+
+    ``kms_key_id`` is the state key: with ``encrypt = true`` alone the backend sends
+    ``x-amz-server-side-encryption: AES256`` on every state, lock and digest write, overriding the
+    bucket's default KMS encryption (Terraform docs, "Backend Type: s3", ``encrypt`` and
+    ``kms_key_id``). The state bucket's policy denies any other key (``StateBucket``)."""
     if config.backend.kind == "s3":
         S3Backend(
             stack,
@@ -42,6 +47,7 @@ def configure_backend(stack: TerraformStack, stack_name: str, config: AppConfig)
             key=state_key(config, stack_name),
             region=config.backend.region,
             encrypt=True,
+            kms_key_id=config.backend.kms_key_arn,
         )
         stack.add_override("terraform.backend.s3.use_lockfile", True)
     else:

@@ -19,7 +19,7 @@ from fraud_constructs.encryption_key import EncryptionKey, EncryptionKeyProps
 from fraud_constructs.github_deploy_role import GithubDeployRole, GithubDeployRoleProps
 from fraud_constructs.state_bucket import StateBucket, StateBucketProps
 from stacks.base import FraudStack
-from stacks.config import AppConfig
+from stacks.config import AppConfig, api_gateway_cloudwatch_role_name, deploy_role_name
 
 STATE_BUCKET_PREFIX = "fraud-tfstate"
 
@@ -52,7 +52,7 @@ class BootstrapStack(FraudStack):
             "api-gateway-logging",
             aws=self.aws,
             props=ApiGatewayLoggingProps(
-                role_name=f"fraud-apigw-cloudwatch-{region}",
+                role_name=api_gateway_cloudwatch_role_name(region),
                 manage_account_setting=config.manage_api_gateway_account,
             ),
         )
@@ -63,7 +63,7 @@ class BootstrapStack(FraudStack):
                 aws=self.aws,
                 props=GithubDeployRoleProps(
                     repository=config.github_repository,
-                    role_name=f"fraud-github-deploy-{region}",
+                    role_name=deploy_role_name(region),
                     state_bucket_arn=self.state_bucket.arn,
                     state_key_arn=self.state_key.arn,
                     project_tag=config.resource_tags["project"],

@@ -30,6 +30,9 @@ _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[
 _IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _GITHUB_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_OIDC_PROVIDER_ARN = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$")
+# A key ARN, not an alias: the state bucket's policy compares the SSE-KMS key id header with it.
+_KMS_KEY_ARN = re.compile(r"^arn:aws(-[a-z]+)*:kms:[a-z0-9-]+:\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})$")
 
 
 class ConfigError(ValueError):
@@ -61,6 +64,8 @@ class StateBackend:
     bucket: str | None = None
     key_prefix: str = "fraud-detection"
     region: str | None = None
+    kms_key_arn: str | None = None
+    """The state key (bootstrap output ``state_key_arn``): state, lock and digest objects are written with it."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,12 @@ class AppConfig:
     reserved_concurrency: int | None = None
     manage_api_gateway_account: bool = True
     github_repository: str | None = None
+    deploy_environments: tuple[str, ...] = ("dev",)
+    """GitHub environments whose deploy jobs may assume the deploy role (one OIDC ``sub`` each)."""
+    github_oidc_provider_arn: str | None = None
+    """Reuse this account's GitHub OIDC provider (an account allows one per URL) instead of creating it."""
+    xray_encryption: bool = False
+    """Bootstrap encrypts X-Ray traces with a CMK (region-wide: affects every workload of the account)."""
 
     @property
     def resource_tags(self) -> dict[str, str]:
@@ -97,6 +108,21 @@ class AppConfig:
     def name(self, base: str) -> str:
         """Environment-scoped resource name, e.g. ``fraud-patterns-dev``."""
         return f"fraud-{base}-{self.environment}"
+
+
+def deploy_role_name(region: str) -> str:
+    """The GitHub deploy role (bootstrap stack); IAM is global, so the name carries the region."""
+    return f"fraud-github-deploy-{region}"
+
+
+def permissions_boundary_name(region: str) -> str:
+    """The managed policy every role the deploy role creates must carry as its permissions boundary."""
+    return f"fraud-permissions-boundary-{region}"
+
+
+def api_gateway_cloudwatch_role_name(region: str) -> str:
+    """The account-level API Gateway logging role (bootstrap stack)."""
+    return f"fraud-apigw-cloudwatch-{region}"
 
 
 @dataclass(frozen=True)
@@ -171,6 +197,24 @@ def _tags(name: str, raw: Any) -> Mapping[str, str]:
     return dict(raw)
 
 
+def _environments(name: str, raw: Any) -> tuple[str, ...]:
+    """A JSON list or a comma-separated string of environment names, e.g. ``staging,prod``."""
+    if isinstance(raw, str):
+        text = raw.strip()
+        try:
+            raw = json.loads(text) if text.startswith("[") else [part.strip() for part in text.split(",")]
+        except json.JSONDecodeError as exc:
+            raise _fail(name, text, "must be a JSON list or a comma-separated list of environment names") from exc
+    if not isinstance(raw, list | tuple) or not raw:
+        raise _fail(name, raw, "must be a non-empty list of environment names")
+    for item in raw:
+        if not isinstance(item, str) or not _ENVIRONMENT.fullmatch(item):
+            raise _fail(name, item, "is not an environment name (2-12 lowercase letters or digits)")
+    if len(set(raw)) != len(raw):
+        raise _fail(name, raw, "lists an environment twice")
+    return tuple(raw)
+
+
 def _retention(name: str, raw: Any) -> int:
     value = _as_int(name, raw, 1, 3653)
     if value not in LOG_RETENTION_DAYS:
@@ -198,12 +242,18 @@ _PARSERS: Mapping[str, Callable[[str, Any], Any]] = {
     "reserved_concurrency": lambda n, r: _as_int(n, r, 1, 10_000),
     "manage_api_gateway_account": _as_bool,
     "github_repository": _matching(_GITHUB_REPO, "must look like 'owner/repository'"),
+    "deploy_environments": _environments,
+    "github_oidc_provider_arn": _matching(
+        _OIDC_PROVIDER_ARN, "must be the ARN of this account's token.actions.githubusercontent.com OIDC provider"
+    ),
+    "xray_encryption": _as_bool,
     "deletion_protection": _as_bool,
     "force_destroy": _as_bool,
     "backend": _matching(re.compile(r"^(local|s3)$"), "must be 'local' or 's3'"),
     "state_bucket": _matching(_BUCKET, "is not a valid S3 bucket name"),
     "state_key_prefix": _matching(re.compile(r"^[A-Za-z0-9!_.*'()/-]{1,200}$"), "is not a valid S3 key prefix"),
     "state_region": _matching(_REGION, "is not an AWS region name such as 'us-east-1'"),
+    "state_kms_key_arn": _matching(_KMS_KEY_ARN, "must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)"),
 }
 
 
@@ -245,17 +295,24 @@ def load_config(context: Mapping[str, Any], environ: Mapping[str, str]) -> AppCo
     values["backend"] = _backend(get, values.get("region", "us-east-1"))
     if values.get("api_throttle_burst", 200) < values.get("api_throttle_rate", 100) / 10:
         raise _fail("api_throttle_burst", values.get("api_throttle_burst"), "is below a tenth of the rate limit")
+    if values.get("github_oidc_provider_arn") and not values.get("github_repository"):
+        raise _fail("github_oidc_provider_arn", values["github_oidc_provider_arn"], "needs github_repository")
     return AppConfig(**values)
 
 
 def _backend(get: Callable[[str], Any], region: str) -> StateBackend:
     kind = get("backend") or "local"
     bucket = get("state_bucket")
+    kms_key_arn = get("state_kms_key_arn")
     if kind == "s3" and bucket is None:
         raise _fail("state_bucket", None, "is required when backend is 's3'")
+    if kind == "s3" and kms_key_arn is None:
+        # Without it Terraform writes state SSE-S3 (AES256), and the state bucket's policy refuses that.
+        raise _fail("state_kms_key_arn", None, "is required when backend is 's3' (bootstrap output state_key_arn)")
     return StateBackend(
         kind=kind,
         bucket=bucket,
         key_prefix=get("state_key_prefix") or "fraud-detection",
         region=get("state_region") or region,
+        kms_key_arn=kms_key_arn,
     )
