@@ -16,10 +16,12 @@ from constructs import Construct
 
 from fraud_constructs.api_gateway_logging import ApiGatewayLogging, ApiGatewayLoggingProps
 from fraud_constructs.encryption_key import EncryptionKey, EncryptionKeyProps
-from fraud_constructs.github_deploy_role import GithubDeployRole, GithubDeployRoleProps
+from fraud_constructs.github_deploy_role import GITHUB_OIDC_HOST, GithubDeployRole, GithubDeployRoleProps
+from fraud_constructs.policy.suppressions import suppress
 from fraud_constructs.state_bucket import StateBucket, StateBucketProps
 from stacks.base import FraudStack
-from stacks.config import AppConfig, api_gateway_cloudwatch_role_name, deploy_role_name
+from stacks.config import AppConfig, api_gateway_cloudwatch_role_name, deploy_role_name, permissions_boundary_name
+from stacks.deploy_permissions import DeployScope, boundary_statements, deploy_denies, deploy_statements
 
 STATE_BUCKET_PREFIX = "fraud-tfstate"
 
@@ -56,24 +58,48 @@ class BootstrapStack(FraudStack):
                 manage_account_setting=config.manage_api_gateway_account,
             ),
         )
-        self.deploy_role = (
-            GithubDeployRole(
-                self,
-                "github-deploy",
-                aws=self.aws,
-                props=GithubDeployRoleProps(
-                    repository=config.github_repository,
-                    role_name=deploy_role_name(region),
-                    state_bucket_arn=self.state_bucket.arn,
-                    state_key_arn=self.state_key.arn,
-                    project_tag=config.resource_tags["project"],
-                ),
-            )
-            if config.github_repository
-            else None
-        )
+        self.deploy_role = self._deploy_role(config) if config.github_repository else None
         TerraformOutput(self, "state_bucket_name", value=self.state_bucket.name)
         TerraformOutput(self, "state_key_arn", value=self.state_key.arn)
         TerraformOutput(self, "api_gateway_cloudwatch_role_arn", value=self.api_gateway_logging.role.arn)
         if self.deploy_role is not None:
             TerraformOutput(self, "github_deploy_role_arn", value=self.deploy_role.role.arn)
+
+    def _deploy_role(self, config: AppConfig) -> GithubDeployRole:
+        """The least-privilege GitHub deploy role (stacks/deploy_permissions.py holds its table)."""
+        aws = self.aws
+        scope = DeployScope(
+            config=config,
+            partition=aws.partition,
+            account=aws.account_id,
+            region=aws.region,
+            state_bucket_arn=self.state_bucket.arn,
+            state_key_arn=self.state_key.arn,
+        )
+        role = GithubDeployRole(
+            self,
+            "github-deploy",
+            props=GithubDeployRoleProps(
+                repository=str(config.github_repository),
+                environments=config.deploy_environments,
+                role_name=deploy_role_name(aws.region),
+                role_arn=scope.role_arn(deploy_role_name(aws.region)),
+                boundary_name=permissions_boundary_name(aws.region),
+                boundary_arn=scope.policy_arn(permissions_boundary_name(aws.region)),
+                boundary_statements=boundary_statements(scope),
+                permissions=deploy_statements(scope),
+                managed_role_arns=scope.function_role_arns(),
+                protected_role_arns=(scope.role_arn(api_gateway_cloudwatch_role_name(aws.region)),),
+                project_tag=("project", config.resource_tags["project"]),
+                oidc_provider_arn=config.github_oidc_provider_arn,
+                oidc_provider_arn_pattern=aws.arn("iam", f"oidc-provider/{GITHUB_OIDC_HOST}", region=False),
+                extra_denies=deploy_denies(scope),
+            ),
+        )
+        suppress(
+            role.role_policy,
+            "FD-IAM-2",
+            "kms:CreateKey and kms:TagResource (only with the project aws:RequestTag), ECR login and the "
+            "List/Describe calls of a refresh have no resource type in IAM, so they can only be granted on '*'.",
+        )
+        return role

@@ -52,6 +52,11 @@ API_GATEWAY_MAX_TIMEOUT_SECONDS = 29
 XRAY_WRITE_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 
 
+def role_name(function_name: str, region: str) -> str:
+    """The execution role of ``function_name`` (IAM is global: the name carries the region)."""
+    return f"{function_name}-{region}"
+
+
 @dataclass(frozen=True)
 class Grant:
     """One statement of the function's role policy (kept for tests and reviews)."""
@@ -98,6 +103,9 @@ class ContainerFunctionProps:
     """Async events older than this go to the DLQ instead of running (60-21600). Default: 3600."""
     architecture: str = "arm64"
     """Default: arm64 (the image is built for it)."""
+    permissions_boundary_arn: str | None = None
+    """Managed policy set as the role's permissions boundary. Default: None. Required when the
+    deploying principal may only create roles that carry it (the GitHub deploy role)."""
 
     def __post_init__(self) -> None:
         # The digest is usually a token (resolved at plan time), so check the shape: repo@digest, no tag.
@@ -140,7 +148,8 @@ class ContainerFunction(Construct):
         self.role = IamRole(
             self,
             "role",
-            name=f"{props.function_name}-{aws.region}",
+            name=role_name(props.function_name, aws.region),
+            permissions_boundary=props.permissions_boundary_arn,
             description=f"Execution role of {props.function_name}",
             assume_role_policy=trust.json,
         )

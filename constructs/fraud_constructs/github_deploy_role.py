@@ -1,25 +1,40 @@
-"""GitHub Actions OIDC provider and the role the deploy workflow assumes (no stored AWS keys).
+"""A GitHub Actions OIDC deploy role that cannot make itself administrator.
 
-Trust: only workflow runs of ``<owner/repo>`` on ``refs/heads/main`` (the ``sub`` claim), for the
-``sts.amazonaws.com`` audience. Permissions:
+What it creates:
 
-- the Terraform state bucket (list, read/write/delete objects) and its key;
-- pushing images to the ``fraud-detection-*`` repositories (``ecr:GetAuthorizationToken`` has no
-  resource type, hence ``*``);
-- ``cdktf deploy`` itself: creating the stacks' resources needs broad rights. They are scoped by
-  **resource name prefix** (``fraud-*``, ``/fraud-detection/*``, ``alias/fraud-*``, the Lambda
-  log groups) or, where names cannot be scoped (KMS keys), by the ``project`` tag that every
-  resource carries. API Gateway ARNs contain generated ids, not names, so API Gateway is scoped
-  to this region only. Service-wide actions (``dynamodb:*``...) are used on those prefixes on
-  purpose and suppressed in the policy pack with this reason; review the role before using it
-  in an account shared with other workloads.
+- the account's GitHub OIDC provider, or none when ``oidc_provider_arn`` names an existing one
+  (IAM allows one provider per URL and account);
+- a managed policy used as the **permissions boundary** of every role the deploy role creates;
+- the role, trusted only for ``repo:<owner>/<repo>:environment:<env>`` of each listed GitHub
+  environment (a job that declares ``environment:`` gets exactly that ``sub`` claim; GitHub docs,
+  "About security hardening with OpenID Connect", "Example subject claims"), audience
+  ``sts.amazonaws.com``;
+- its inline policy: the caller's ``permissions`` (explicit actions on explicit resources) plus
+  the guard rails below, which are not optional.
 
-The OIDC provider is account-global (one per URL): with several regions, create it in one only.
+Guard rails (IAM User Guide, "Permissions boundaries for IAM entities", the delegation example):
+
+- ``iam:CreateRole``, ``iam:PutRolePolicy``, ``iam:PutRolePermissionsBoundary`` are allowed only on
+  ``managed_role_arns`` and only with ``iam:PermissionsBoundary`` = the boundary; every other IAM
+  write is limited to those roles, and no statement may attach a managed policy;
+- ``iam:PassRole`` only on those roles and only to ``pass_to_services`` (``iam:PassedToService``);
+- explicit denies: any IAM action on its own role, the ``protected_role_arns`` (the other
+  bootstrap roles), the boundary policy and the OIDC provider; removing a role's boundary;
+  creating or changing a role without the boundary;
+- ``kms:CreateKey``/``kms:TagResource`` on ``*`` only with the ``aws:RequestTag`` project tag (KMS
+  has no key ARN before creation, and TagResource at creation is authorized on ``*``: AWS KMS
+  Developer Guide, "ABAC for AWS KMS" / "CreateKey"); everything else on a key is granted by that
+  key's own policy (``EncryptionKeyProps.deploy_role_arn``), never by a tag;
+- ``extra_denies`` from the caller (state history, governance bypass...).
+
+Default settings: max session 1 hour; no managed policy attached; the boundary denies every IAM,
+Organizations and account action even if a later grant would allow it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
@@ -27,15 +42,16 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocumentStatementPrincipals,
 )
 from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
+from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
-from fraud_constructs.aws_context import AwsContext
-from fraud_constructs.policy.suppressions import suppress
+from fraud_constructs.policy.iam import Condition
 from fraud_constructs.policy_documents import condition
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+GITHUB_AUDIENCE = "sts.amazonaws.com"
 # GitHub's published intermediate thumbprints; AWS no longer checks them for this provider,
 # but older provider versions require the field.
 GITHUB_THUMBPRINTS = ("6938fd4d98bab03faadb97b34396831e3780aea1", "1c58a3a8518e8759bf075b76b750d4f2df264fcd")
@@ -49,6 +65,55 @@ ECR_PUSH_ACTIONS = (
     "ecr:PutImage",
     "ecr:UploadLayerPart",
 )
+# IAM writes that create or widen a role: each needs the boundary on the role it acts on.
+BOUNDARY_GATED_ACTIONS = ("iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary")
+# Everything else Terraform does to a role it owns (read, describe, tag, trust, delete).
+ROLE_LIFECYCLE_ACTIONS = (
+    "iam:DeleteRole",
+    "iam:DeleteRolePolicy",
+    "iam:GetRole",
+    "iam:GetRolePolicy",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListInstanceProfilesForRole",
+    "iam:ListRolePolicies",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRole",
+    "iam:UpdateRoleDescription",
+)
+
+
+@dataclass(frozen=True)
+class DeployStatement:
+    """One statement of the deploy role (or its boundary), with the reason it exists.
+
+    Plain strings (Terraform tokens allowed), so the same rows render the policy and the README's
+    permissions table."""
+
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    why: str
+    conditions: tuple[Condition, ...] = ()
+    effect: str = "Allow"
+
+    def __post_init__(self) -> None:
+        if not self.actions or not self.resources:
+            raise ValueError(f"{self.sid}: needs actions and resources")
+        if self.effect == "Allow" and any(a == "*" or a.endswith(":*") or "?" in a for a in self.actions):
+            raise ValueError(f"{self.sid}: an Allow must name explicit actions ({list(self.actions)})")
+        if len(self.why.split()) < 4:
+            raise ValueError(f"{self.sid}: say why the statement exists")
+
+    def document_statement(self) -> DataAwsIamPolicyDocumentStatement:
+        return DataAwsIamPolicyDocumentStatement(
+            sid=self.sid,
+            effect=self.effect,
+            actions=list(self.actions),
+            resources=list(self.resources),
+            condition=[condition(c.test, c.variable, c.values) for c in self.conditions] or None,
+        )
 
 
 @dataclass(frozen=True)
@@ -56,37 +121,138 @@ class GithubDeployRoleProps:
     """Props of :class:`GithubDeployRole`."""
 
     repository: str
-    """``owner/repository`` allowed to assume the role."""
+    """``owner/repository`` whose workflows may assume the role."""
+    environments: tuple[str, ...]
+    """GitHub environments whose jobs may deploy; the trust lists one ``sub`` per environment."""
     role_name: str
     """e.g. ``fraud-github-deploy-us-east-1``."""
-    state_bucket_arn: str
-    """Terraform state bucket."""
-    state_key_arn: str
-    """Key of the state bucket."""
-    branch: str = "main"
-    """Only runs on this branch may deploy. Default: main."""
-    project_tag: str = "fraud-detection"
-    """Value of the ``project`` tag on every resource (scopes KMS). Default: fraud-detection."""
+    role_arn: str
+    """The role's own ARN, built from ``role_name`` (the self-protection deny needs it before the role exists)."""
+    boundary_name: str
+    """Name of the permissions-boundary managed policy this construct creates."""
+    boundary_arn: str
+    """Its ARN, built from ``boundary_name`` (the same reason)."""
+    boundary_statements: tuple[DeployStatement, ...]
+    """What a role created by the deploy role may do at most."""
+    permissions: tuple[DeployStatement, ...]
+    """The service permissions of a deploy (explicit actions on explicit resources)."""
+    managed_role_arns: tuple[str, ...]
+    """The only roles the deploy role may create, change, delete and pass."""
+    protected_role_arns: tuple[str, ...] = ()
+    """Other roles it must never touch (e.g. the account's API Gateway logging role)."""
+    pass_to_services: tuple[str, ...] = ("lambda.amazonaws.com",)
+    """Services ``iam:PassRole`` may hand the managed roles to. Default: Lambda only."""
+    project_tag: tuple[str, str] = ("project", "fraud-detection")
+    """``(key, value)`` every key it creates must carry (``aws:RequestTag``)."""
+    oidc_provider_arn: str | None = None
+    """An existing GitHub OIDC provider of the account. Default: None (create one)."""
+    oidc_provider_arn_pattern: str = ""
+    """ARN of the provider this construct would create, for the deny (required when creating it)."""
+    extra_denies: tuple[DeployStatement, ...] = ()
+    """More explicit denies (state history, governance bypass)."""
+    max_session_seconds: int = 3600
+    """Default: one hour."""
+    overrides: dict[str, object] = field(default_factory=dict)
+    """Escape hatch: ``add_override`` paths on the role (e.g. ``{"max_session_duration": 7200}``)."""
+
+    def __post_init__(self) -> None:
+        if not self.environments:
+            raise ValueError("GithubDeployRoleProps.environments: at least one GitHub environment may deploy")
+        if any("*" in env or "?" in env for env in self.environments):
+            raise ValueError("GithubDeployRoleProps.environments: wildcards are not allowed in the OIDC subject")
+        if not self.managed_role_arns:
+            raise ValueError("GithubDeployRoleProps.managed_role_arns: name the roles the deploy may manage")
+        if any(s.effect != "Deny" for s in self.extra_denies):
+            raise ValueError("GithubDeployRoleProps.extra_denies: only Deny statements")
+        if any("*" in service for service in self.pass_to_services) or not self.pass_to_services:
+            raise ValueError("GithubDeployRoleProps.pass_to_services: an explicit, non-empty list of services")
 
 
-def _statement(
-    sid: str, actions: list[str], resources: list[str], conditions=None
-) -> DataAwsIamPolicyDocumentStatement:
-    return DataAwsIamPolicyDocumentStatement(sid=sid, actions=actions, resources=resources, condition=conditions)
+def subjects(repository: str, environments: Sequence[str]) -> list[str]:
+    """The OIDC ``sub`` of a job with ``environment: <env>`` in ``repository``."""
+    return [f"repo:{repository}:environment:{env}" for env in environments]
+
+
+def guard_statements(props: GithubDeployRoleProps, provider_arn: str) -> tuple[DeployStatement, ...]:
+    """The statements every deploy role gets, whatever its service permissions."""
+    roles = props.managed_role_arns
+    boundary = Condition("StringEquals", "iam:PermissionsBoundary", (props.boundary_arn,))
+    own = (props.role_arn, *props.protected_role_arns, props.boundary_arn, provider_arn)
+    return (
+        DeployStatement(
+            "CreateRolesOnlyWithTheBoundary",
+            BOUNDARY_GATED_ACTIONS,
+            roles,
+            "function roles are created and granted only with the permissions boundary attached",
+            (boundary,),
+        ),
+        DeployStatement(
+            "ManageOwnedRoles",
+            ROLE_LIFECYCLE_ACTIONS,
+            roles,
+            "Terraform reads, tags, updates and deletes the function roles it owns",
+        ),
+        DeployStatement(
+            "PassOwnedRolesToNamedServices",
+            ("iam:PassRole",),
+            roles,
+            "a function is created with its role; only to the listed services",
+            (Condition("StringEquals", "iam:PassedToService", props.pass_to_services),),
+        ),
+        DeployStatement(
+            "CreateTaggedKeys",
+            ("kms:CreateKey", "kms:TagResource"),
+            ("*",),
+            "a key has no ARN before it exists; the project tag is required at creation",
+            (Condition("StringEquals", f"aws:RequestTag/{props.project_tag[0]}", (props.project_tag[1],)),),
+        ),
+        DeployStatement(
+            "DenyTouchingItselfAndBootstrap",
+            ("iam:*",),
+            own,
+            "its own role, the bootstrap roles, the boundary and the OIDC provider are administered by hand",
+            effect="Deny",
+        ),
+        DeployStatement(
+            "DenyRoleChangesWithoutBoundary",
+            (*BOUNDARY_GATED_ACTIONS, "iam:AttachRolePolicy", "iam:DetachRolePolicy"),
+            ("*",),
+            "no role may be created or widened without the boundary, whatever another statement allows",
+            (Condition("StringNotEquals", "iam:PermissionsBoundary", (props.boundary_arn,)),),
+            effect="Deny",
+        ),
+        DeployStatement(
+            "DenyBoundaryRemoval",
+            ("iam:DeleteRolePermissionsBoundary", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"),
+            ("*",),
+            "a boundary can neither be removed from a role nor rewritten",
+            effect="Deny",
+        ),
+        *props.extra_denies,
+    )
 
 
 class GithubDeployRole(Construct):
-    """Exposes ``provider``, ``role`` and ``role_policy``."""
+    """Exposes ``provider`` (or None), ``provider_arn``, ``boundary``, ``role``, ``role_policy``, ``statements``."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: GithubDeployRoleProps) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: GithubDeployRoleProps) -> None:
         super().__init__(scope, construct_id)
-        self.provider = IamOpenidConnectProvider(
-            self,
-            "oidc-provider",
-            url=f"https://{GITHUB_OIDC_HOST}",
-            client_id_list=["sts.amazonaws.com"],
-            thumbprint_list=list(GITHUB_THUMBPRINTS),
-        )
+        self.props = props
+        if props.oidc_provider_arn:
+            self.provider = None
+            self.provider_arn = props.oidc_provider_arn
+        else:
+            if not props.oidc_provider_arn_pattern:
+                raise ValueError("GithubDeployRoleProps.oidc_provider_arn_pattern: needed when creating the provider")
+            self.provider = IamOpenidConnectProvider(
+                self,
+                "oidc-provider",
+                url=f"https://{GITHUB_OIDC_HOST}",
+                client_id_list=[GITHUB_AUDIENCE],
+                thumbprint_list=list(GITHUB_THUMBPRINTS),
+            )
+            self.provider_arn = self.provider.arn
+        deny_provider = props.oidc_provider_arn or props.oidc_provider_arn_pattern
         trust = DataAwsIamPolicyDocument(
             self,
             "trust",
@@ -94,120 +260,37 @@ class GithubDeployRole(Construct):
                 DataAwsIamPolicyDocumentStatement(
                     actions=["sts:AssumeRoleWithWebIdentity"],
                     principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(type="Federated", identifiers=[self.provider.arn])
+                        DataAwsIamPolicyDocumentStatementPrincipals(type="Federated", identifiers=[self.provider_arn])
                     ],
                     condition=[
-                        condition("StringEquals", f"{GITHUB_OIDC_HOST}:aud", ["sts.amazonaws.com"]),
+                        condition("StringEquals", f"{GITHUB_OIDC_HOST}:aud", [GITHUB_AUDIENCE]),
                         condition(
-                            "StringEquals",
-                            f"{GITHUB_OIDC_HOST}:sub",
-                            [f"repo:{props.repository}:ref:refs/heads/{props.branch}"],
+                            "StringEquals", f"{GITHUB_OIDC_HOST}:sub", subjects(props.repository, props.environments)
                         ),
                     ],
                 )
             ],
         )
+        boundary_document = DataAwsIamPolicyDocument(
+            self, "boundary-policy", statement=[s.document_statement() for s in props.boundary_statements]
+        )
+        self.boundary = IamPolicy(
+            self,
+            "boundary",
+            name=props.boundary_name,
+            description="Permissions boundary of every role the GitHub deploy role creates",
+            policy=boundary_document.json,
+        )
         self.role = IamRole(
             self,
             "role",
             name=props.role_name,
-            description=f"GitHub Actions deploy of {props.repository} ({props.branch})",
+            description=f"GitHub Actions deploy of {props.repository} ({', '.join(props.environments)})",
             assume_role_policy=trust.json,
-            max_session_duration=3600,
+            max_session_duration=props.max_session_seconds,
         )
-        a = aws.arn
-        statements = [
-            _statement("StateBucketList", ["s3:ListBucket"], [props.state_bucket_arn]),
-            _statement(
-                "StateObjects",
-                ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                [f"{props.state_bucket_arn}/*"],
-            ),
-            _statement("StateKey", ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], [props.state_key_arn]),
-            _statement("EcrLogin", ["ecr:GetAuthorizationToken"], ["*"]),
-            _statement("EcrPush", list(ECR_PUSH_ACTIONS), [a("ecr", "repository/fraud-detection-*")]),
-            _statement(
-                "DeployByNamePrefix",
-                [
-                    "dynamodb:*",
-                    "sqs:*",
-                    "sns:*",
-                    "lambda:*",
-                    "events:*",
-                    "cloudwatch:*",
-                    "logs:*",
-                    "ecr:*",
-                    "ssm:*",
-                    "s3:*",
-                ],
-                [
-                    a("dynamodb", "table/fraud-*"),
-                    a("sqs", "fraud-*"),
-                    a("sns", "fraud-*"),
-                    a("lambda", "function:fraud-*"),
-                    a("lambda", "event-source-mapping:*"),
-                    a("events", "rule/fraud-*"),
-                    a("cloudwatch", "alarm:fraud-*"),
-                    a("cloudwatch", "dashboard/fraud-*", region=False),
-                    a("logs", "log-group:/aws/lambda/fraud-*"),
-                    a("logs", "log-group:/aws/apigateway/fraud-*"),
-                    a("logs", "log-group:API-Gateway-Execution-Logs_*"),
-                    a("ecr", "repository/fraud-*"),
-                    a("ssm", "parameter/fraud-detection/*"),
-                    f"arn:{aws.partition}:s3:::fraud-*",
-                ],
-            ),
-            _statement(
-                "IamRolesByNamePrefix",
-                ["iam:*"],
-                [
-                    f"arn:{aws.partition}:iam::{aws.account_id}:role/fraud-*",
-                    f"arn:{aws.partition}:iam::{aws.account_id}:oidc-provider/{GITHUB_OIDC_HOST}",
-                ],
-            ),
-            _statement(
-                "ApiGatewayThisRegion",
-                ["apigateway:*"],
-                [f"arn:{aws.partition}:apigateway:{aws.region}::/*"],
-            ),
-            _statement("KmsAliases", ["kms:*"], [a("kms", "alias/fraud-*")]),
-            _statement(
-                "KmsKeysOfThisProject",
-                ["kms:*"],
-                [a("kms", "key/*")],
-                [condition("StringEquals", "aws:ResourceTag/project", [props.project_tag])],
-            ),
-            _statement(
-                "KmsCreateTaggedKeys",
-                ["kms:CreateKey", "kms:TagResource"],
-                ["*"],
-                [condition("StringEquals", "aws:RequestTag/project", [props.project_tag])],
-            ),
-            _statement(
-                "ReadForPlan",
-                [
-                    "kms:ListAliases",
-                    "logs:DescribeLogGroups",
-                    "cloudwatch:DescribeAlarms",
-                    "events:ListRules",
-                    "lambda:ListEventSourceMappings",
-                    "ecr:DescribeRepositories",
-                    "ssm:DescribeParameters",
-                ],
-                ["*"],
-            ),
-        ]
-        document = DataAwsIamPolicyDocument(self, "policy", statement=statements)
+        for path, value in props.overrides.items():
+            self.role.add_override(path, value)
+        self.statements = (*props.permissions, *guard_statements(props, deny_provider))
+        document = DataAwsIamPolicyDocument(self, "policy", statement=[s.document_statement() for s in self.statements])
         self.role_policy = IamRolePolicy(self, "role-policy", name="deploy", role=self.role.id, policy=document.json)
-        reason = (
-            "The deploy role creates every resource of the stacks, so it needs service-wide actions; "
-            "they are limited to the fraud-* name prefixes, the project tag (KMS keys) or this region "
-            "(API Gateway)."
-        )
-        suppress(self.role_policy, "FD-IAM-1", reason)
-        suppress(
-            self.role_policy,
-            "FD-IAM-2",
-            "KMS CreateKey (request-tag conditioned), ECR login and the List/Describe calls a plan makes "
-            "have no resource type in IAM, so they can only be granted on '*'.",
-        )

@@ -12,7 +12,10 @@ construct ids name Terraform resources (and state): keep them stable.
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+)
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
@@ -102,11 +105,8 @@ class SecureBucket(Construct):
             bucket=bucket_id,
             rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
         )
-        self.policy_document = DataAwsIamPolicyDocument(
-            self,
-            "tls-only",
-            statement=[deny_insecure_transport(["s3:*"], [self.bucket.arn, f"{self.bucket.arn}/*"])],
-        )
+        self.policy_statements = [deny_insecure_transport(["s3:*"], [self.bucket.arn, f"{self.bucket.arn}/*"])]
+        self.policy_document = DataAwsIamPolicyDocument(self, "tls-only", statement=self.policy_statements)
         self.policy = S3BucketPolicy(
             self,
             "policy",
@@ -114,6 +114,11 @@ class SecureBucket(Construct):
             policy=self.policy_document.json,
             depends_on=[self.public_access_block],
         )
+
+    def add_policy_statement(self, statement: DataAwsIamPolicyDocumentStatement) -> None:
+        """One more statement in the bucket policy (after the TLS-only deny)."""
+        self.policy_statements.append(statement)
+        self.policy_document.put_statement(self.policy_statements)
 
     def add_lifecycle(self, rules: list[S3BucketLifecycleConfigurationRule]) -> S3BucketLifecycleConfiguration:
         """The bucket's one lifecycle configuration; it waits for versioning, which noncurrent rules need."""

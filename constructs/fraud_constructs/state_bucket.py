@@ -3,15 +3,29 @@
 Not the audit bucket: state needs none of its archive rules or Object Lock, and keeps old
 versions longer (a bad apply is undone by restoring the previous state version). The name
 carries the account and region because bucket names are global.
+
+The policy also denies ``s3:PutObject`` unless the request names the state key
+(``s3:x-amz-server-side-encryption-aws-kms-key-id``; Amazon S3 User Guide, "Using server-side
+encryption with AWS KMS keys (SSE-KMS)", requiring a specific key with a bucket policy): a writer
+that forgets ``kms_key_id`` (the S3 backend then sends ``AES256``) is refused instead of silently
+writing state under another key. The condition key is absent on a request without the header, and
+``StringNotEquals`` on an absent key denies. Multipart ``UploadPart`` requests carry no encryption
+header, so objects above the uploader's 5 MB part size would be refused too: state of this
+project is far smaller.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
 from constructs import Construct
 
 from fraud_constructs.aws_context import AwsContext
+from fraud_constructs.policy_documents import condition
 from fraud_constructs.secure_bucket import SecureBucket, expire_noncurrent_versions
 
 
@@ -40,6 +54,18 @@ class StateBucket(SecureBucket):
             name_prefix=props.name_prefix,
             kms_key_arn=props.kms_key_arn,
             force_destroy=props.force_destroy,
+        )
+        self.add_policy_statement(
+            DataAwsIamPolicyDocumentStatement(
+                sid="DenyWritesWithoutTheStateKey",
+                effect="Deny",
+                principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])],
+                actions=["s3:PutObject"],
+                resources=[f"{self.bucket.arn}/*"],
+                condition=[
+                    condition("StringNotEquals", "s3:x-amz-server-side-encryption-aws-kms-key-id", [props.kms_key_arn])
+                ],
+            )
         )
         self.lifecycle = self.add_lifecycle(
             [expire_noncurrent_versions("expire-old-state-versions", props.noncurrent_expiry_days)]

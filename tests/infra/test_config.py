@@ -53,9 +53,31 @@ def test_tags_merge_with_project_tags_and_user_wins() -> None:
     assert config.resource_tags == {"project": "custom", "environment": "dev", "managed-by": "cdktf", "team": "risk"}
 
 
+STATE_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
 def test_s3_backend_settings() -> None:
-    config = load_config({}, {"FRAUD_BACKEND": "s3", "FRAUD_STATE_BUCKET": "my-state-bucket"})
+    config = load_config(
+        {}, {"FRAUD_BACKEND": "s3", "FRAUD_STATE_BUCKET": "my-state-bucket", "FRAUD_STATE_KMS_KEY_ARN": STATE_KEY}
+    )
     assert (config.backend.kind, config.backend.bucket, config.backend.region) == ("s3", "my-state-bucket", "us-east-1")
+    assert config.backend.kms_key_arn == STATE_KEY
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [('["staging", "prod"]', ("staging", "prod")), ("staging, prod", ("staging", "prod")), ("dev", ("dev",))],
+)
+def test_deploy_environments_from_a_list_or_a_comma_string(raw: str, expected: tuple[str, ...]) -> None:
+    assert load_config({}, {"FRAUD_DEPLOY_ENVIRONMENTS": raw}).deploy_environments == expected
+    assert load_config({"deployEnvironments": list(expected)}, {}).deploy_environments == expected
+
+
+def test_privileged_defaults() -> None:
+    config = load_config({}, {})
+    assert config.deploy_environments == ("dev",)
+    assert config.github_oidc_provider_arn is None
+    assert config.xray_encryption is False
 
 
 @pytest.mark.parametrize(
@@ -83,6 +105,30 @@ def test_s3_backend_settings() -> None:
         ({"environment": "prod"}, {"FRAUD_FORCE_DESTROY": "true"}, "force_destroy"),
         ({}, {"FRAUD_API_THROTTLE_RATE": "1000", "FRAUD_API_THROTTLE_BURST": "5"}, "api_throttle_burst"),
         ({}, {"FRAUD_GITHUB_REPOSITORY": "no-slash"}, "github_repository"),
+        ({}, {"FRAUD_BACKEND": "s3", "FRAUD_STATE_BUCKET": "my-state-bucket"}, "state_kms_key_arn"),
+        (
+            {},
+            {"FRAUD_BACKEND": "s3", "FRAUD_STATE_BUCKET": "b-1", "FRAUD_STATE_KMS_KEY_ARN": "alias/fraud-tfstate"},
+            "state_kms_key_arn",
+        ),
+        ({}, {"FRAUD_DEPLOY_ENVIRONMENTS": "prod,Prod"}, "deploy_environments"),
+        ({}, {"FRAUD_DEPLOY_ENVIRONMENTS": "prod,prod"}, "deploy_environments"),
+        ({}, {"FRAUD_DEPLOY_ENVIRONMENTS": "*"}, "deploy_environments"),
+        ({}, {"FRAUD_DEPLOY_ENVIRONMENTS": "[not json"}, "deploy_environments"),
+        ({"deployEnvironments": []}, {}, "deploy_environments"),
+        (
+            {"githubRepository": "a/b"},
+            {"FRAUD_GITHUB_OIDC_PROVIDER_ARN": "arn:aws:iam::123456789012:oidc-provider/example.com"},
+            "github_oidc_provider_arn",
+        ),
+        (
+            {},
+            {
+                "FRAUD_GITHUB_OIDC_PROVIDER_ARN": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+            },
+            "github_oidc_provider_arn",
+        ),
+        ({}, {"FRAUD_XRAY_ENCRYPTION": "perhaps"}, "xray_encryption"),
     ],
 )
 def test_invalid_values_name_the_setting(context: dict, environ: dict, setting: str) -> None:

@@ -1,0 +1,589 @@
+"""What the GitHub deploy role may do, and the boundary of the roles it creates: one table.
+
+Each row is a :class:`DeployStatement` (actions, resources, conditions, why). The bootstrap stack
+renders them with Terraform tokens; ``python -m stacks.deploy_permissions`` renders the README's
+permissions table with placeholders (``<account>``, ``<region>``), and a test keeps the two equal.
+
+Scope: the deploy role deploys the ``registry`` and ``app`` stacks of the environments in
+``deployEnvironments`` (bootstrap stays an administrator's step). Every resource is named by this
+project's naming functions for those environments; API Gateway ARNs carry generated ids, so API
+Gateway is scoped to this region's REST API paths. S3 statements carry ``s3:ResourceAccount`` so
+a bucket of the same name in another account is never reachable.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, replace
+
+from fraud_constructs.container_function import role_name
+from fraud_constructs.github_deploy_role import ECR_PUSH_ACTIONS, DeployStatement
+from fraud_constructs.policy.iam import Condition
+from fraud_constructs.runtime_parameters import parameter_prefix
+from stacks.compute import FUNCTION_SPECS
+from stacks.config import AppConfig
+from stacks.registry import repository_name
+
+
+@dataclass(frozen=True)
+class DeployScope:
+    """Where the deploy role acts: tokens at synth, placeholders in the README."""
+
+    config: AppConfig
+    partition: str
+    account: str
+    region: str
+    state_bucket_arn: str
+    state_key_arn: str
+
+    def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
+        return ":".join(
+            ["arn", self.partition, service, self.region if region else "", self.account if account else "", resource]
+        )
+
+    @property
+    def environments(self) -> tuple[AppConfig, ...]:
+        return tuple(replace(self.config, environment=env) for env in self.config.deploy_environments)
+
+    def role_arn(self, name: str) -> str:
+        return self.arn("iam", f"role/{name}", region=False)
+
+    def policy_arn(self, name: str) -> str:
+        return self.arn("iam", f"policy/{name}", region=False)
+
+    def function_role_arns(self) -> tuple[str, ...]:
+        return tuple(
+            self.role_arn(role_name(spec.function_name(env.environment), self.region))
+            for env in self.environments
+            for spec in FUNCTION_SPECS
+        )
+
+    def audit_bucket_arn(self, env: AppConfig) -> str:
+        return f"arn:{self.partition}:s3:::{env.name('audit')}-{self.account}-{self.region}"
+
+    @property
+    def same_account_s3(self) -> Condition:
+        return Condition("StringEquals", "s3:ResourceAccount", (self.account,))
+
+
+S3_BUCKET_ACTIONS = (
+    "s3:DeleteBucket",
+    "s3:DeleteBucketPolicy",
+    "s3:GetAccelerateConfiguration",
+    "s3:GetBucketAcl",
+    "s3:GetBucketCORS",
+    "s3:GetBucketLocation",
+    "s3:GetBucketLogging",
+    "s3:GetBucketNotification",
+    "s3:GetBucketObjectLockConfiguration",
+    "s3:GetBucketOwnershipControls",
+    "s3:GetBucketPolicy",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:GetBucketRequestPayment",
+    "s3:GetBucketTagging",
+    "s3:GetBucketVersioning",
+    "s3:GetBucketWebsite",
+    "s3:GetEncryptionConfiguration",
+    "s3:GetLifecycleConfiguration",
+    "s3:GetReplicationConfiguration",
+    "s3:ListBucket",
+    "s3:ListBucketVersions",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:PutBucketOwnershipControls",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketTagging",
+    "s3:PutBucketVersioning",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutLifecycleConfiguration",
+)
+
+
+def deploy_statements(scope: DeployScope) -> tuple[DeployStatement, ...]:
+    """The service permissions of ``make deploy-registry`` and ``make deploy-app`` (guard rails: the construct)."""
+    a = scope.arn
+    envs = scope.environments
+    s3 = (scope.same_account_s3,)
+    state_objects = f"{scope.state_bucket_arn}/{scope.config.backend.key_prefix}/*"
+    tables = tuple(r for env in envs for r in (a("dynamodb", f"table/{env.name('patterns')}"),))
+    functions = tuple(
+        a("lambda", f"function:{spec.function_name(env.environment)}{suffix}")
+        for env in envs
+        for spec in FUNCTION_SPECS
+        for suffix in ("", ":*")
+    )
+    statements = [
+        DeployStatement(
+            "StateList",
+            ("s3:ListBucket",),
+            (scope.state_bucket_arn,),
+            "the S3 backend lists the state keys of this project",
+            s3,
+        ),
+        DeployStatement(
+            "StateObjects",
+            ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
+            (state_objects,),
+            "read and write state; the lock file is written and deleted (use_lockfile)",
+            s3,
+        ),
+        DeployStatement(
+            "StateKey",
+            ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"),
+            (scope.state_key_arn,),
+            "state objects are encrypted under the state key (S3 backend kms_key_id)",
+        ),
+        DeployStatement(
+            "EcrLogin",
+            ("ecr:GetAuthorizationToken",),
+            ("*",),
+            "registry login has no resource type in IAM",
+        ),
+        DeployStatement(
+            "Repositories",
+            (
+                *ECR_PUSH_ACTIONS,
+                "ecr:CreateRepository",
+                "ecr:DeleteLifecyclePolicy",
+                "ecr:DeleteRepository",
+                "ecr:DeleteRepositoryPolicy",
+                "ecr:DescribeRepositories",
+                "ecr:GetLifecyclePolicy",
+                "ecr:GetRepositoryPolicy",
+                "ecr:ListTagsForResource",
+                "ecr:PutImageScanningConfiguration",
+                "ecr:PutImageTagMutability",
+                "ecr:PutLifecyclePolicy",
+                "ecr:SetRepositoryPolicy",
+                "ecr:TagResource",
+                "ecr:UntagResource",
+            ),
+            tuple(a("ecr", f"repository/{repository_name(env)}") for env in envs),
+            "the registry stack owns the repository; make image pushes to it; the app resolves the digest",
+        ),
+        DeployStatement(
+            "KeyAliases",
+            ("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"),
+            tuple(a("kms", f"alias/fraud-{kind}-{env.environment}") for env in envs for kind in ("app", "registry")),
+            "the alias half of an alias change; the key half is in each key's policy",
+        ),
+        DeployStatement(
+            "ReadOnlyListings",
+            ("kms:ListAliases", "logs:DescribeLogGroups", "ssm:DescribeParameters"),
+            ("*",),
+            "list calls Terraform makes during refresh have no resource type in IAM",
+        ),
+        DeployStatement(
+            "PatternTable",
+            (
+                "dynamodb:CreateTable",
+                "dynamodb:DeleteTable",
+                "dynamodb:DescribeContinuousBackups",
+                "dynamodb:DescribeContributorInsights",
+                "dynamodb:DescribeKinesisStreamingDestination",
+                "dynamodb:DescribeTable",
+                "dynamodb:DescribeTimeToLive",
+                "dynamodb:GetResourcePolicy",
+                "dynamodb:ListTagsOfResource",
+                "dynamodb:TagResource",
+                "dynamodb:UntagResource",
+                "dynamodb:UpdateContinuousBackups",
+                "dynamodb:UpdateTable",
+                "dynamodb:UpdateTimeToLive",
+            ),
+            tables + tuple(f"{t}/*" for t in tables),
+            "the app stack owns the pattern table, its indexes and stream (no item access)",
+        ),
+        DeployStatement(
+            "Functions",
+            (
+                "lambda:AddPermission",
+                "lambda:CreateAlias",
+                "lambda:CreateFunction",
+                "lambda:DeleteAlias",
+                "lambda:DeleteFunction",
+                "lambda:DeleteFunctionConcurrency",
+                "lambda:DeleteFunctionEventInvokeConfig",
+                "lambda:GetAlias",
+                "lambda:GetFunction",
+                "lambda:GetFunctionCodeSigningConfig",
+                "lambda:GetFunctionConcurrency",
+                "lambda:GetFunctionConfiguration",
+                "lambda:GetFunctionEventInvokeConfig",
+                "lambda:GetPolicy",
+                "lambda:ListTags",
+                "lambda:ListVersionsByFunction",
+                "lambda:PublishVersion",
+                "lambda:PutFunctionConcurrency",
+                "lambda:PutFunctionEventInvokeConfig",
+                "lambda:RemovePermission",
+                "lambda:TagResource",
+                "lambda:UntagResource",
+                "lambda:UpdateAlias",
+                "lambda:UpdateFunctionCode",
+                "lambda:UpdateFunctionConfiguration",
+                "lambda:UpdateFunctionEventInvokeConfig",
+            ),
+            functions,
+            "the three functions, their versions, live aliases, permissions and async configs",
+        ),
+        DeployStatement(
+            "StreamMappingChanges",
+            (
+                "lambda:CreateEventSourceMapping",
+                "lambda:DeleteEventSourceMapping",
+                "lambda:UpdateEventSourceMapping",
+            ),
+            (a("lambda", "event-source-mapping:*"),),
+            "mapping ids are generated; lambda:FunctionArn limits them to this project's functions",
+            (Condition("ArnLike", "lambda:FunctionArn", functions),),
+        ),
+        DeployStatement(
+            "StreamMappingReads",
+            ("lambda:GetEventSourceMapping", "lambda:ListEventSourceMappings"),
+            (a("lambda", "event-source-mapping:*"),),
+            "Terraform refreshes the mapping by its generated id",
+        ),
+        DeployStatement(
+            "DeadLetterQueue",
+            (
+                "sqs:CreateQueue",
+                "sqs:DeleteQueue",
+                "sqs:GetQueueAttributes",
+                "sqs:GetQueueUrl",
+                "sqs:ListQueueTags",
+                "sqs:SetQueueAttributes",
+                "sqs:TagQueue",
+                "sqs:UntagQueue",
+            ),
+            tuple(a("sqs", env.name("dlq")) for env in envs),
+            "the app stack owns the DLQ and its queue policy (no message access)",
+        ),
+        DeployStatement(
+            "AlertTopic",
+            (
+                "sns:CreateTopic",
+                "sns:DeleteTopic",
+                "sns:GetDataProtectionPolicy",
+                "sns:GetSubscriptionAttributes",
+                "sns:GetTopicAttributes",
+                "sns:ListSubscriptionsByTopic",
+                "sns:ListTagsForResource",
+                "sns:SetSubscriptionAttributes",
+                "sns:SetTopicAttributes",
+                "sns:Subscribe",
+                "sns:TagResource",
+                "sns:Unsubscribe",
+                "sns:UntagResource",
+            ),
+            tuple(r for env in envs for r in (a("sns", env.name("alerts")), a("sns", f"{env.name('alerts')}:*"))),
+            "the alert topic, its policy and the e-mail subscription (no publish)",
+        ),
+        DeployStatement(
+            "Schedules",
+            (
+                "events:DeleteRule",
+                "events:DescribeRule",
+                "events:ListTagsForResource",
+                "events:ListTargetsByRule",
+                "events:PutRule",
+                "events:PutTargets",
+                "events:RemoveTargets",
+                "events:TagResource",
+                "events:UntagResource",
+            ),
+            tuple(a("events", f"rule/fraud-batch-*-{env.environment}") for env in envs),
+            "the batch schedules and their targets",
+        ),
+        DeployStatement(
+            "AlarmsAndDashboard",
+            (
+                "cloudwatch:DeleteAlarms",
+                "cloudwatch:DeleteDashboards",
+                "cloudwatch:DescribeAlarms",
+                "cloudwatch:GetDashboard",
+                "cloudwatch:ListTagsForResource",
+                "cloudwatch:PutDashboard",
+                "cloudwatch:PutMetricAlarm",
+                "cloudwatch:TagResource",
+                "cloudwatch:UntagResource",
+            ),
+            tuple(
+                r
+                for env in envs
+                for r in (
+                    a("cloudwatch", f"alarm:fraud-*-{env.environment}"),
+                    a("cloudwatch", f"alarm:fraud-*-{env.environment}-*"),
+                    a("cloudwatch", f"dashboard/fraud-detection-{env.environment}", region=False),
+                )
+            ),
+            "the alarms and the dashboard of each environment",
+        ),
+        DeployStatement(
+            "LogGroups",
+            (
+                "logs:AssociateKmsKey",
+                "logs:CreateLogGroup",
+                "logs:DeleteLogGroup",
+                "logs:DeleteMetricFilter",
+                "logs:DeleteRetentionPolicy",
+                "logs:DescribeMetricFilters",
+                "logs:DisassociateKmsKey",
+                "logs:ListTagsForResource",
+                "logs:ListTagsLogGroup",
+                "logs:PutMetricFilter",
+                "logs:PutRetentionPolicy",
+                "logs:TagLogGroup",
+                "logs:TagResource",
+                "logs:UntagLogGroup",
+                "logs:UntagResource",
+            ),
+            tuple(
+                r
+                for env in envs
+                for group in (
+                    f"/aws/lambda/fraud-*-{env.environment}",
+                    f"/aws/apigateway/{env.name('webhook-api')}/*",
+                    "API-Gateway-Execution-Logs_*/*",
+                )
+                for r in (a("logs", f"log-group:{group}"), a("logs", f"log-group:{group}:*"))
+            ),
+            "the functions' and the API's encrypted log groups (execution logs are named by the API id)",
+        ),
+        DeployStatement(
+            "SettingsParameter",
+            (
+                "ssm:AddTagsToResource",
+                "ssm:DeleteParameter",
+                "ssm:GetParameter",
+                "ssm:GetParameters",
+                "ssm:ListTagsForResource",
+                "ssm:PutParameter",
+                "ssm:RemoveTagsFromResource",
+            ),
+            tuple(a("ssm", f"parameter{parameter_prefix(env.environment)}/settings") for env in envs),
+            "the settings parameter only: the secret parameters are not Terraform's",
+        ),
+        DeployStatement(
+            "ApiGateway",
+            ("apigateway:DELETE", "apigateway:GET", "apigateway:PATCH", "apigateway:POST", "apigateway:PUT"),
+            tuple(
+                a("apigateway", path, account=False)
+                for path in (
+                    "/restapis",
+                    "/restapis/*",
+                    "/apikeys",
+                    "/apikeys/*",
+                    "/usageplans",
+                    "/usageplans/*",
+                    "/tags/*",
+                )
+            ),
+            "REST API ids are generated, so this region's REST APIs, keys and usage plans (not /account)",
+        ),
+        DeployStatement(
+            "CreateAuditBuckets",
+            ("s3:CreateBucket",),
+            tuple(scope.audit_bucket_arn(env) for env in envs),
+            "a bucket that does not exist has no owner yet, so no s3:ResourceAccount; CreateBucket only "
+            "ever creates in the caller's account, and the name carries this account id",
+        ),
+        DeployStatement(
+            "AuditBuckets",
+            S3_BUCKET_ACTIONS,
+            tuple(scope.audit_bucket_arn(env) for env in envs),
+            "the app stack owns the audit bucket's configuration",
+            s3,
+        ),
+    ]
+    disposable = tuple(f"{scope.audit_bucket_arn(env)}/*" for env in envs if env.protection.force_destroy)
+    if disposable:
+        statements.append(
+            DeployStatement(
+                "AuditObjectsOnDestroy",
+                ("s3:DeleteObject", "s3:DeleteObjectVersion"),
+                disposable,
+                "force_destroy empties a non-protected environment's bucket (never staging or prod)",
+                s3,
+            )
+        )
+    return tuple(statements)
+
+
+def deploy_denies(scope: DeployScope) -> tuple[DeployStatement, ...]:
+    """Denies beside the construct's own: state history, the state key, governance retention."""
+    audit_buckets = tuple(
+        r for env in scope.environments for r in (scope.audit_bucket_arn(env), f"{scope.audit_bucket_arn(env)}/*")
+    )
+    return (
+        DeployStatement(
+            "DenyStateHistoryLoss",
+            (
+                "s3:DeleteBucket",
+                "s3:DeleteBucketPolicy",
+                "s3:DeleteObjectVersion",
+                "s3:PutBucketPolicy",
+                "s3:PutBucketVersioning",
+                "s3:PutEncryptionConfiguration",
+                "s3:PutLifecycleConfiguration",
+            ),
+            (scope.state_bucket_arn, f"{scope.state_bucket_arn}/*"),
+            "a deploy may write state, never erase its history or loosen the bucket",
+            effect="Deny",
+        ),
+        DeployStatement(
+            "DenyStateKeyLoss",
+            (
+                "kms:DisableKey",
+                "kms:DisableKeyRotation",
+                "kms:PutKeyPolicy",
+                "kms:ScheduleKeyDeletion",
+            ),
+            (scope.state_key_arn,),
+            "the state key outlives every environment; only an administrator changes it",
+            effect="Deny",
+        ),
+        DeployStatement(
+            "DenyGovernanceBypass",
+            ("s3:BypassGovernanceRetention",),
+            audit_buckets,
+            "Object Lock governance retention of the audit trail holds against the deploy role",
+            effect="Deny",
+        ),
+    )
+
+
+def boundary_statements(scope: DeployScope) -> tuple[DeployStatement, ...]:
+    """The most a function role may ever do (the union of the three roles' grants, per environment)."""
+    a = scope.arn
+    envs = scope.environments
+    return (
+        DeployStatement(
+            "OwnLogs",
+            ("logs:CreateLogStream", "logs:PutLogEvents"),
+            tuple(a("logs", f"log-group:/aws/lambda/fraud-*-{env.environment}:*") for env in envs),
+            "functions write their own log streams",
+        ),
+        DeployStatement(
+            "Traces",
+            ("xray:PutTelemetryRecords", "xray:PutTraceSegments"),
+            ("*",),
+            "X-Ray trace writes have no resource type in IAM",
+        ),
+        DeployStatement(
+            "ListStreams",
+            ("dynamodb:ListStreams",),
+            ("*",),
+            "ListStreams has no resource type in IAM",
+        ),
+        DeployStatement(
+            "PatternTable",
+            (
+                "dynamodb:DescribeStream",
+                "dynamodb:GetItem",
+                "dynamodb:GetRecords",
+                "dynamodb:GetShardIterator",
+                "dynamodb:PutItem",
+                "dynamodb:Query",
+            ),
+            tuple(
+                r
+                for env in envs
+                for r in (
+                    a("dynamodb", f"table/{env.name('patterns')}"),
+                    a("dynamodb", f"table/{env.name('patterns')}/*"),
+                )
+            ),
+            "the webhook writes and counts, the stream consumer reads the stream, the batch queries windows",
+        ),
+        DeployStatement(
+            "AuditTrail",
+            ("s3:GetObject", "s3:ListBucket", "s3:PutObject"),
+            tuple(r for env in envs for r in (scope.audit_bucket_arn(env), f"{scope.audit_bucket_arn(env)}/*")),
+            "audit lines, analyses and reports",
+            (scope.same_account_s3,),
+        ),
+        DeployStatement(
+            "AlertsAndDeadLetters",
+            ("sns:Publish", "sqs:SendMessage"),
+            tuple(r for env in envs for r in (a("sns", env.name("alerts")), a("sqs", env.name("dlq")))),
+            "alerts and failed events",
+        ),
+        DeployStatement(
+            "Parameters",
+            ("ssm:GetParameter", "ssm:GetParameters"),
+            tuple(a("ssm", f"parameter{parameter_prefix(env.environment)}/*") for env in envs),
+            "settings, signing keys and the fingerprint key",
+        ),
+        DeployStatement(
+            "AppKey",
+            ("kms:Decrypt", "kms:GenerateDataKey"),
+            (a("kms", "key/*"),),
+            "only keys whose alias is an app key of a deploy environment (kms:ResourceAliases)",
+            (
+                Condition(
+                    "ForAnyValue:StringEquals",
+                    "kms:ResourceAliases",
+                    tuple(f"alias/fraud-app-{env.environment}" for env in envs),
+                ),
+            ),
+        ),
+    )
+
+
+PLACEHOLDER_SCOPE_ARGS = {
+    "partition": "aws",
+    "account": "<account>",
+    "region": "<region>",
+    "state_bucket_arn": "arn:aws:s3:::<state bucket>",
+    "state_key_arn": "<state key arn>",
+}
+
+
+def readme_config() -> AppConfig:
+    """The configuration the README's table is rendered for: one environment named ``<env>``."""
+    from stacks.config import load_config
+
+    return replace(load_config({}, {}), github_repository="<owner>/<repo>", deploy_environments=("<env>",))
+
+
+def markdown_table(config: AppConfig) -> str:
+    """The README's deploy-role table for ``config`` (placeholders instead of tokens)."""
+    from fraud_constructs.github_deploy_role import GithubDeployRoleProps, guard_statements
+
+    scope = DeployScope(config=config, **PLACEHOLDER_SCOPE_ARGS)
+    props = GithubDeployRoleProps(
+        repository=str(config.github_repository),
+        environments=config.deploy_environments,
+        role_name="<deploy role>",
+        role_arn="<deploy role arn>",
+        boundary_name="<boundary>",
+        boundary_arn="<boundary arn>",
+        boundary_statements=(),
+        permissions=(),
+        managed_role_arns=("<function role arns>",),
+        protected_role_arns=("<API Gateway logging role arn>",),
+        extra_denies=deploy_denies(scope),
+    )
+    return _table([*deploy_statements(scope), *guard_statements(props, "<OIDC provider arn>")])
+
+
+def boundary_table(config: AppConfig) -> str:
+    """The README's table of the permissions boundary."""
+    return _table(boundary_statements(DeployScope(config=config, **PLACEHOLDER_SCOPE_ARGS)))
+
+
+def _table(rows: list[DeployStatement] | tuple[DeployStatement, ...]) -> str:
+    lines = ["| sid | effect | actions | resources | condition | why |", "| --- | --- | --- | --- | --- | --- |"]
+    for s in rows:
+        conditions = "; ".join(f"`{c.test} {c.variable}` = {', '.join(c.values)}" for c in s.conditions) or "-"
+        resources = "<br>".join(f"`{r}`" for r in s.resources)
+        lines.append(f"| {s.sid} | {s.effect} | {', '.join(s.actions)} | {resources} | {conditions} | {s.why} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover - prints the README tables
+    print(markdown_table(readme_config()))
+    print()
+    print(boundary_table(readme_config()))
+    sys.exit(0)
