@@ -3,7 +3,13 @@
 - API key required, with a usage plan (throttle + daily quota) and stage-wide throttling
   (``*/*`` method settings); the HMAC signature is checked by the function itself.
 - A coarse JSON Schema (draft 4) rejects malformed bodies before Lambda is invoked; the
-  ``BAD_REQUEST_BODY`` gateway response returns JSON naming the validation error.
+  ``BAD_REQUEST_BODY`` gateway response is static JSON with the request id. It never embeds
+  ``$context.error.validationErrorString``: that string quotes the caller's input without JSON
+  escaping, and gateway-response templates are not processed by VTL, so nothing could escape it
+  (API Gateway Developer Guide, "Gateway responses" and "$context variables for data models,
+  authorizers, mapping templates, and access logging"). The access log has the same rule: every
+  variable in it is AWS-generated, and the error message uses ``$context.error.messageString``,
+  which API Gateway quotes itself.
 - Observability: access logs (JSON, CMK-encrypted group), execution logs at ``logging_level``
   without request/response bodies (``data_trace_enabled = false``: bodies carry card data),
   detailed metrics, X-Ray. The execution log group ``API-Gateway-Execution-Logs_<id>/<stage>``
@@ -85,10 +91,28 @@ DEFAULT_REQUEST_SCHEMA: str = json.dumps(
     sort_keys=True,
 )
 
-BAD_REQUEST_BODY_TEMPLATE = (
-    '{"message": "invalid request body", "error": "$context.error.validationErrorString", '
-    '"request_id": "$context.requestId"}'
+BAD_REQUEST_BODY_TEMPLATE = '{"message": "invalid request body", "request_id": "$context.requestId"}'
+
+# $context variables a JSON template may put between quotes: AWS generates their values (ids, times,
+# numbers, addresses, method and resource path of a defined method), none is the caller's text.
+AWS_GENERATED_CONTEXT_VARIABLES = frozenset(
+    {
+        "$context.requestId",
+        "$context.requestTime",
+        "$context.identity.sourceIp",
+        "$context.identity.apiKeyId",
+        "$context.httpMethod",
+        "$context.resourcePath",
+        "$context.status",
+        "$context.responseLength",
+        "$context.responseLatency",
+        "$context.integration.latency",
+        "$context.integration.status",
+        "$context.xrayTraceId",
+    }
 )
+# Variables API Gateway renders already JSON-quoted: they stand unquoted in a template.
+SELF_QUOTED_CONTEXT_VARIABLES = frozenset({"$context.error.messageString"})
 
 
 def access_log_format(environment: str) -> str:
@@ -105,12 +129,12 @@ def access_log_format(environment: str) -> str:
         "responseLatency": "$context.responseLatency",
         "integrationLatency": "$context.integration.latency",
         "integrationStatus": "$context.integration.status",
-        "errorMessage": "$context.error.message",
-        "validationError": "$context.error.validationErrorString",
+        "errorMessage": "@@messageString@@",
         "xrayTraceId": "$context.xrayTraceId",
         "environment": environment,
     }
-    return json.dumps(fields, separators=(",", ":"))
+    # messageString carries its own quotes: it replaces the quoted placeholder as a bare value.
+    return json.dumps(fields, separators=(",", ":")).replace('"@@messageString@@"', "$context.error.messageString")
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ def test_tags_merge_with_project_tags_and_user_wins() -> None:
     assert config.resource_tags == {"project": "custom", "environment": "dev", "managed-by": "cdktf", "team": "risk"}
 
 
+GITHUB_PROVIDER = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
 STATE_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
@@ -123,9 +124,7 @@ def test_privileged_defaults() -> None:
         ),
         (
             {},
-            {
-                "FRAUD_GITHUB_OIDC_PROVIDER_ARN": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
-            },
+            {"FRAUD_GITHUB_OIDC_PROVIDER_ARN": GITHUB_PROVIDER},
             "github_oidc_provider_arn",
         ),
         ({}, {"FRAUD_XRAY_ENCRYPTION": "perhaps"}, "xray_encryption"),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -14,8 +16,9 @@ from fraud_constructs.webhook_api import (
     access_log_format,
     definition_hash,
 )
+from tests.conftest import VARIANTS
 from tests.infra.app_helpers import address, by_path, ref
-from tests.tfjson import only, synth_scope
+from tests.tfjson import only, resources, synth_scope
 
 API = "app/webhook-api"
 
@@ -56,14 +59,53 @@ def test_model_is_a_coarse_draft4_object_schema(synthesized: dict[str, dict]) ->
     assert schema["maxProperties"] > 0
 
 
-def test_bad_request_body_names_the_validation_error(synthesized: dict[str, dict]) -> None:
+_CONTEXT_VARIABLE = re.compile(r"\$context\.[A-Za-z.]+")
+
+
+def render_gateway_template(template: str) -> Any:
+    """What API Gateway would produce for hostile input: AWS-generated variables get plain values,
+    self-quoted ones a JSON string full of quotes and backslashes; anything else is refused."""
+    from fraud_constructs.webhook_api import AWS_GENERATED_CONTEXT_VARIABLES, SELF_QUOTED_CONTEXT_VARIABLES
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(0)
+        if name in SELF_QUOTED_CONTEXT_VARIABLES:
+            return json.dumps('a "quoted" \\ message')
+        assert name in AWS_GENERATED_CONTEXT_VARIABLES, f"{name} is not known to be AWS-generated: do not embed it"
+        return "v"
+
+    return json.loads(_CONTEXT_VARIABLE.sub(value, template))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_gateway_json_is_valid_for_any_input(variant: str, variant_stacks: Any) -> None:
+    """Gateway-response templates are not processed by VTL: nothing caller-influenced may be embedded."""
+    app = variant_stacks(variant)["app"]
+    templates = [
+        t
+        for response in resources(app, "aws_api_gateway_gateway_response").values()
+        for t in response.get("response_templates", {}).values()
+    ]
+    formats = [stage["access_log_settings"]["format"] for stage in resources(app, "aws_api_gateway_stage").values()]
+    assert templates and formats
+    for text in templates + formats:
+        assert "validationErrorString" not in text
+        assert isinstance(render_gateway_template(text), dict)
+
+
+def test_the_template_check_rejects_the_validation_error_string() -> None:
+    """Canary: the old template embedded the caller's input unescaped."""
+    old = '{"message": "invalid request body", "error": "$context.error.validationErrorString"}'
+    with pytest.raises(AssertionError, match="validationErrorString"):
+        render_gateway_template(old)
+
+
+def test_bad_request_body_is_static_json(synthesized: dict[str, dict]) -> None:
     response = by_path(synthesized["app"], "aws_api_gateway_gateway_response", f"{API}/bad-request-body")
     assert response["response_type"] == "BAD_REQUEST_BODY"
     assert response["status_code"] == "400"
-    template = response["response_templates"]["application/json"]
-    assert "$context.error.validationErrorString" in template
-    # valid JSON once API Gateway substitutes the variables
-    json.loads(template.replace("$context.error.validationErrorString", "x").replace("$context.requestId", "r"))
+    rendered = render_gateway_template(response["response_templates"]["application/json"])
+    assert rendered == {"message": "invalid request body", "request_id": "v"}
 
 
 def test_integration_is_lambda_proxy_to_the_alias(synthesized: dict[str, dict]) -> None:
@@ -94,8 +136,7 @@ def test_stage_logs_traces_and_never_logs_bodies(synthesized: dict[str, dict]) -
     assert stage["xray_tracing_enabled"] is True
     access = stage["access_log_settings"]
     assert access["destination_arn"] == ref(app, "aws_cloudwatch_log_group", f"{API}/access-logs", "arn")
-    fields = json.loads(access["format"])
-    assert {"requestId", "status", "ip", "validationError"} <= set(fields)
+    assert {"requestId", "status", "ip", "errorMessage"} <= set(render_gateway_template(access["format"]))
     settings = by_path(app, "aws_api_gateway_method_settings", f"{API}/method-settings")
     assert settings["method_path"] == "*/*"
     assert settings["settings"]["data_trace_enabled"] is False
@@ -188,4 +229,4 @@ def test_auth_failures_are_counted_from_the_access_log(synthesized: dict[str, di
     assert transformation["namespace"] == "FraudDetection"
     assert transformation["name"] == "ApiAuthFailures"
     assert transformation["dimensions"] == {"environment": "$.environment"}
-    assert json.loads(access_log_format("dev"))["environment"] == "dev"
+    assert render_gateway_template(access_log_format("dev"))["environment"] == "dev"
