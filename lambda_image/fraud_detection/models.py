@@ -2,8 +2,10 @@
 
 Bounds are not cosmetic: each one stops a client mistake from turning into a DynamoDB
 ``ValidationException`` (a 5xx) or an oversized item. Ids are restricted to a charset that is
-safe in keys and S3 paths. The card number is a ``SecretStr`` so it never shows up in a repr,
-a log line or a validation error; ``field_errors`` reports field names only, never values.
+safe in keys and S3 paths, and an id that is a card number is rejected: ids are stored, logged
+and alerted in the clear (``card_token`` is exempt: see ``_not_a_card_number``). The card number
+is a ``SecretStr`` so it never shows up in a repr, a log line or a validation error;
+``field_errors`` reports field names only, never values.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
-from fraud_detection.privacy import redact_pan
+from fraud_detection.privacy import identifier_is_card_number, redact_pan
 
 ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 MAX_AMOUNT = Decimal("1000000000")
@@ -58,6 +61,15 @@ class TransactionIn(BaseModel):
         # the charset already excludes '/' and '\\'; '..' would still walk up an S3-style path
         if value is not None and ".." in value:
             raise ValueError("must not contain '..'")
+        return value
+
+    @field_validator("transaction_id", "customer_id")
+    @classmethod
+    def _not_a_card_number(cls, value: str) -> str:
+        # Not card_token: network tokens are Luhn-valid by design, and a token is only fingerprinted.
+        # The message is constant and ``field_errors`` drops it anyway: the value is never echoed.
+        if identifier_is_card_number(value):
+            raise PydanticCustomError("card_number_in_identifier", "must not be a card number")
         return value
 
     @field_validator("merchant", "timestamp")

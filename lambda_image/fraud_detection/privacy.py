@@ -10,9 +10,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from fraud_detection.redaction import luhn_valid, redact_pan
+from fraud_detection.redaction import identifier_is_card_number, luhn_valid, redact_pan
 
-__all__ = ["fingerprint", "last4", "luhn_valid", "mask", "redact_pan", "token_fingerprint"]
+__all__ = [
+    "fingerprint",
+    "identifier_is_card_number",
+    "last4",
+    "luhn_valid",
+    "mask",
+    "redact_pan",
+    "token_fingerprint",
+]
 
 _FINGERPRINT_HEX_CHARS = 32
 

@@ -12,6 +12,11 @@ no-op provider. The Tracer behaves exactly as a disabled Powertools Tracer does 
 annotations are dropped, the SDK's global switch is still turned off) without the SDK's modules.
 When tracing is on (deployed, the default) it is the stock Tracer: SDK loaded and the given
 modules patched during init, as before.
+
+Every ``capture_lambda_handler``/``capture_method`` in the handlers passes
+``capture_response=False``: Powertools' default puts the return value (transaction ids, object
+keys, counts) on the subsegment as metadata, and X-Ray is not where that data may be kept
+(``tests/image/test_tracing.py`` runs each handler against a recording provider).
 """
 
 from __future__ import annotations

@@ -57,7 +57,7 @@ def dependencies() -> BatchDependencies:
     )
 
 
-@tracer.capture_method
+@tracer.capture_method(capture_response=False)
 def run_window(start: datetime, deps: BatchDependencies) -> dict[str, Any]:
     threshold = deps.settings.load().alert_suspicious_count
     read = deps.reader.read(start)
@@ -81,7 +81,7 @@ def run_window(start: datetime, deps: BatchDependencies) -> dict[str, Any]:
     return result
 
 
-@tracer.capture_method
+@tracer.capture_method(capture_response=False)
 def run_daily_report(day: date, deps: BatchDependencies) -> dict[str, Any]:
     keys = sorted(key for key in deps.store.keys(analyses_prefix(day)) if key.endswith(".json"))
     analyses = [deps.store.get_json(key) for key in keys]
@@ -100,7 +100,7 @@ def run_daily_report(day: date, deps: BatchDependencies) -> dict[str, Any]:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     job = parse_job(event)
