@@ -9,6 +9,17 @@ errors (400) and quota refusals (429). Batch staleness watches the image's EMF m
 ``BatchWindowSucceeded{service=fraud-batch, environment=<env>}``; *missing* data is breaching,
 so a batch that stops running at all still alarms. Each alarm's description links its runbook
 entry in ``docs/runbook.md``.
+
+Lost deliveries have their own alarms, because none of the above sees them: an EventBridge
+target that failed permanently (``FailedInvocations``) or whose event could not reach the DLQ
+(``InvocationsFailedToBeSentToDlq``), a Lambda on-failure destination that could not be written
+(``DestinationDeliveryFailures``), async events Lambda dropped (``AsyncEventsDropped``), DynamoDB
+throttling of the table and of each index (``WriteThrottleEvents``/``ReadThrottleEvents``; an index
+that cannot keep up throttles the table's writes), SNS deliveries that failed
+(``NumberOfNotificationsFailed``), and 429 answers (API Gateway publishes no 429 metric: a metric
+filter on the access log counts them). Missing data is "not breaching" for all of them: the
+services publish these metrics only when they are non-zero. The metrics and the AWS pages that
+define them are listed in docs/alarms.md (a test keeps that table equal to the synthesized JSON).
 """
 
 from __future__ import annotations
@@ -87,6 +98,20 @@ class AlarmsProps:
     """Default: 5 minutes behind the stream."""
     staleness_period_seconds: int = 900
     """Window over which at least one ``BatchWindowSucceeded`` must arrive. Default: 900 (3 runs)."""
+    schedule_rule_names: Sequence[str] = ()
+    """EventBridge rules whose permanent failures and DLQ-send failures alarm. Default: none."""
+    destination_function_names: Sequence[str] = ()
+    """Functions with an on-failure destination (async config or event source mapping). Default: none."""
+    async_function_names: Sequence[str] = ()
+    """Functions invoked asynchronously (dropped async events alarm). Default: none."""
+    table_name: str | None = None
+    """DynamoDB table whose read/write throttling alarms. Default: None."""
+    table_index_names: Sequence[str] = ()
+    """Global secondary indexes of that table (write throttling per index). Default: none."""
+    topic_name: str | None = None
+    """SNS topic whose failed notifications alarm. Default: None."""
+    throttled_requests_per_5_minutes: int = 0
+    """429 answers in 5 minutes above which the throttling alarm fires. Default: 0 (any refusal)."""
 
 
 def alarm_specs(props: AlarmsProps) -> list[AlarmSpec]:
@@ -207,6 +232,112 @@ def alarm_specs(props: AlarmsProps) -> list[AlarmSpec]:
             treat_missing_data="breaching",
         ),
     ]
+    return specs + lost_delivery_specs(props)
+
+
+def _count(name: str, anchor: str, summary: str, namespace: str, metric: str, dims: Mapping[str, str]) -> AlarmSpec:
+    """Any non-zero count in 5 minutes; no data means none happened (these metrics are sparse)."""
+    return AlarmSpec(name, anchor, summary, namespace, metric, dims, 0, treat_missing_data="notBreaching")
+
+
+def lost_delivery_specs(props: AlarmsProps) -> list[AlarmSpec]:
+    """One alarm for each way an event can be lost without any other alarm seeing it."""
+    specs: list[AlarmSpec] = []
+    for rule in props.schedule_rule_names:
+        specs += [
+            _count(
+                f"{rule}-failed-invocations",
+                "schedule-failed",
+                f"EventBridge could not invoke the target of {rule}",
+                "AWS/Events",
+                "FailedInvocations",
+                {"RuleName": rule},
+            ),
+            _count(
+                f"{rule}-dlq-send-failures",
+                "schedule-dlq-failed",
+                f"A failed event of {rule} could not be sent to the DLQ: it is lost",
+                "AWS/Events",
+                "InvocationsFailedToBeSentToDlq",
+                {"RuleName": rule},
+            ),
+        ]
+    for fn in props.destination_function_names:
+        specs.append(
+            _count(
+                f"{fn}-destination-failures",
+                "destination-failed",
+                f"A failed event of {fn} could not be written to its on-failure destination: it is lost",
+                "AWS/Lambda",
+                "DestinationDeliveryFailures",
+                {"FunctionName": fn},
+            )
+        )
+    for fn in props.async_function_names:
+        specs.append(
+            _count(
+                f"{fn}-async-dropped",
+                "async-dropped",
+                f"Lambda dropped async events of {fn} (too old, or retries exhausted without a destination)",
+                "AWS/Lambda",
+                "AsyncEventsDropped",
+                {"FunctionName": fn},
+            )
+        )
+    if props.table_name:
+        table = {"TableName": props.table_name}
+        specs += [
+            _count(
+                f"{props.table_name}-write-throttles",
+                "table-throttles",
+                "DynamoDB throttled writes to the pattern table",
+                "AWS/DynamoDB",
+                "WriteThrottleEvents",
+                table,
+            ),
+            _count(
+                f"{props.table_name}-read-throttles",
+                "table-throttles",
+                "DynamoDB throttled reads of the pattern table",
+                "AWS/DynamoDB",
+                "ReadThrottleEvents",
+                table,
+            ),
+        ]
+        specs += [
+            _count(
+                f"{props.table_name}-{index}-write-throttles",
+                "index-throttles",
+                f"The {index} index cannot keep up: DynamoDB throttles the table's writes",
+                "AWS/DynamoDB",
+                "WriteThrottleEvents",
+                {**table, "GlobalSecondaryIndexName": index},
+            )
+            for index in props.table_index_names
+        ]
+    if props.topic_name:
+        specs.append(
+            _count(
+                f"{props.topic_name}-notifications-failed",
+                "alerts-failed",
+                "SNS could not deliver alerts to a subscriber",
+                "AWS/SNS",
+                "NumberOfNotificationsFailed",
+                {"TopicName": props.topic_name},
+            )
+        )
+    specs.append(
+        AlarmSpec(
+            f"{props.api_name}-throttled",
+            "api-throttled",
+            "The webhook answered 429 (stage or usage-plan throttling, or the daily quota)",
+            METRICS_NAMESPACE,
+            "ApiThrottled",
+            {"environment": props.environment},
+            props.throttled_requests_per_5_minutes,
+            treat_missing_data="notBreaching",
+        )
+    )
     return specs
 
 
@@ -332,4 +463,20 @@ def dashboard_body(props: AlarmsProps, region: str) -> str:
             stat="Maximum",
         ),
     ]
+    lost = [[spec.namespace, spec.metric_name, *_flat(spec.dimensions)] for spec in lost_delivery_specs(props)]
+    throttles = [m for m in lost if m[0] == "AWS/DynamoDB"]
+    widgets += [
+        _widget(
+            "Lost deliveries (EventBridge, destinations, async drops, SNS, 429)",
+            [m for m in lost if m[0] != "AWS/DynamoDB"],
+            region,
+            12,
+            y + 12,
+        ),
+        _widget("DynamoDB throttling (table and indexes)", throttles, region, 0, y + 18),
+    ]
     return json.dumps({"widgets": widgets})
+
+
+def _flat(dimensions: Mapping[str, str]) -> list[str]:
+    return [part for key in sorted(dimensions) for part in (key, dimensions[key])]

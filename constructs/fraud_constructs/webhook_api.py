@@ -21,7 +21,8 @@
 - Lambda may be invoked only for this method (``<execution arn>/*/POST/webhook``) and only
   through the alias.
 - A metric filter on the access log counts 401/403 answers (bad signature, bad or missing API
-  key) as ``FraudDetection/ApiAuthFailures{environment}`` for the auth-failure alarm.
+  key) as ``FraudDetection/ApiAuthFailures{environment}`` for the auth-failure alarm, and another
+  counts 429 answers (throttling and the usage plan's quota) as ``FraudDetection/ApiThrottled``.
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ from fraud_constructs.aws_context import AwsContext
 WEBHOOK_PATH = "webhook"
 AUTH_FAILURE_NAMESPACE = "FraudDetection"
 AUTH_FAILURE_METRIC = "ApiAuthFailures"
+# API Gateway publishes 4XXError, which mixes 429 with 400/401/403: the access log counts 429 alone.
+THROTTLED_METRIC = "ApiThrottled"
 
 # Coarse on purpose: the function validates fields precisely; this stops junk before it costs a run.
 DEFAULT_REQUEST_SCHEMA: str = json.dumps(
@@ -193,7 +196,7 @@ def definition_hash(props: WebhookApiProps) -> str:
 class WebhookApi(Construct):
     """Exposes ``rest_api``, ``stage``, ``deployment``, ``method``, ``integration``, ``model``,
     ``api_key``, ``usage_plan``, ``permission``, ``access_log_group``, ``execution_log_group``,
-    ``auth_failure_filter`` and ``url``."""
+    ``auth_failure_filter``, ``throttled_filter`` and ``url``."""
 
     def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: WebhookApiProps) -> None:
         super().__init__(scope, construct_id)
@@ -368,6 +371,20 @@ class WebhookApi(Construct):
             metric_transformation=CloudwatchLogMetricFilterMetricTransformation(
                 namespace=AUTH_FAILURE_NAMESPACE,
                 name=AUTH_FAILURE_METRIC,
+                value="1",
+                dimensions={"environment": "$.environment"},
+                unit="Count",
+            ),
+        )
+        self.throttled_filter = CloudwatchLogMetricFilter(
+            self,
+            "throttled",
+            name=f"{props.api_name}-throttled",
+            log_group_name=self.access_log_group.name,
+            pattern='{ $.status = "429" }',
+            metric_transformation=CloudwatchLogMetricFilterMetricTransformation(
+                namespace=AUTH_FAILURE_NAMESPACE,
+                name=THROTTLED_METRIC,
                 value="1",
                 dimensions={"environment": "$.environment"},
                 unit="Count",

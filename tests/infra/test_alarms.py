@@ -22,7 +22,7 @@ def test_every_alarm_notifies_the_topic_on_alarm_and_ok(synthesized: dict[str, d
     app = synthesized["app"]
     topic = ref(app, "aws_sns_topic", "app/alerts/topic", "arn")
     found = alarms(app)
-    assert len(found) == 16
+    assert len(found) == 30  # 16 health alarms + 14 lost-delivery alarms (docs/alarms.md)
     for alarm in found.values():
         assert alarm["alarm_actions"] == [topic]
         assert alarm["ok_actions"] == [topic]
@@ -107,3 +107,73 @@ def test_dashboard_shows_every_alarmed_metric(synthesized: dict[str, dict]) -> N
     shown = {m[1] for w in body["widgets"] for m in w["properties"]["metrics"]}
     alarmed = {a["metric_name"] for a in alarms(synthesized["app"]).values()}
     assert alarmed <= shown
+
+
+def _docs_table() -> set[tuple[str, ...]]:
+    rows = set()
+    for line in (ROOT / "docs/alarms.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 7 and cells[0].startswith("`fraud-"):
+            alarm, namespace, metric, dimensions, missing, _runbook, page = cells
+            assert page, f"{alarm}: name the AWS page that documents the metric"
+            rows.add((alarm.strip("`"), namespace, metric, dimensions, missing))
+    return rows
+
+
+@pytest.mark.parametrize("variant", ["dev", "prod"])
+def test_docs_alarm_table_is_the_synthesized_one(variant: str, variant_stacks) -> None:
+    """docs/alarms.md is written by hand; this keeps it equal to what the stacks create."""
+    app = variant_stacks(variant)["app"]
+
+    def generic(text: str) -> str:
+        return re.sub(rf"-{variant}(?=-|$|,)", "-<env>", text).replace(f"={variant}", "=<env>")
+
+    synthesized = {
+        (
+            generic(a["alarm_name"]),
+            a["namespace"],
+            a["metric_name"],
+            generic(", ".join(f"{k}={v}" for k, v in sorted(a["dimensions"].items()))),
+            a["treat_missing_data"],
+        )
+        for a in alarms(app).values()
+    }
+    assert synthesized == _docs_table()
+
+
+LOST_DELIVERY_METRICS = {
+    ("AWS/Events", "FailedInvocations"),
+    ("AWS/Events", "InvocationsFailedToBeSentToDlq"),
+    ("AWS/Lambda", "DestinationDeliveryFailures"),
+    ("AWS/Lambda", "AsyncEventsDropped"),
+    ("AWS/DynamoDB", "WriteThrottleEvents"),
+    ("AWS/DynamoDB", "ReadThrottleEvents"),
+    ("AWS/SNS", "NumberOfNotificationsFailed"),
+    ("FraudDetection", "ApiThrottled"),
+}
+
+
+def test_every_way_to_lose_a_delivery_alarms(synthesized: dict[str, dict]) -> None:
+    app = synthesized["app"]
+    found = {(a["namespace"], a["metric_name"]) for a in alarms(app).values()}
+    assert found >= LOST_DELIVERY_METRICS
+    for alarm in alarms(app).values():
+        if (alarm["namespace"], alarm["metric_name"]) in LOST_DELIVERY_METRICS:
+            assert alarm["treat_missing_data"] == "notBreaching", alarm["alarm_name"]  # published only when non-zero
+            assert alarm["alarm_actions"] and alarm["comparison_operator"] == "GreaterThanThreshold"
+    # every schedule rule, both async-destination functions, every index
+    rules = {r["name"] for r in resources(app, "aws_cloudwatch_event_rule").values()}
+    watched_rules = {a["dimensions"]["RuleName"] for a in alarms(app).values() if a["namespace"] == "AWS/Events"}
+    assert watched_rules == rules
+    table = next(iter(resources(app, "aws_dynamodb_table").values()))
+    indexes = {g["name"] for g in table["global_secondary_index"]}
+    watched = {a["dimensions"].get("GlobalSecondaryIndexName") for a in alarms(app).values()} - {None}
+    assert watched == indexes
+
+
+def test_429s_are_counted_from_the_access_log(synthesized: dict[str, dict]) -> None:
+    app = synthesized["app"]
+    metric_filter = by_path(app, "aws_cloudwatch_log_metric_filter", "app/webhook-api/throttled")
+    assert metric_filter["pattern"] == '{ $.status = "429" }'
+    assert metric_filter["metric_transformation"]["name"] == "ApiThrottled"
+    assert metric_filter["metric_transformation"]["dimensions"] == {"environment": "$.environment"}
