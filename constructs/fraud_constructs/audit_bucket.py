@@ -3,7 +3,16 @@
 Secure by default (the :class:`~fraud_constructs.secure_bucket.SecureBucket` baseline):
 versioned, SSE-KMS with the project key and an S3 bucket key (fewer KMS calls), all public access
 blocked, ACLs disabled (BucketOwnerEnforced), a policy that denies any request not made over TLS;
-plus optional Object Lock (governance mode).
+plus optional Object Lock (governance mode) and, for protected environments, ``prevent_destroy``.
+
+Object Lock is turned on **only** through the object-lock configuration resource, never through
+the bucket's ``object_lock_enabled`` argument: that argument forces a new bucket (Terraform would
+delete the old one with every audit object when ``force_destroy`` is set, or fail in prod),
+while S3 lets an existing versioned bucket enable Object Lock with
+``PutObjectLockConfiguration`` (Amazon S3 User Guide, "Configuring S3 Object Lock": "Enable Object
+Lock on an existing bucket"). Turning it on later is therefore an in-place change, and
+``object_lock_days`` is only the default retention. Once on, S3 cannot turn it off again. With a
+default retention every PutObject needs a checksum header: the image's audit store sends one.
 
 Lifecycle and the 128 KB rule: since 2024 S3 skips objects smaller than 128 KB in lifecycle
 *transitions* unless the rule carries its own size filter. The audit layout is built for
@@ -57,6 +66,8 @@ class AuditBucketProps:
     """Days a replaced or deleted object version is kept. Default: 30."""
     object_lock_days: int | None = None
     """Governance-mode Object Lock retention in days; None (default) disables Object Lock."""
+    prevent_destroy: bool = False
+    """Terraform refuses any plan that destroys the bucket (protected presets). Default: False."""
 
 
 class AuditBucket(SecureBucket):
@@ -72,7 +83,7 @@ class AuditBucket(SecureBucket):
             name_prefix=props.name_prefix,
             kms_key_arn=props.kms_key_arn,
             force_destroy=props.force_destroy,
-            object_lock_enabled=lock or None,
+            prevent_destroy=props.prevent_destroy,
         )
         self.lifecycle = self.add_lifecycle(
             [
@@ -102,6 +113,7 @@ class AuditBucket(SecureBucket):
                 self,
                 "object-lock",
                 bucket=self.bucket.id,
+                object_lock_enabled="Enabled",
                 rule=S3BucketObjectLockConfigurationRuleA(
                     default_retention=S3BucketObjectLockConfigurationRuleDefaultRetentionA(
                         mode="GOVERNANCE", days=props.object_lock_days

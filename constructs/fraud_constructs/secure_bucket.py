@@ -12,6 +12,7 @@ construct ids name Terraform resources (and state): keep them stable.
 
 from __future__ import annotations
 
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
@@ -58,7 +59,7 @@ class SecureBucket(Construct):
         name_prefix: str,
         kms_key_arn: str,
         force_destroy: bool,
-        object_lock_enabled: bool | None = None,
+        prevent_destroy: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.bucket = S3Bucket(
@@ -66,7 +67,7 @@ class SecureBucket(Construct):
             "bucket",
             bucket=f"{name_prefix}-{aws.account_id}-{aws.region}",
             force_destroy=force_destroy,
-            object_lock_enabled=object_lock_enabled,
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if prevent_destroy else None,
         )
         bucket_id = self.bucket.id
         self.versioning = S3BucketVersioningA(

@@ -65,6 +65,21 @@ def test_force_destroy_off_by_default_and_object_lock_optional(bucket_doc: dict)
     assert only(bucket_doc, "aws_s3_bucket")["force_destroy"] is False
     assert resources(bucket_doc, "aws_s3_bucket_object_lock_configuration") == {}
     locked = _synth(object_lock_days=365, force_destroy=True)
-    assert only(locked, "aws_s3_bucket")["object_lock_enabled"] is True
     lock = only(locked, "aws_s3_bucket_object_lock_configuration")
     assert lock["rule"]["default_retention"] == {"mode": "GOVERNANCE", "days": 365}
+    assert lock["object_lock_enabled"] == "Enabled"
+
+
+def test_object_lock_never_touches_the_bucket_resource(bucket_doc: dict) -> None:
+    """``object_lock_enabled`` on the bucket forces a new bucket: turning the lock on must not change it."""
+    locked = _synth(object_lock_days=365, force_destroy=True)
+    assert "object_lock_enabled" not in only(locked, "aws_s3_bucket")
+    assert only(locked, "aws_s3_bucket") == only(_synth(force_destroy=True), "aws_s3_bucket")
+
+
+@pytest.mark.parametrize(("variant", "protected"), [("dev", False), ("prod", True), ("privileged", True)])
+def test_protected_presets_prevent_destroying_the_audit_bucket(variant: str, protected: bool, variant_stacks) -> None:
+    from tests.infra.app_helpers import by_path
+
+    bucket = by_path(variant_stacks(variant)["app"], "aws_s3_bucket", "app/audit/bucket")
+    assert bucket.get("lifecycle", {}).get("prevent_destroy", False) is protected

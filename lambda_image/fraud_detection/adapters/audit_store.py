@@ -2,6 +2,11 @@
 
 Every object we write is built completely in memory and written with one PutObject, so a
 failure leaves either the previous version or nothing, never a partial object.
+
+Every PutObject names its checksum algorithm (SHA-256): a bucket with an Object Lock default
+retention refuses a PutObject that carries neither ``Content-MD5`` nor an
+``x-amz-sdk-checksum-algorithm`` (Amazon S3 User Guide, "Configuring S3 Object Lock"; the SDK's
+default CRC32 is a setting of the client, not of this code, so it is not relied on).
 """
 
 from __future__ import annotations
@@ -12,6 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 
+CHECKSUM_ALGORITHM = "SHA256"
+
+
 @dataclass(frozen=True)
 class AuditStore:
     client: Any  # botocore S3 client
@@ -19,7 +27,14 @@ class AuditStore:
 
     def put(self, key: str, body: bytes, content_type: str, content_encoding: str | None = None) -> None:
         extra = {"ContentEncoding": content_encoding} if content_encoding else {}
-        self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, **extra)
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=body,
+            ContentType=content_type,
+            ChecksumAlgorithm=CHECKSUM_ALGORITHM,
+            **extra,
+        )
 
     def keys(self, prefix: str) -> Iterator[str]:
         """Every key under ``prefix`` (paginated: a day holds 288 analyses, a listing page 1000)."""
