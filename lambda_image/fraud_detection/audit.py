@@ -5,12 +5,18 @@ One stream batch becomes one gzip JSONL object. The key is derived from the batc
 clock, so a replayed batch rewrites the same key with the same bytes. Lines are built from an
 allow-list of attributes: anything else on the item (``pattern_data``, a stray card field)
 is never copied.
+
+A replay with *other* batch boundaries (the mapping reads from ``TRIM_HORIZON``, so a recreated
+mapping replays up to 24 h of the stream; a bisected retry splits a batch) writes the same lines
+into other objects. Readers therefore never count raw lines: :func:`read_audit_lines` yields each
+transaction once (docs/contract.md, "Audit trail").
 """
 
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterable, Mapping, Sequence
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -136,3 +142,24 @@ def build_audit_batch(changes: Sequence[StreamChange]) -> AuditBatch | None:
     key = audit_key(audited[0].sequence_number, audited[-1].sequence_number, first_received)
     alerts = tuple(block_alert(line) for line in lines if line["action"] == "block")
     return AuditBatch(key=key, body=encode_jsonl_gz(lines), line_count=len(lines), alerts=alerts)
+
+
+def decode_jsonl_gz(body: bytes) -> list[dict[str, Any]]:
+    """The lines of one audit object."""
+    return [json.loads(text) for text in gzip.decompress(body).decode("utf-8").splitlines() if text]
+
+
+def dedupe_by_transaction(lines: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+    """Each transaction once, in first-seen order: every line of one transaction is built from the
+    same table item (its insert is the only audited change), so any copy is the line."""
+    seen: set[str] = set()
+    for line in lines:
+        transaction_id = str(line["transaction_id"])
+        if transaction_id not in seen:
+            seen.add(transaction_id)
+            yield line
+
+
+def read_audit_lines(bodies: Iterable[bytes]) -> Iterator[Mapping[str, Any]]:
+    """The one way to read the audit trail: objects' lines, deduplicated by transaction id."""
+    return dedupe_by_transaction(line for body in bodies for line in decode_jsonl_gz(body))

@@ -116,3 +116,18 @@ def test_redaction_keeps_ids_and_amounts_that_are_not_card_numbers() -> None:
 def test_line_requires_decision() -> None:
     with pytest.raises(MalformedRecordError):
         audit_line({"transaction_id": "t", "received_at": "2026-11-22T10:00:00Z"})
+
+
+def test_a_replay_with_other_batch_boundaries_reads_each_transaction_once() -> None:
+    """TRIM_HORIZON replays up to 24 h with new boundaries: the objects overlap, the readers do not."""
+    from fraud_detection.audit import read_audit_lines
+
+    changes = changes_from_event(load_event(STREAM_EVENT))
+    original = build_audit_batch(changes)
+    replay = [build_audit_batch(changes[:2]), build_audit_batch(changes[2:]), build_audit_batch(changes[1:])]
+    assert original is not None and all(replay)
+    bodies = [original.body, *(batch.body for batch in replay if batch)]
+    raw = [line for body in bodies for line in _lines(body)]
+    assert len(raw) > 3  # the replay wrote lines twice, into other keys
+    assert len({original.key, *(batch.key for batch in replay if batch)}) == 4
+    assert list(read_audit_lines(bodies)) == _lines(original.body)
