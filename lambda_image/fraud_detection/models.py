@@ -10,9 +10,10 @@ is a ``SecretStr`` so it never shows up in a repr, a log line or a validation er
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, DecimalException
 from typing import Annotated, Any
 
+from boto3.dynamodb.types import DYNAMODB_CONTEXT
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -32,7 +33,6 @@ MAX_AMOUNT = Decimal("1000000000")
 PATTERN_DATA_MAX_DEPTH = 5
 PATTERN_DATA_MAX_CHARS = 8192
 PATTERN_DATA_MAX_KEY_CHARS = 64
-_DIGITS_38 = 38
 
 Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=128)]
@@ -133,16 +133,20 @@ def _size(value: Any, depth: int) -> int:
 
 
 def _check_number(number: Decimal) -> None:
-    """DynamoDB numbers: finite, 38 significant digits, magnitude within 1E-130..1E+126."""
+    """A number DynamoDB stores exactly: the check is boto3's own serializer context (38 digits,
+    exponent range of DynamoDB, Inexact/Rounded/Overflow/Underflow/Clamped trapped), so what passes
+    here cannot fail at write time. ``Decimal.normalize()`` under Python's default 28-digit context
+    would round a 39-digit number first and let it through."""
     if not number.is_finite():
         raise ValueError("numbers must be finite")
-    if number.is_zero():
-        return
-    _sign, digits, exponent = number.normalize().as_tuple()
-    assert isinstance(exponent, int)
-    magnitude = len(digits) + exponent - 1
-    if len(digits) > _DIGITS_38 or magnitude > 125 or magnitude < -130:
+    # DynamoDB's own range (Developer Guide, "Supported data types", Number): 1E-130 to
+    # 9.9999999999999999999999999999999999999E+125 in magnitude; adjusted() is exact, no context.
+    if not number.is_zero() and not -130 <= number.adjusted() <= 125:
         raise ValueError("numbers must fit 38 significant digits and magnitude 1E-130..1E+125")
+    try:
+        DYNAMODB_CONTEXT.create_decimal(number)
+    except DecimalException as error:
+        raise ValueError("numbers must fit 38 significant digits and magnitude 1E-130..1E+125") from error
 
 
 def _redacted(value: Any) -> Any:

@@ -111,3 +111,61 @@ def test_validation_errors_never_echo_submitted_strings(webhook: WebhookClient, 
             assert set(error) == {"field", "error"}
             assert error["field"] in set(field_values) | {"<unexpected field>", "<body>"}
     assert_safe(result.text)
+
+
+# JSON number texts of every shape: long mantissas, tiny and huge exponents, negative zero.
+number_text = st.one_of(
+    st.builds(
+        lambda sign, whole, fraction, exponent: f"{sign}{whole}{fraction}{exponent}",
+        st.sampled_from(["", "-"]),
+        st.from_regex(r"\A(0|[1-9][0-9]{0,44})\Z"),
+        st.one_of(st.just(""), st.from_regex(r"\A\.[0-9]{1,45}\Z")),
+        st.one_of(st.just(""), st.integers(-200, 200).map(lambda e: f"e{e}")),
+    ),
+    st.sampled_from(
+        [
+            "-0",
+            "-0.0",
+            "0e-500",
+            "1e-130",
+            "1e-131",
+            "9.9999999999999999999999999999999999999e125",
+            "1e126",
+            "1" * 38,
+            "1" * 39,
+            "1." + "1" * 39,
+            "123456789012345678901234567890123456789",
+        ]
+    ),
+)
+
+
+@PROPERTY_SETTINGS
+@given(raw=number_text)
+def test_any_json_number_is_stored_exactly_or_refused_naming_the_field(webhook: WebhookClient, raw: str) -> None:
+    """Numbers DynamoDB cannot store exactly are a 400 naming pattern_data, never a 500, never a write."""
+    import uuid
+    from decimal import Decimal
+
+    before = count_items()
+    transaction = base_transaction(transaction_id=f"num-{uuid.uuid4().hex}")
+    body = json.dumps(transaction)[:-1] + f', "pattern_data": {{"n": {raw}}}}}'
+    result = webhook.post(body)
+    assert result.status in (200, 400), (raw, result.text)
+    assert_safe(result.text)
+    if result.status == 400:
+        assert result.json["errors"] == [{"field": "pattern_data", "error": result.json["errors"][0]["error"]}]
+        assert count_items() == before
+    else:
+        item = boto3.resource("dynamodb", region_name=REGION).Table(NAMES.table).scan()["Items"]
+        stored = [i["pattern_data"]["n"] for i in item if i.get("transaction_id") == transaction["transaction_id"]]
+        assert stored and stored[0] == Decimal(raw), (raw, stored)
+
+
+def test_a_39_digit_integer_in_pattern_data_is_a_400_not_a_500(webhook: WebhookClient) -> None:
+    before = count_items()
+    body = json.dumps(base_transaction())[:-1] + ', "pattern_data": {"n": 123456789012345678901234567890123456789}}'
+    result = webhook.post(body)
+    assert result.status == 400, result.text
+    assert result.json["errors"] == [{"field": "pattern_data", "error": result.json["errors"][0]["error"]}]
+    assert count_items() == before
