@@ -18,23 +18,30 @@ from fraud_constructs.alert_topic import AlertTopic, AlertTopicProps
 from fraud_constructs.audit_bucket import AuditBucket, AuditBucketProps
 from fraud_constructs.dead_letter_queue import DeadLetterQueue, DeadLetterQueueProps
 from fraud_constructs.encryption_key import EncryptionKey, EncryptionKeyProps
-from fraud_constructs.pattern_table import PatternTable, PatternTableProps
+from fraud_constructs.pattern_table import CARD_INDEX, CUSTOMER_INDEX, WINDOW_INDEX, PatternTable, PatternTableProps
 from fraud_constructs.schedule import Schedule, ScheduleProps
 from fraud_constructs.webhook_api import WebhookApi, WebhookApiProps
 from stacks.base import FraudStack
 from stacks.compute import Compute, Resources
 from stacks.config import AppConfig
-from stacks.registry import repository_name
+from stacks.registry import deploy_role_arn, repository_name
 
 # Services that act on this account's behalf with the app key.
 _KEY_SERVICES = ("dynamodb", "s3", "sqs", "sns", "ssm", "lambda")
 
+
+TABLE_INDEXES = (CUSTOMER_INDEX, CARD_INDEX, WINDOW_INDEX)
 
 # EventBridge schedules of the batch function: (construct id, job, expression). Times are UTC.
 SCHEDULES = (
     ("window-schedule", "window", "rate(5 minutes)"),
     ("daily-report-schedule", "daily_report", "cron(15 0 * * ? *)"),
 )
+
+
+def schedule_rule_name(config: AppConfig, job: str) -> str:
+    """e.g. ``fraud-batch-daily-report-dev``."""
+    return config.name(f"batch-{job.replace('_', '-')}")
 
 
 class AppStack(FraudStack):
@@ -52,10 +59,13 @@ class AppStack(FraudStack):
             props=EncryptionKeyProps(
                 alias=f"fraud-app-{env}",
                 description=f"Encrypts fraud-detection data, logs, queues and topics ({env})",
+                # Log groups are named below, once the functions and the API exist
+                # (the API execution log group's name holds the REST API id).
                 allow_cloudwatch_logs=True,
                 allow_eventbridge=True,
                 allow_cloudwatch_alarms=True,
                 via_services=_KEY_SERVICES,
+                deploy_role_arn=deploy_role_arn(self.aws, config),
             ),
         )
         self.table = PatternTable(
@@ -78,6 +88,7 @@ class AppStack(FraudStack):
                 transition_days=config.audit_transition_days,
                 noncurrent_expiry_days=config.audit_noncurrent_expiry_days,
                 object_lock_days=config.audit_object_lock_days,
+                prevent_destroy=config.protection.deletion_protection,
             ),
         )
         self.dlq = DeadLetterQueue(
@@ -90,7 +101,13 @@ class AppStack(FraudStack):
             self,
             "alerts",
             aws=self.aws,
-            props=AlertTopicProps(topic_name=config.name("alerts"), kms_key_arn=self.key.arn, email=config.alert_email),
+            props=AlertTopicProps(
+                topic_name=config.name("alerts"),
+                kms_key_arn=self.key.arn,
+                # This environment's alarms: fraud-<base>-<env> and fraud-<base>-<env>-<what> (Alarms).
+                alarm_name_patterns=(config.name("*"), f"{config.name('*')}-*"),
+                email=config.alert_email,
+            ),
         )
         self.repository = DataAwsEcrRepository(self, "image-repository", name=repository_name(config))
         self.image = DataAwsEcrImage(self, "image", repository_name=self.repository.name, image_tag=image_tag)
@@ -122,6 +139,17 @@ class AppStack(FraudStack):
                 quota_per_day=config.api_quota_per_day,
             ),
         )
+        # CloudWatch Logs may encrypt exactly these log groups with the app key. Their configured names
+        # (``name_input``), not their ``name`` attributes: a reference would make the key depend on the
+        # log groups that depend on it.
+        self.key.allow_log_groups(
+            log_group.name_input
+            for log_group in (
+                *(fn.log_group for fn in self.compute.functions),
+                self.api.access_log_group,
+                self.api.execution_log_group,
+            )
+        )
         batch = self.compute.batch
         self.schedules = [
             Schedule(
@@ -129,7 +157,7 @@ class AppStack(FraudStack):
                 construct_id,
                 aws=self.aws,
                 props=ScheduleProps(
-                    rule_name=config.name(f"batch-{job.replace('_', '-')}"),
+                    rule_name=schedule_rule_name(config, job),
                     schedule_expression=expression,
                     job=job,
                     function_name=batch.function_name,
@@ -156,6 +184,12 @@ class AppStack(FraudStack):
                 api_name=config.name("webhook-api"),
                 stage_name=self.api.props.stage_name,
                 dashboard_name=f"fraud-detection-{env}",
+                schedule_rule_names=[schedule_rule_name(config, job) for _, job, _ in SCHEDULES],
+                destination_function_names=[self.compute.stream.props.function_name, batch.props.function_name],
+                async_function_names=[batch.props.function_name],
+                table_name=config.name("patterns"),
+                table_index_names=list(TABLE_INDEXES),
+                topic_name=config.name("alerts"),
             ),
         )
 

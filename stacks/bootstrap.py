@@ -3,7 +3,8 @@
 - the API Gateway CloudWatch role and (opt-in, ``manage_api_gateway_account``) the account
   setting pointing at it: stage logging fails without it;
 - the Terraform state bucket ``fraud-tfstate-<account>-<region>`` with its own key;
-- optionally (``github_repository``) the GitHub OIDC provider and a deploy role.
+- optionally (``github_repository``) the GitHub OIDC provider and a deploy role;
+- optionally (``xray_encryption``) a CMK for this account's X-Ray traces (region-wide).
 
 Its own state: run it once with the local backend, then ``terraform init -migrate-state`` into
 the bucket it created (README, "First deploy").
@@ -19,6 +20,7 @@ from fraud_constructs.encryption_key import EncryptionKey, EncryptionKeyProps
 from fraud_constructs.github_deploy_role import GITHUB_OIDC_HOST, GithubDeployRole, GithubDeployRoleProps
 from fraud_constructs.policy.suppressions import suppress
 from fraud_constructs.state_bucket import StateBucket, StateBucketProps
+from fraud_constructs.xray_encryption import XrayEncryption, XrayEncryptionProps
 from stacks.base import FraudStack
 from stacks.config import AppConfig, api_gateway_cloudwatch_role_name, deploy_role_name, permissions_boundary_name
 from stacks.deploy_permissions import DeployScope, boundary_statements, deploy_denies, deploy_statements
@@ -59,6 +61,25 @@ class BootstrapStack(FraudStack):
             ),
         )
         self.deploy_role = self._deploy_role(config) if config.github_repository else None
+        # Region-wide and account-wide: every workload's traces (off by default, README "xrayEncryption").
+        self.xray_key = (
+            EncryptionKey(
+                self,
+                "xray-key",
+                aws=self.aws,
+                props=EncryptionKeyProps(
+                    alias="fraud-xray",
+                    description="Encrypts this account's X-Ray traces in this region (all workloads)",
+                ),
+            )
+            if config.xray_encryption
+            else None
+        )
+        self.xray_encryption = (
+            XrayEncryption(self, "xray-encryption", props=XrayEncryptionProps(kms_key_arn=self.xray_key.arn))
+            if self.xray_key
+            else None
+        )
         TerraformOutput(self, "state_bucket_name", value=self.state_bucket.name)
         TerraformOutput(self, "state_key_arn", value=self.state_key.arn)
         TerraformOutput(self, "api_gateway_cloudwatch_role_arn", value=self.api_gateway_logging.role.arn)

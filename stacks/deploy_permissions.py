@@ -168,6 +168,20 @@ def deploy_statements(scope: DeployScope) -> tuple[DeployStatement, ...]:
             "the alias half of an alias change; the key half is in each key's policy",
         ),
         DeployStatement(
+            "RetireRegistryGrants",
+            ("kms:RetireGrant",),
+            (a("kms", "key/*"),),
+            "ECR retires its grant on the registry key when the repository is deleted, with the caller's IAM "
+            "permission (Amazon ECR User Guide, 'Encryption at rest'); only keys aliased as a registry key",
+            (
+                Condition(
+                    "ForAnyValue:StringEquals",
+                    "kms:ResourceAliases",
+                    tuple(f"alias/fraud-registry-{env.environment}" for env in envs),
+                ),
+            ),
+        ),
+        DeployStatement(
             "ReadOnlyListings",
             ("kms:ListAliases", "logs:DescribeLogGroups", "ssm:DescribeParameters"),
             ("*",),

@@ -5,15 +5,24 @@ from __future__ import annotations
 from cdktf import TerraformOutput
 from constructs import Construct
 
+from fraud_constructs.aws_context import AwsContext
 from fraud_constructs.encryption_key import EncryptionKey, EncryptionKeyProps
 from fraud_constructs.image_repository import ImageRepository, ImageRepositoryProps
 from stacks.base import FraudStack
-from stacks.config import AppConfig
+from stacks.config import AppConfig, deploy_role_name
 
 
 def repository_name(config: AppConfig) -> str:
     """The one place the repository name is decided (the app stack looks it up by name)."""
     return f"fraud-detection-{config.environment}"
+
+
+def deploy_role_arn(aws: AwsContext, config: AppConfig) -> str | None:
+    """The GitHub deploy role (bootstrap stack) that manages this environment's keys, or None without
+    ``githubRepository``: a key policy naming a role that does not exist is rejected by KMS."""
+    if not config.github_repository:
+        return None
+    return f"arn:{aws.partition}:iam::{aws.account_id}:role/{deploy_role_name(aws.region)}"
 
 
 class RegistryStack(FraudStack):
@@ -30,6 +39,7 @@ class RegistryStack(FraudStack):
                 description=f"Encrypts the fraud-detection image repository ({config.environment})",
                 allow_cloudwatch_logs=False,
                 via_services=("ecr",),
+                deploy_role_arn=deploy_role_arn(self.aws, config),
             ),
         )
         self.repository = ImageRepository(

@@ -77,7 +77,8 @@ def variant_outdir(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], 
 
 def read_stacks(outdir: Path) -> dict[str, dict]:
     """Stack name -> parsed ``cdk.tf.json`` under a synth output directory."""
-    return {path.parent.name: json.loads(path.read_text()) for path in sorted((outdir / "stacks").glob("*/cdk.tf.json"))}
+    files = sorted((outdir / "stacks").glob("*/cdk.tf.json"))
+    return {path.parent.name: json.loads(path.read_text()) for path in files}
 
 
 @pytest.fixture(scope="session")

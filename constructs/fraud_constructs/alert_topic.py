@@ -1,7 +1,8 @@
 """SNS topic for fraud alerts and alarm notifications, encrypted with the project CMK.
 
-CloudWatch alarms may publish only for alarms of this account (``aws:SourceAccount``); the
-key policy must also allow ``cloudwatch.amazonaws.com`` or notifications are silently dropped.
+CloudWatch alarms may publish only for this project's alarms (``aws:SourceArn`` like
+``arn:...:cloudwatch:<region>:<account>:alarm:<alarm_name_patterns>``); the key policy must also
+allow ``cloudwatch.amazonaws.com`` or notifications are silently dropped.
 An e-mail subscription is optional (it stays pending until the recipient confirms).
 """
 
@@ -20,7 +21,7 @@ from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
 from fraud_constructs.aws_context import AwsContext
-from fraud_constructs.policy_documents import deny_insecure_transport, same_account, service_principal
+from fraud_constructs.policy_documents import condition, deny_insecure_transport, service_principal
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,9 @@ class AlertTopicProps:
     """Topic name, e.g. ``fraud-alerts-dev``."""
     kms_key_arn: str
     """CMK for SSE; its key policy must allow ``cloudwatch.amazonaws.com``."""
+    alarm_name_patterns: tuple[str, ...]
+    """Names of the alarms that may publish (``ArnLike`` on their ARN in this account and region),
+    e.g. ``("fraud-*-dev", "fraud-*-dev-*")``."""
     email: str | None = None
     """Optional e-mail subscriber. Default: none."""
 
@@ -40,6 +44,8 @@ class AlertTopic(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: AlertTopicProps) -> None:
         super().__init__(scope, construct_id)
+        if not props.alarm_name_patterns:
+            raise ValueError("AlertTopicProps.alarm_name_patterns must name at least one alarm pattern")
         self.topic = SnsTopic(self, "topic", name=props.topic_name, kms_master_key_id=props.kms_key_arn)
         document = DataAwsIamPolicyDocument(
             self,
@@ -66,7 +72,16 @@ class AlertTopic(Construct):
                     principals=[service_principal("cloudwatch", aws)],
                     actions=["sns:Publish"],
                     resources=[self.topic.arn],
-                    condition=[same_account(aws)],
+                    # aws:SourceArn = the alarm: AWS re:Post knowledge center "Why didn't I receive an SNS
+                    # notification for my CloudWatch alarm trigger?" restricts cloudwatch.amazonaws.com with
+                    # ArnLike aws:SourceArn on the alarm ARN (the ARN carries account and region).
+                    condition=[
+                        condition(
+                            "ArnLike",
+                            "aws:SourceArn",
+                            [aws.arn("cloudwatch", f"alarm:{pattern}") for pattern in props.alarm_name_patterns],
+                        )
+                    ],
                 ),
                 deny_insecure_transport(["sns:Publish"], [self.topic.arn]),
             ],

@@ -54,6 +54,9 @@ class ApiGatewayLogging(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: ApiGatewayLoggingProps) -> None:
         super().__init__(scope, construct_id)
+        # No condition: "Set up CloudWatch logging for REST APIs in API Gateway" (API Gateway developer
+        # guide) documents a role with apigateway.amazonaws.com as its trusted entity and no condition
+        # key; API Gateway assumes it for every REST API of the account, so there is no API to scope to.
         trust = service_trust_document(self, "trust", "apigateway", aws)
         self.role = IamRole(
             self,

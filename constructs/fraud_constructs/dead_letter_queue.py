@@ -80,6 +80,9 @@ class DeadLetterQueue(Construct):
                     principals=[service_principal("events", self._aws)],
                     actions=["sqs:SendMessage"],
                     resources=[self.queue.arn],
+                    # EventBridge user guide, "Using dead-letter queues to process undelivered events"
+                    # (granting permissions to the dead-letter queue): events.amazonaws.com may
+                    # sqs:SendMessage with ArnEquals aws:SourceArn = the rule ARN.
                     condition=[condition("ArnEquals", "aws:SourceArn", rule_arns)],
                 ),
                 deny_insecure_transport(["sqs:*"], [self.queue.arn]),

@@ -109,6 +109,9 @@ class ImageRepository(Construct):
                     sid="LambdaPullForOurFunctions",
                     principals=[service_principal("lambda", aws)],
                     actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                    # Lambda developer guide, "Create a Lambda function using a container image" (Amazon
+                    # ECR permissions): lambda.amazonaws.com gets ecr:BatchGetImage and
+                    # ecr:GetDownloadUrlForLayer with StringLike aws:sourceArn on the function ARN.
                     condition=[
                         condition(
                             "StringLike",

@@ -2,7 +2,12 @@
 
 Each says what a statement is for (a service trust, a TLS-only deny) instead of spelling out
 ``DataAwsIamPolicyDocumentStatement(... Principals(...) ... Condition(...))`` at every use, so the
-security-relevant shapes (``aws:SourceAccount``, ``aws:SecureTransport``) are written once.
+security-relevant shapes (service principals, ``aws:SecureTransport``) are written once.
+
+Service principals get only the condition keys AWS documents for that principal and that use
+(the caller cites the page next to the call): a global key such as ``aws:SourceAccount`` that a
+service does not send makes the statement match nothing, and the role or grant silently fails
+on a real account (function creation, account setup, DLQ delivery).
 """
 
 from __future__ import annotations
@@ -25,11 +30,6 @@ def condition(test: str, variable: str, values: Sequence[str]) -> DataAwsIamPoli
     return DataAwsIamPolicyDocumentStatementCondition(test=test, variable=variable, values=list(values))
 
 
-def same_account(aws: AwsContext) -> DataAwsIamPolicyDocumentStatementCondition:
-    """``aws:SourceAccount`` = this account: a service acts only for our resources (confused deputy)."""
-    return condition("StringEquals", "aws:SourceAccount", [aws.account_id])
-
-
 def service_principal(service: str, aws: AwsContext) -> DataAwsIamPolicyDocumentStatementPrincipals:
     """``<service>.<dns suffix>``: the suffix differs by partition (e.g. ``amazonaws.com.cn``)."""
     return DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[f"{service}.{aws.dns_suffix}"])
@@ -48,9 +48,22 @@ def deny_insecure_transport(actions: Sequence[str], resources: Sequence[str]) ->
 
 
 def service_trust_document(
-    scope: Construct, construct_id: str, service: str, aws: AwsContext
+    scope: Construct,
+    construct_id: str,
+    service: str,
+    aws: AwsContext,
+    *,
+    conditions: Sequence[DataAwsIamPolicyDocumentStatementCondition] = (),
 ) -> DataAwsIamPolicyDocument:
-    """Trust policy of a role that ``service`` assumes, only on behalf of this account."""
+    """Trust policy of a role that ``service`` assumes, with exactly ``conditions`` (default: none).
+
+    Pass only the keys AWS documents for that service's trust. Lambda execution roles: none
+    (Lambda developer guide, "Defining Lambda function permissions with an execution role": the
+    trust policy names ``lambda.amazonaws.com``, no condition). The API Gateway CloudWatch role:
+    none ("Set up CloudWatch logging for REST APIs in API Gateway": a role with
+    ``apigateway.amazonaws.com`` as its trusted entity). Who may pass the role is IAM's
+    ``iam:PassRole`` of the deploying principal, not the trust policy.
+    """
     return DataAwsIamPolicyDocument(
         scope,
         construct_id,
@@ -58,7 +71,7 @@ def service_trust_document(
             DataAwsIamPolicyDocumentStatement(
                 actions=["sts:AssumeRole"],
                 principals=[service_principal(service, aws)],
-                condition=[same_account(aws)],
+                condition=list(conditions) or None,
             )
         ],
     )

@@ -101,6 +101,9 @@ class Schedule(Construct):
             function_name=props.function_name,
             qualifier=props.alias_name,
             principal=f"events.{aws.dns_suffix}",
+            # Lambda developer guide, "Working with resource-based IAM policies in Lambda" /
+            # "Invoke a Lambda function on a schedule": EventBridge gets lambda:InvokeFunction with
+            # SourceArn = the rule ARN (the rule ARN carries account and region).
             source_arn=self.rule.arn,
         )
 

@@ -143,7 +143,12 @@ def test_no_kms_through_tags_and_the_state_key_is_protected(deploy: dict[str, di
     assert conditions(create)["aws:RequestTag/project"]["values"] == ["fraud-detection"]
     kms_allows = [s for s in allows(deploy) if any(a.startswith("kms:") for a in s["actions"])]
     for statement in kms_allows:
-        if statement["sid"] not in {"CreateTaggedKeys", "KeyAliases", "ReadOnlyListings"}:
+        if statement["sid"] == "RetireRegistryGrants":  # only keys aliased as a registry key
+            aliases = conditions(statement)["kms:ResourceAliases"]
+            assert aliases["test"] == "ForAnyValue:StringEquals"
+            assert aliases["values"] == [f"alias/fraud-registry-{env}" for env in PRIVILEGED.deploy_environments]
+            assert statement["actions"] == ["kms:RetireGrant"]
+        elif statement["sid"] not in {"CreateTaggedKeys", "KeyAliases", "ReadOnlyListings"}:
             assert statement["resources"] == ["${aws_kms_key.state-key_753BFC90.arn}"], statement["sid"]
     state_key = deploy["DenyStateKeyLoss"]
     assert {"kms:ScheduleKeyDeletion", "kms:PutKeyPolicy"} <= set(state_key["actions"])
@@ -232,3 +237,10 @@ def test_readme_tables_are_the_code() -> None:
     readme = (ROOT / "README.md").read_text()
     assert _between(readme, "deploy-role-table") == markdown_table(readme_config())
     assert _between(readme, "boundary-table") == boundary_table(readme_config())
+
+
+def test_xray_encryption_is_an_opt_in_bootstrap_key(bootstrap: dict, synthesized: dict[str, dict]) -> None:
+    config = by_path(bootstrap, "aws_xray_encryption_config", "bootstrap/xray-encryption/config")
+    assert config["type"] == "KMS"
+    assert config["key_id"].startswith("${aws_kms_key.xray-key_") and config["key_id"].endswith(".arn}")
+    assert resources(synthesized["bootstrap"], "aws_xray_encryption_config") == {}

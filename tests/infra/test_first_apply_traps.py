@@ -43,19 +43,24 @@ def test_functions_use_digests_never_mutable_tags(synthesized: dict[str, dict]) 
 
 
 def test_log_key_policy_allows_cloudwatch_logs_for_every_encrypted_group(synthesized: dict[str, dict]) -> None:
+    """An encrypted log group the logs principal may not use cannot even be created; one it may use that
+    is not ours widens the key. The ArnLike lists exactly the app key's log groups."""
     app = synthesized["app"]
-    statement = key_statements(app, "app/app-key/key")["CloudWatchLogsForThisAccount"]
+    statement = key_statements(app, "app/app-key/key")["CloudWatchLogsForNamedLogGroups"]
     assert principal(statement).startswith("logs.${data.aws_region.")
-    assert "kms:EncryptionContext:aws:logs:arn" in json.dumps(statement["Condition"])
+    ((variable, arns),) = statement["Condition"]["ArnLike"].items()
+    assert variable == "kms:EncryptionContext:aws:logs:arn"
     key = ref(app, "aws_kms_key", "app/app-key/key", "arn")
     groups = resources(app, "aws_cloudwatch_log_group").values()
     assert len(groups) == 5 and all(group["kms_key_id"] == key for group in groups)
+    assert sorted(arn.split(":log-group:", 1)[1] for arn in arns) == sorted(group["name"] for group in groups)
 
 
 def test_eventbridge_dlq_key_and_queue_policy(synthesized: dict[str, dict]) -> None:
     app = synthesized["app"]
     key_statement = key_statements(app, "app/app-key/key")["EventBridgeToEncryptedQueues"]
     assert principal(key_statement).startswith("events.")
+    assert "Condition" not in key_statement  # an undocumented key (aws:SourceAccount) would drop DLQ messages
     assert by_path(app, "aws_sqs_queue", "app/dlq/queue")["kms_master_key_id"] == ref(
         app, "aws_kms_key", "app/app-key/key", "arn"
     )
@@ -68,6 +73,7 @@ def test_alarm_topic_key_allows_cloudwatch(synthesized: dict[str, dict]) -> None
     app = synthesized["app"]
     statement = key_statements(app, "app/app-key/key")["CloudWatchAlarmsToEncryptedTopics"]
     assert principal(statement).startswith("cloudwatch.")
+    assert "Condition" not in statement  # an undocumented key would drop alarm notifications silently
     assert by_path(app, "aws_sns_topic", "app/alerts/topic")["kms_master_key_id"] == ref(
         app, "aws_kms_key", "app/app-key/key", "arn"
     )

@@ -10,6 +10,7 @@ from tests.tfjson import only, policy_statements, resources, synth_scope
 
 KEY = "arn:aws:kms:us-east-1:111111111111:key/k"
 RULE = "arn:aws:events:us-east-1:111111111111:rule/r"
+PATTERNS = ("fraud-*-dev", "fraud-*-dev-*")
 
 
 def test_queue_encrypted_with_14_day_retention_and_no_policy_until_senders_named() -> None:
@@ -45,19 +46,29 @@ def test_queue_policy_is_written_once() -> None:
         synth_scope(build)
 
 
-def test_topic_encrypted_alarms_scoped_and_email_optional() -> None:
-    doc = synth_scope(lambda s: AlertTopic(s, "t", aws=s.aws, props=AlertTopicProps(topic_name="t", kms_key_arn=KEY)))
+def test_topic_encrypted_alarms_scoped_to_their_arns_and_email_optional() -> None:
+    def topic(email: str | None = None) -> dict:
+        props = AlertTopicProps(topic_name="t", kms_key_arn=KEY, alarm_name_patterns=PATTERNS, email=email)
+        return synth_scope(lambda s: AlertTopic(s, "t", aws=s.aws, props=props))
+
+    doc = topic()
     assert only(doc, "aws_sns_topic")["kms_master_key_id"] == KEY
     assert resources(doc, "aws_sns_topic_subscription") == {}
     statements = {s["sid"]: s for s in policy_statements(doc, only(doc, "aws_sns_topic_policy")["policy"])}
     alarms = statements["CloudWatchAlarmsPublish"]
     assert alarms["actions"] == ["sns:Publish"]
-    assert alarms["condition"][0]["variable"] == "aws:SourceAccount"
+    assert alarms["principals"][0]["identifiers"][0].startswith("cloudwatch.")
+    # The documented key for alarms is aws:SourceArn on the alarm ARN (which carries account and region).
+    ((test, variable, arns),) = [(c["test"], c["variable"], c["values"]) for c in alarms["condition"]]
+    assert (test, variable) == ("ArnLike", "aws:SourceArn")
+    assert all(arn.startswith("arn:${data.aws_partition.") and ":cloudwatch:${data.aws_region." in arn for arn in arns)
+    assert [arn.split(":alarm:", 1)[1] for arn in arns] == list(PATTERNS)
 
-    with_email = synth_scope(
-        lambda s: AlertTopic(
-            s, "t", aws=s.aws, props=AlertTopicProps(topic_name="t", kms_key_arn=KEY, email="ops@example.com")
-        )
-    )
-    subscription = only(with_email, "aws_sns_topic_subscription")
+    subscription = only(topic("ops@example.com"), "aws_sns_topic_subscription")
     assert (subscription["protocol"], subscription["endpoint"]) == ("email", "ops@example.com")
+
+
+def test_topic_needs_an_alarm_pattern() -> None:
+    props = AlertTopicProps(topic_name="t", kms_key_arn=KEY, alarm_name_patterns=())
+    with pytest.raises(ValueError, match="alarm_name_patterns"):
+        synth_scope(lambda s: AlertTopic(s, "t", aws=s.aws, props=props))

@@ -52,12 +52,17 @@ def test_s3_backend_uses_native_locking() -> None:
 
     from stacks.registry import RegistryStack
 
-    config = load_config({"imageTag": "src-test"}, {"FRAUD_BACKEND": "s3", "FRAUD_STATE_BUCKET": "team-state"})
+    key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    config = load_config(
+        {"imageTag": "src-test"},
+        {"FRAUD_BACKEND": "s3", "FRAUD_STATE_BUCKET": "team-state", "FRAUD_STATE_KMS_KEY_ARN": key},
+    )
     app = App()
     stack = RegistryStack(app, "registry", config)
     backend = json.loads(json.dumps(stack.to_terraform()))["terraform"]["backend"]["s3"]
     assert backend["bucket"] == "team-state"
     assert backend["key"] == state_key(config, "registry") == "fraud-detection/dev/registry.tfstate"
     assert backend["encrypt"] is True
+    assert backend["kms_key_id"] == key  # else Terraform writes AES256, overriding the bucket's KMS default
     assert backend["use_lockfile"] is True
     assert "dynamodb_table" not in backend

@@ -73,6 +73,15 @@ ON_FAILURE = {
     "maximum_retry_attempts": 2,
     "destination_config": {"on_failure": {"destination": "${aws_sqs_queue.dlq.arn}"}},
 }
+# How this project writes a service principal's DNS suffix (AwsContext.dns_suffix), as synthesized.
+DNS_SUFFIX = "${data.aws_partition.aws-context_partition_9ECE3875.dns_suffix}"
+
+
+def permission(principal: str) -> dict[str, Any]:
+    """An aws_lambda_permission letting ``principal`` invoke the subject function."""
+    return {"function_name": "${aws_lambda_function.subject.function_name}", "principal": principal}
+
+
 XRAY = {"Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": "*"}
 TABLE_WRITE = {"Effect": "Allow", "Action": ["dynamodb:PutItem"], "Resource": "${aws_dynamodb_table.t.arn}"}
 ROOT = {
@@ -400,6 +409,36 @@ CASES: list[Case] = [
             }
         },
     ),
+    *(
+        Case(
+            "FD-LMB-3",
+            f"{service} permission in the partition-token form makes it async",
+            "aws_lambda_function",
+            IMAGE_FN,
+            N,
+            {"aws_lambda_permission": {"p": permission(f"{service}.{DNS_SUFFIX}")}},
+        )
+        for service in ("events", "sns", "s3")
+    ),
+    Case(
+        "FD-LMB-3",
+        "partition-token eventbridge permission with on-failure",
+        "aws_lambda_function",
+        IMAGE_FN,
+        C,
+        {
+            "aws_lambda_permission": {"p": permission(f"events.{DNS_SUFFIX}")},
+            "aws_lambda_function_event_invoke_config": {"i": ON_FAILURE},
+        },
+    ),
+    Case(
+        "FD-LMB-3",
+        "partition-token api gateway permission only (sync)",
+        "aws_lambda_function",
+        IMAGE_FN,
+        NA,
+        {"aws_lambda_permission": {"p": permission(f"apigateway.{DNS_SUFFIX}")}},
+    ),
     Case(
         "FD-LMB-3",
         "api gateway only (sync)",
@@ -711,3 +750,22 @@ def test_rules_cannot_mutate_the_view() -> None:
     view = StackView.of({"aws_sqs_queue": {"q": {"tags": {"a": "b"}}}})
     with pytest.raises(TypeError):
         view.resources["aws_sqs_queue"]["q"]["tags"]["a"] = "c"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("principal", "service"),
+    [
+        ("events.amazonaws.com", "events"),
+        ("events.amazonaws.com.cn", "events"),
+        (f"events.{DNS_SUFFIX}", "events"),
+        ("logs.us-east-1.amazonaws.com", "logs.us-east-1"),
+        ("*", None),
+        ("arn:aws:iam::123456789012:root", None),
+        ("events.example.com", None),
+        (None, None),
+    ],
+)
+def test_service_principal_matcher_reads_both_synthesized_forms(principal: Any, service: str | None) -> None:
+    from fraud_constructs.policy.iam import service_principal_of
+
+    assert service_principal_of(principal) == service

@@ -23,8 +23,16 @@ __all__ = [
     "parse_policy",
     "public_principal_without_condition",
     "resource_policy_verdict",
+    "service_principal_of",
 ]
 
+# A service principal as synthesized: ``<service>.<dns suffix>``, the suffix either literal
+# (``amazonaws.com``, ``amazonaws.com.cn``, the ISO partitions') or the partition data source's token,
+# which is how this project writes principals (``events.${data.aws_partition.<name>.dns_suffix}``).
+_SERVICE_PRINCIPAL = re.compile(
+    r"^(?P<service>[a-z0-9][a-z0-9-]*(?:\.(?:[a-z0-9-]+|\$\{data\.aws_region\.[\w-]+\.name\}))*?)\."
+    r"(?:amazonaws\.com(?:\.cn)?|c2s\.ic\.gov|sc2s\.sgov\.gov|\$\{data\.aws_partition\.[\w-]+\.dns_suffix\})$"
+)
 _DOC_REF = re.compile(r"^\$\{data\.aws_iam_policy_document\.([A-Za-z_][\w-]*)\.(?:json|minified_json)\}$")
 
 
@@ -161,6 +169,17 @@ def parse_policy(
     except ValueError:
         return None
     return _from_json_document(doc) if isinstance(doc, Mapping) else None
+
+
+def service_principal_of(value: Any) -> str | None:
+    """The service of a service principal in either synthesized form, e.g. ``events`` for both
+    ``events.amazonaws.com`` and ``events.${data.aws_partition.p.dns_suffix}``; None otherwise.
+    Regional principals keep their region (``logs.us-east-1``, or the region token). The one
+    matcher of service principals every rule uses."""
+    if not isinstance(value, str):
+        return None
+    match = _SERVICE_PRINCIPAL.match(value.strip())
+    return match.group("service") if match else None
 
 
 def public_principal_without_condition(statements: Sequence[Statement]) -> bool:

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-
 CHECKSUM_ALGORITHM = "SHA256"
 
 

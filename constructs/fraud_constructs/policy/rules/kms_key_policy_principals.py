@@ -23,8 +23,8 @@ RULE = Rule(
     message='KMS key policy allows principal "*" without a condition, or cannot be read.',
     explanation=(
         "Grant the account root and named service principals (logs.<region>.amazonaws.com, "
-        "events.amazonaws.com, cloudwatch.amazonaws.com, ...) with kms:EncryptionContext / aws:SourceArn "
-        'conditions; never an unconditioned "*".'
+        "events.amazonaws.com, cloudwatch.amazonaws.com, ...) with the condition keys AWS documents for "
+        'that principal and use (e.g. kms:EncryptionContext:aws:logs:arn); never an unconditioned "*".'
     ),
     applies_to=frozenset({"aws_kms_key", "aws_kms_key_policy"}),
     check=_check,

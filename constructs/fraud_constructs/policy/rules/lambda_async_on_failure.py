@@ -7,8 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..core import Rule, StackView, Verdict, blocks, references, refers_to
+from ..iam import service_principal_of
 
-_ASYNC_PRINCIPALS = frozenset({"events.amazonaws.com", "sns.amazonaws.com", "s3.amazonaws.com"})
+# Services that invoke Lambda asynchronously, matched in both synthesized forms of a principal
+# (``events.amazonaws.com`` and ``events.${data.aws_partition.<name>.dns_suffix}``).
+_ASYNC_SERVICES = frozenset({"events", "sns", "s3"})
 
 
 def _function_refs(value: Any, stack: StackView) -> set[str]:
@@ -28,7 +31,7 @@ def _is_async(name: str, stack: StackView) -> bool:
         if name in _function_refs(target.get("arn"), stack):
             return True
     for _, permission in stack.of_type("aws_lambda_permission"):
-        if permission.get("principal") in _ASYNC_PRINCIPALS and name in _function_refs(
+        if service_principal_of(permission.get("principal")) in _ASYNC_SERVICES and name in _function_refs(
             permission.get("function_name"), stack
         ):
             return True
