@@ -58,8 +58,11 @@ class FakeContext:
     log_group_name = "/aws/lambda/fraud-webhook-test"
     log_stream_name = "2026/11/22/[$LATEST]0123456789abcdef"
 
+    def __init__(self, remaining_ms: int = 29_000) -> None:
+        self.remaining_ms = remaining_ms
+
     def get_remaining_time_in_millis(self) -> int:
-        return 29_000
+        return self.remaining_ms
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,8 @@ class WebhookClient:
     def log_text(self) -> str:
         return self.log.getvalue()
 
-    def invoke(self, event: dict[str, Any]) -> Result:
-        response = self.module.handler(event, FakeContext())
+    def invoke(self, event: dict[str, Any], context: FakeContext | None = None) -> Result:
+        response = self.module.handler(event, context or FakeContext())
         headers = {name: values[-1] for name, values in (response.get("multiValueHeaders") or {}).items()}
         return Result(
             status=response["statusCode"],

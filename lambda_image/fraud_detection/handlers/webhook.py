@@ -31,6 +31,7 @@ import functools
 import json
 import math
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,8 +63,60 @@ metrics = Metrics()
 metrics.set_default_dimensions(environment=os.environ.get("ENVIRONMENT", "dev"))
 app = APIGatewayRestResolver(debug=False)
 
-# API Gateway gives up after 29 s; fail fast enough to answer with a 5xx before that.
-_BOTO_CONFIG = BotoConfig(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
+# The deadline: every answer leaves before the invocation's own timeout, with this much to spare for
+# the response, the log line and the metrics flush. A dependency that has not answered by then (a
+# hang, or a response dripping in byte by byte, which no socket timeout catches because each byte
+# resets it) gets a 503 with Retry-After instead of an API Gateway error without one.
+DEADLINE_MARGIN_SECONDS = 1.0
+MIN_BUDGET_SECONDS = 0.5
+RETRY_AFTER_SECONDS = 2
+# Every request makes at most four AWS calls in sequence (GetParameters on a cold cache, Query x2,
+# PutItem or GetItem): one call's worst case (attempts x (connect + read)) is a third of the budget.
+_CALLS_PER_THIRD = 3
+_ATTEMPTS = 2
+
+
+class DeadlineExceeded(Exception):
+    """A dependency did not answer within the request's deadline."""
+
+
+def client_config(budget_seconds: float) -> BotoConfig:
+    """Timeouts and retries derived from the deadline (not fixed numbers that may outlive it)."""
+    per_attempt = max(budget_seconds, MIN_BUDGET_SECONDS) / _CALLS_PER_THIRD / _ATTEMPTS
+    return BotoConfig(
+        connect_timeout=math.floor(min(2.0, max(0.2, per_attempt * 0.3)) * 1000) / 1000,
+        read_timeout=math.floor(min(5.0, max(0.5, per_attempt * 0.7)) * 1000) / 1000,
+        retries={"mode": "standard", "max_attempts": _ATTEMPTS},
+    )
+
+
+def budget_seconds(context: LambdaContext) -> float:
+    """Seconds this request may spend on its dependencies."""
+    return max(MIN_BUDGET_SECONDS, context.get_remaining_time_in_millis() / 1000 - DEADLINE_MARGIN_SECONDS)
+
+
+def within_deadline(seconds: float, work: Callable[[], intake.Reply]) -> intake.Reply:
+    """Run ``work`` on a worker thread and stop waiting after ``seconds``.
+
+    A late worker is left to finish on its own (a daemon thread, frozen with the container between
+    invocations): what it may still write is idempotent by ``transaction_id``, so the sender's retry
+    gets the same decision. Errors are re-raised here, on the handler's thread."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["reply"] = work()
+        except BaseException as error:  # re-raised on the handler thread below
+            outcome["error"] = error
+
+    worker = threading.Thread(target=run, name="webhook-request", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise DeadlineExceeded(f"no answer within {seconds:.1f} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["reply"]
 
 utc_now: Callable[[], datetime] = functools.partial(datetime.now, UTC)
 """Receive-time clock (module attribute so tests can pin it)."""
@@ -80,7 +133,11 @@ class Dependencies:
 
 @functools.cache
 def dependencies() -> Dependencies:
-    """Clients and cached parameters, built on the first request of a cold start (DynamoDB: on first use)."""
+    """Clients and cached parameters, built on the first request of a cold start (DynamoDB: on first use).
+
+    Client timeouts come from that first request's deadline: an invocation's remaining time at its
+    start is the function's timeout, the same for every request of the container."""
+    boto_config = client_config(budget_seconds(app.lambda_context))
     settings = config.from_env()
     names = ParameterNames(
         settings=settings.require("settings_parameter"),
@@ -89,9 +146,9 @@ def dependencies() -> Dependencies:
     )
     return Dependencies(
         config=settings,
-        parameters=ParameterStore(boto3.client("ssm", config=_BOTO_CONFIG), names, clock=lambda: monotonic()),
+        parameters=ParameterStore(boto3.client("ssm", config=boto_config), names, clock=lambda: monotonic()),
         store=PatternStore(
-            functools.partial(boto3.client, "dynamodb", config=_BOTO_CONFIG), settings.require("table_name")
+            functools.partial(boto3.client, "dynamodb", config=boto_config), settings.require("table_name")
         ),
     )
 
@@ -112,8 +169,20 @@ def receive() -> Response:
         source_ip=event.request_context.identity.source_ip or "",
         received_at=utc_now(),
     )
-    reply = intake.process(delivery, deps.parameters.webhook_parameters(), deps.store, shards=deps.config.window_shards)
+    reply = within_deadline(
+        budget_seconds(app.lambda_context),
+        lambda: intake.process(
+            delivery, deps.parameters.webhook_parameters(), deps.store, shards=deps.config.window_shards
+        ),
+    )
     return _reply(reply, request_id)
+
+
+@app.exception_handler(DeadlineExceeded)
+def too_slow(error: DeadlineExceeded) -> Response:
+    """A dependency is too slow: answer in time, tell the sender when to retry, write nothing more."""
+    logger.error("webhook dependency too slow", extra={"detail": str(error)})
+    return _failure(503, "service unavailable", {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 @app.exception_handler(config.ConfigError)
