@@ -2,8 +2,16 @@
 
 - ``IMMUTABLE`` tags: a tag names one image forever, so a deployed digest can always be traced
   back to its content-hash tag, and re-pushing a tag cannot silently change what runs.
-- Lifecycle: untagged images expire after ``untagged_expiry_days``; tagged images are kept up
-  to the newest ``keep_images`` (the newest are never expired, so a rollback target exists).
+- Lifecycle that never removes a deployable image: untagged images (failed or interrupted pushes)
+  expire after ``untagged_expiry_days``; tagged images are **never expired by age** (content-hash
+  tags are never re-pushed, so the image a function runs would age out whenever nothing new is
+  pushed for the horizon), only beyond a generous ``keep_images`` count. There is no rule on
+  ``tagStatus any``: a count rule over every image also expires images that published function
+  versions and the rollback path still run, and Lambda then fails those versions. ECR evaluates
+  rules by priority and an image matched by one rule is not seen by lower-priority rules
+  (Amazon ECR User Guide, "Lifecycle policies": "Lifecycle policy evaluation rules"). Pruning what
+  no published version references is an operator command (``python -m fraud_ops.image_prune``),
+  which knows what Lambda runs; ECR does not.
 - Repository policy: Lambda may pull, only for functions of this account whose names match
   ``function_name_pattern`` (``aws:sourceArn``). Without it Lambda adds its own statement when a
   function is created, and the next plan shows drift.
@@ -41,8 +49,9 @@ class ImageRepositoryProps:
     """CMK for image layer encryption."""
     function_name_pattern: str
     """Lambda function names allowed to pull (``StringLike``), e.g. ``fraud-*-dev``."""
-    keep_images: int = 50
-    """Tagged images kept; older ones expire. Default: 50."""
+    keep_images: int = 500
+    """Tagged images kept before the oldest expire; a backstop far above what the prune command
+    leaves (ECR allows 20,000 images per repository). Default: 500."""
     untagged_expiry_days: int = 14
     """Days an untagged image (a failed push) is kept. Default: 14."""
     force_delete: bool = False
@@ -50,7 +59,7 @@ class ImageRepositoryProps:
 
 
 def lifecycle_rules(keep_images: int, untagged_expiry_days: int) -> str:
-    """ECR lifecycle policy JSON: untagged first, then a count cap on everything."""
+    """ECR lifecycle policy JSON: untagged by age, tagged only by a generous count, nothing on ``any``."""
     return json.dumps(
         {
             "rules": [
@@ -67,8 +76,13 @@ def lifecycle_rules(keep_images: int, untagged_expiry_days: int) -> str:
                 },
                 {
                     "rulePriority": 2,
-                    "description": f"Keep the newest {keep_images} images",
-                    "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep_images},
+                    "description": f"Backstop: keep the newest {keep_images} tagged images (never by age)",
+                    "selection": {
+                        "tagStatus": "tagged",
+                        "tagPatternList": ["*"],
+                        "countType": "imageCountMoreThan",
+                        "countNumber": keep_images,
+                    },
                     "action": {"type": "expire"},
                 },
             ]
