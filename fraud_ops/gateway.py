@@ -7,6 +7,13 @@ event (``headers`` + ``multiValueHeaders``, body as text, ``requestContext.reque
 ``identity.sourceIp``, ``stage``). The Lambda proxy result becomes the HTTP response.
 Not emulated: throttling/quota, and the request-body model validation (the handler validates
 the body itself with the same outcome class, 400).
+
+As strict as API Gateway for what tests send: every method (HEAD, OPTIONS, TRACE, made-up ones)
+and path the API does not define gets the 403 JSON above, not Python's HTML 501 page; a malformed
+``Content-Length`` or header line gets a JSON 400 and closes the connection, with one log line
+and no traceback; a raw header line holding a bare CR is refused *before* the standard library's
+parser sees it (``http.client`` splits header lines on a lone CR, which would let a client smuggle
+an ``x-api-key`` past a proxy); the listen backlog holds a burst of 128 connections.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from typing import Any
 
 WEBHOOK_RESOURCE = "/webhook"
 API_KEY_HEADER = "x-api-key"
+LISTEN_BACKLOG = 128
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit for REST APIs
 
 
 @dataclass(frozen=True)
@@ -133,12 +142,84 @@ def handle(
     return response_from_proxy_result(result, request_id)
 
 
+def has_bare_cr(line: bytes) -> bool:
+    """A CR that does not end the line (``\r\n``): header lines may not contain one."""
+    content = line[:-2] if line.endswith(b"\r\n") else line.rstrip(b"\n")
+    return b"\r" in content
+
+
+class _BareCrDetector:
+    """Wraps the request stream while the standard library reads header lines, noting a bare CR."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.found = False
+
+    def readline(self, limit: int = -1) -> bytes:
+        line = self.inner.readline(limit)
+        self.found = self.found or has_bare_cr(line)
+        return line
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def content_length(raw: str | None) -> int | None:
+    """The body length, or ``None`` when the header is malformed (not digits, or too large)."""
+    if raw is None or raw.strip() == "":
+        return 0
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    length = int(text)
+    return length if length <= MAX_BODY_BYTES else None
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: LocalGatewayServer
     protocol_version = "HTTP/1.1"
 
+    def parse_request(self) -> bool:
+        if has_bare_cr(self.raw_requestline):
+            self.request_version = "HTTP/1.1"
+            self.send_error(400)
+            return False
+        detector = _BareCrDetector(self.rfile)
+        self.rfile = detector
+        try:
+            parsed = super().parse_request()
+        finally:
+            self.rfile = detector.inner
+        if parsed and detector.found:
+            self.send_error(400)
+            return False
+        return parsed
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """JSON like API Gateway's own errors, never the standard library's HTML page."""
+        self.close_connection = True
+        document = {"message": "Missing Authentication Token"} if code == 403 else {"message": "Bad Request"}
+        body = json.dumps(document).encode()
+        self.send_response(code if code in (400, 403, 413, 414, 431) else 400)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        self.server.on_log(f"{self.address_string()} refused a malformed request ({code}: {message or explain or ''})")
+
+    def __getattr__(self, name: str) -> Any:
+        """Every method reaches the router (which answers 403 for the ones the API does not define)."""
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        length = content_length(self.headers.get("Content-Length"))
+        if length is None:
+            self.send_error(400, "malformed Content-Length")
+            return
         body = self.rfile.read(length) if length else b""
         request = GatewayRequest(
             method=self.command,
@@ -153,9 +234,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
-        self.wfile.write(response.body)
-
-    do_POST = do_GET = do_PUT = do_DELETE = do_PATCH = _serve
+        if self.command != "HEAD":  # a HEAD response has headers only
+            self.wfile.write(response.body)
 
     def log_message(self, format: str, *args: Any) -> None:
         self.server.on_log(f"{self.address_string()} {format % args}")
@@ -163,6 +243,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class LocalGatewayServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG  # the standard library's default of 5 resets bursts
 
     def __init__(
         self,
@@ -179,6 +260,13 @@ class LocalGatewayServer(ThreadingHTTPServer):
         self.webhook = webhook
         self.on_log = on_log
         self._thread: threading.Thread | None = None
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """One line, no traceback (a client that hangs up mid-request is not the stage's failure)."""
+        import sys
+
+        error = sys.exc_info()[1]
+        self.on_log(f"{client_address[0]} connection failed: {type(error).__name__}")
 
     @property
     def url(self) -> str:
