@@ -133,7 +133,7 @@ def test_stream_mapping_invokes_the_alias_with_bounded_retries(synthesized: dict
     mapping = only(app, "aws_lambda_event_source_mapping")
     assert mapping["function_name"] == ref(app, "aws_lambda_alias", "app/compute/stream/alias", "arn")
     assert mapping["event_source_arn"] == ref(app, "aws_dynamodb_table", "app/patterns/table", "stream_arn")
-    assert mapping["starting_position"] == "LATEST"
+    assert mapping["starting_position"] == "TRIM_HORIZON"  # nothing written before the mapping is lost
     assert mapping["batch_size"] == 100
     assert mapping["maximum_batching_window_in_seconds"] == 5
     assert mapping["bisect_batch_on_function_error"] is True
