@@ -95,8 +95,11 @@ def audit_lines(target: Target, transaction_ids: set[str], wait_seconds: float) 
 
 def cmd_send(args: argparse.Namespace, target: Target) -> int:
     adapter = secrets.ParameterAdapter(target.client("ssm"))
-    key_set = secrets.parse_key_set(adapter.read(target.parameter("SIGNING_KEYS_PARAMETER")))
-    key_id, secret = key_set.newest()
+    try:
+        key_id, secret = secrets.parse_key_set(adapter.read(target.parameter("SIGNING_KEYS_PARAMETER"))).newest()
+    except secrets.KeySetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     run_id = args.run_id or datetime.now(UTC).strftime("%H%M%S")
     sample_set = samples.build_samples(secret, int(time.time()), run_id, target.api_key)
     print(f"sending to {target.webhook_url} (signing key {key_id}, run {run_id})")
@@ -191,25 +194,42 @@ def cmd_redrive(args: argparse.Namespace, target: Target) -> int:
 # ---------------------------------------------------------------- rotate-secret
 
 
+def app_key_arn(target: Target) -> str | None:
+    """The key new secret parameters are created under (None before the app stack is deployed)."""
+    value = target.outputs.get("app_key_arn")
+    return str(value) if value else None
+
+
 def cmd_rotate(args: argparse.Namespace, target: Target) -> int:
     adapter = secrets.ParameterAdapter(target.client("ssm"))
+    signing = target.parameter("SIGNING_KEYS_PARAMETER")
     try:
         if args.add:
-            result = secrets.rotate_add(adapter, target.parameter("SIGNING_KEYS_PARAMETER"), datetime.now(UTC))
+            result = secrets.rotate_add(adapter, signing, datetime.now(UTC), key_arn=app_key_arn(target))
         elif args.retire:
-            result = secrets.rotate_retire(adapter, target.parameter("SIGNING_KEYS_PARAMETER"), args.retire)
+            result = secrets.rotate_retire(adapter, signing, args.retire)
         elif args.init_fingerprint:
-            result = secrets.init_fingerprint(adapter, target.parameter("FINGERPRINT_KEY_PARAMETER"))
+            result = secrets.init_fingerprint(
+                adapter, target.parameter("FINGERPRINT_KEY_PARAMETER"), key_arn=app_key_arn(target)
+            )
         else:
-            key_set = secrets.parse_key_set(adapter.read(target.parameter("SIGNING_KEYS_PARAMETER")))
-            print(f"signing keys: {', '.join(key_set.ids) or 'none (UNSET)'}")
+            value = adapter.read_optional(signing)
+            ids = secrets.parse_key_set(value).ids if value is not None else ()
+            state = "none (UNSET)" if value is not None else "none (parameter not created yet)"
+            print(f"signing keys: {', '.join(ids) or state}")
             return 0
     except secrets.KeySetError as error:
         print(f"refused: {error}", file=sys.stderr)
         return 2
     print(result.message)
-    if args.add and args.show_secret and result.key_set is not None:
-        print(f"secret: {result.key_set.newest()[1]}")
+    if args.add and result.key_set is not None:
+        key_id, secret = result.key_set.newest()
+        if args.secret_dir:
+            environment = str(target.function("webhook").environment.get("ENVIRONMENT", "unknown"))
+            path = secrets.write_secret_file(Path(args.secret_dir), environment, signing, key_id, secret)
+            print(f"new signing secret {key_id} written to {path} (mode 600): give it to the sender, then delete it")
+        if args.show_secret:
+            print(f"secret: {secret}")
     return 0
 
 
@@ -281,8 +301,13 @@ def build_parser() -> argparse.ArgumentParser:
     action = rotate.add_mutually_exclusive_group()
     action.add_argument("--add", action="store_true", help="add a new signing key; old keys stay valid")
     action.add_argument("--retire", metavar="KEY_ID", help="remove a signing key (never the last one)")
-    action.add_argument("--init-fingerprint", action="store_true", help="set the card-fingerprint key if UNSET")
+    action.add_argument(
+        "--init-fingerprint", action="store_true", help="set the card-fingerprint key if missing or UNSET"
+    )
     rotate.add_argument("--show-secret", action="store_true", help="with --add: print the new secret")
+    rotate.add_argument(
+        "--secret-dir", help="with --add: write the new secret to a new mode-600 file in this directory (not stdout)"
+    )
     return parser
 
 

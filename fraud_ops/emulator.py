@@ -30,6 +30,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator, Mapping
@@ -131,8 +132,11 @@ class MotoServer:
         self.stop()
 
 
-def provider_override(endpoint: str, region: str, tf_json: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Override-file content: the AWS provider talks to ``endpoint``; state is local to the copy."""
+def provider_override(
+    endpoint: str, region: str, tf_json: Mapping[str, Any] | None = None, *, local_state: bool = True
+) -> dict[str, Any]:
+    """Override-file content: the AWS provider talks to ``endpoint``; with ``local_state`` the state is a
+    local file of the copy (otherwise the stack's own backend stays, see :func:`s3_backend_config`)."""
     override: dict[str, Any] = {
         "provider": {
             "aws": [
@@ -148,8 +152,9 @@ def provider_override(endpoint: str, region: str, tf_json: Mapping[str, Any] | N
                 }
             ]
         },
-        "terraform": {"backend": {"local": {"path": "terraform.tfstate"}}},
     }
+    if local_state:
+        override["terraform"] = {"backend": {"local": {"path": "terraform.tfstate"}}}
     patches = resource_patches(tf_json or {})
     if patches:
         override["resource"] = patches
@@ -197,6 +202,55 @@ def resource_patches(tf_json: Mapping[str, Any]) -> dict[str, dict[str, dict[str
             # An override replaces *all* nested blocks of a type, so the whole rule list is written.
             patches.setdefault("aws_s3_bucket_lifecycle_configuration", {})[name] = {"rule": patched}
     return patches
+
+
+def s3_backend_config(endpoint: str) -> str:
+    """A ``-backend-config`` file (HCL) that points a stack's S3 backend at the emulator: its S3
+    endpoint, path-style addressing, dummy credentials and no AWS account/region checks. Bucket, key,
+    region, ``kms_key_id`` and locking stay as synthesized."""
+    lines = [
+        f'endpoints = {{ s3 = "{endpoint}", sts = "{endpoint}" }}',
+        "use_path_style = true",
+        f'access_key = "{DUMMY_CREDENTIALS["access_key"]}"',
+        f'secret_key = "{DUMMY_CREDENTIALS["secret_key"]}"',
+        "skip_credentials_validation = true",
+        "skip_region_validation = true",
+        "skip_requesting_account_id = true",
+        "skip_metadata_api_check = true",
+        "skip_s3_checksum = true",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# moto 5.2.1 gaps of a *running* deployment (the functions run in-process, see fraud_ops.local_stage),
+# patched in working copies only (the harness's own patches above apply as well):
+# - aws_lambda_event_source_mapping: with a DynamoDB-stream mapping registered, every table
+#   write makes moto invoke the function itself (Docker) and then *drop the stream records*, so
+#   nothing could read them. No mapping is created in the emulator; StreamPump plays its role.
+# - aws_s3_bucket_policy: moto evaluates a bucket policy's Deny but ignores its Condition, so
+#   the TLS-only statement (Deny s3:* if aws:SecureTransport is false) denies every object
+#   read and write, and the state bucket's "only with the state key" Deny every state write.
+#   The emulator buckets have no policy (the endpoint is loopback HTTP anyway).
+WORKLOAD_OVERRIDE_FILE = "zz_local_stage_override.tf.json"
+WORKLOAD_RESOURCE_PATCHES: Mapping[str, Mapping[str, Any]] = {
+    "aws_lambda_event_source_mapping": {"count": 0},
+    "aws_s3_bucket_policy": {"count": 0},
+}
+
+
+def workload_patches(tf_json: Mapping[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Override-file ``resource`` entries of :data:`WORKLOAD_RESOURCE_PATCHES` for a stack's resources."""
+    patches: dict[str, dict[str, dict[str, Any]]] = {}
+    for resource_type, patch in WORKLOAD_RESOURCE_PATCHES.items():
+        for name in tf_json.get("resource", {}).get(resource_type, {}):
+            patches.setdefault(resource_type, {})[name] = dict(patch)
+    return patches
+
+
+def write_workload_override(stack_dir: Path, tf_json: Mapping[str, Any]) -> None:
+    patches = workload_patches(tf_json)
+    if patches:
+        (stack_dir / WORKLOAD_OVERRIDE_FILE).write_text(json.dumps({"resource": patches}, indent=2))
 
 
 def managed_resource_count(tf_json: Mapping[str, Any]) -> int:
@@ -252,6 +306,8 @@ class StackRunner:
     terraform: str = "terraform"
     timings: dict[str, float] = field(default_factory=dict)
     command_timeout: float = 600.0
+    echo: bool = False
+    """Also stream Terraform's output to this process's stdout/stderr as it runs (make targets)."""
 
     def __post_init__(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -292,8 +348,24 @@ class StackRunner:
 
     def _run(self, stack: str, args: tuple[str, ...], ok_codes: tuple[int, ...]) -> tuple[int, str]:
         try:
+            returncode, stdout, stderr = self._execute(stack, args)
+        except subprocess.TimeoutExpired as error:
+            raise TerraformError(f"{stack}: terraform {' '.join(args)} timed out") from error
+        logs = self.workdir / "logs"
+        logs.mkdir(exist_ok=True)
+        with (logs / f"{stack}.log").open("a") as log:
+            log.write(f"$ terraform {' '.join(args)}  (exit {returncode})\n{stdout}\n{stderr}\n")
+        if returncode not in ok_codes:
+            tail = (stdout[-4000:] + "\n" + stderr[-8000:]).strip()
+            raise TerraformError(f"{stack}: terraform {' '.join(args)} failed ({returncode}):\n{tail}")
+        return returncode, stdout
+
+    def _execute(self, stack: str, args: tuple[str, ...]) -> tuple[int, str, str]:
+        """(exit code, stdout, stderr); with ``echo`` each line is also written through as it comes."""
+        command = [self.terraform, *args]
+        if not self.echo:
             done = subprocess.run(
-                [self.terraform, *args],
+                command,
                 cwd=self.stack_dir(stack),
                 env=self._env(),
                 capture_output=True,
@@ -301,16 +373,38 @@ class StackRunner:
                 timeout=self.command_timeout,
                 check=False,
             )
-        except subprocess.TimeoutExpired as error:
-            raise TerraformError(f"{stack}: terraform {' '.join(args)} timed out") from error
-        logs = self.workdir / "logs"
-        logs.mkdir(exist_ok=True)
-        with (logs / f"{stack}.log").open("a") as log:
-            log.write(f"$ terraform {' '.join(args)}  (exit {done.returncode})\n{done.stdout}\n{done.stderr}\n")
-        if done.returncode not in ok_codes:
-            tail = (done.stdout[-4000:] + "\n" + done.stderr[-8000:]).strip()
-            raise TerraformError(f"{stack}: terraform {' '.join(args)} failed ({done.returncode}):\n{tail}")
-        return done.returncode, done.stdout
+            return done.returncode, done.stdout, done.stderr
+        process = subprocess.Popen(
+            command,
+            cwd=self.stack_dir(stack),
+            env=self._env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        captured: dict[str, list[str]] = {"out": [], "err": []}
+
+        def pump(stream: Any, sink: Any, lines: list[str]) -> None:
+            for line in stream:
+                lines.append(line)
+                sink.write(line)
+                sink.flush()
+
+        pumps = [
+            threading.Thread(target=pump, args=(process.stdout, sys.stdout, captured["out"]), daemon=True),
+            threading.Thread(target=pump, args=(process.stderr, sys.stderr, captured["err"]), daemon=True),
+        ]
+        for thread in pumps:
+            thread.start()
+        try:
+            returncode = process.wait(timeout=self.command_timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
+        for thread in pumps:
+            thread.join()
+        return returncode, "".join(captured["out"]), "".join(captured["err"])
 
     def _timed(self, label: str) -> contextlib.AbstractContextManager[None]:
         @contextlib.contextmanager
@@ -323,10 +417,17 @@ class StackRunner:
 
         return timer()
 
+    def init_args(self, stack: str) -> tuple[str, ...]:
+        """Extra ``terraform init`` arguments for a stack (none here; see fraud_ops.deploy)."""
+        return ()
+
+    def init(self, stack: str, *extra: str) -> None:
+        self.run(stack, "init", "-no-color", "-input=false", *self.init_args(stack), *extra)
+
     def apply(self, stack: str) -> None:
         self.prepare(stack)
         with self._timed(f"init {stack}"):
-            self.run(stack, "init", "-no-color", "-input=false")
+            self.init(stack)
         with self._timed(f"apply {stack}"):
             self.run(stack, "apply", "-no-color", "-input=false", "-auto-approve", "-parallelism=10")
 

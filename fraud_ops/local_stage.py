@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from fraud_ops import samples, secrets
-from fraud_ops.emulator import MotoServer, StackRunner, free_port, put_image
+from fraud_ops.emulator import MotoServer, StackRunner, free_port, put_image, write_workload_override
 from fraud_ops.function_runtime import LocalFunctions
 from fraud_ops.gateway import LocalGatewayServer
 from fraud_ops.jsii_env import silence_banner
@@ -50,33 +50,15 @@ from fraud_ops.stage import (
 from fraud_ops.stream_pump import PumpSettings, StreamPump
 
 STACK_ORDER = ("bootstrap", "registry", "app")
-LOCAL_OVERRIDE_FILE = "zz_local_stage_override.tf.json"
-# moto 5.2.1 gaps the local stage works around in its working copies only (the harness's own
-# patches in fraud_ops.emulator apply as well):
-# - aws_lambda_event_source_mapping: with a DynamoDB-stream mapping registered, every table
-#   write makes moto invoke the function itself (Docker) and then *drop the stream records*, so
-#   nothing could read them. No mapping is created in the emulator; StreamPump plays its role.
-# - aws_s3_bucket_policy: moto evaluates a bucket policy's Deny but ignores its Condition, so
-#   the TLS-only statement (Deny s3:* if aws:SecureTransport is false) denies every object
-#   read and write. The emulator bucket has no policy (its endpoint is loopback HTTP anyway).
-LOCAL_STAGE_RESOURCE_PATCHES = {
-    "aws_lambda_event_source_mapping": {"count": 0},
-    "aws_s3_bucket_policy": {"count": 0},
-}
 
 
 class LocalStackRunner(StackRunner):
-    """The emulator harness plus the local stage's own override (the stream mapping, see above)."""
+    """The emulator harness plus the patches of a running deployment (``WORKLOAD_RESOURCE_PATCHES``:
+    no stream mapping, StreamPump plays it; no bucket policies)."""
 
     def prepare(self, stack: str) -> Path:
         target = super().prepare(stack)
-        tf_json = json.loads((target / "cdk.tf.json").read_text())
-        patches: dict[str, dict[str, Any]] = {}
-        for resource_type, patch in LOCAL_STAGE_RESOURCE_PATCHES.items():
-            for name in tf_json.get("resource", {}).get(resource_type, {}):
-                patches.setdefault(resource_type, {})[name] = dict(patch)
-        if patches:
-            (target / LOCAL_OVERRIDE_FILE).write_text(json.dumps({"resource": patches}, indent=2))
+        write_workload_override(target, json.loads((target / "cdk.tf.json").read_text()))
         return target
 
     def state(self, stack: str) -> dict[str, Any]:
@@ -203,9 +185,13 @@ class LocalStage:
         )
 
     def _set_secrets(self, target: Target) -> tuple[str, str]:
+        # As ``rotate-secret`` does: the parameters do not exist yet, they are created under the app key.
         adapter = secrets.ParameterAdapter(target.client("ssm"))
-        result = secrets.rotate_add(adapter, target.parameter("SIGNING_KEYS_PARAMETER"), datetime.now(UTC))
-        secrets.init_fingerprint(adapter, target.parameter("FINGERPRINT_KEY_PARAMETER"))
+        key_arn = str(target.output("app_key_arn"))
+        result = secrets.rotate_add(
+            adapter, target.parameter("SIGNING_KEYS_PARAMETER"), datetime.now(UTC), key_arn=key_arn
+        )
+        secrets.init_fingerprint(adapter, target.parameter("FINGERPRINT_KEY_PARAMETER"), key_arn=key_arn)
         assert result.key_set is not None
         return result.key_set.newest()
 

@@ -6,6 +6,13 @@ expired, and ``retire`` removes the old one. The fingerprint key is set once: ev
 fingerprint (``CARD#...``, velocity per card) is an HMAC under it, so changing it would make
 every card look new and silently reset card velocity.
 
+The two parameters are not Terraform resources (their values would sit in Terraform state,
+``fraud_constructs.runtime_parameters``): this module is their only writer. It creates a
+missing one as a SecureString under the app key (app stack output ``app_key_arn``), with
+``Overwrite=False`` so a concurrent creation is refused instead of overwritten, and rewrites an
+existing one under the key it already has. Environments deployed before that change still hold
+the Terraform placeholder ``UNSET``, which reads as "not set".
+
 The key-set changes are pure functions; ``ParameterAdapter`` is the only code touching SSM. The
 parameter's format, the placeholder and the minimum secret length are the image's
 (``fraud_detection.key_set``, what the webhook reads with), not redefined here.
@@ -13,13 +20,19 @@ parameter's format, the placeholder and the minimum secret length are the image'
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from fraud_detection.key_set import (
     MIN_SECRET_CHARS,
+    PLACEHOLDER,
     KeySetError,
     dumps,
     is_placeholder,
@@ -28,6 +41,20 @@ from fraud_detection.key_set import (
 )
 
 CACHE_SECONDS = 300
+SIGNING_KEYS_DESCRIPTION = 'Webhook HMAC keys {"keys": {id: secret}}; written only by the rotation command'
+FINGERPRINT_KEY_DESCRIPTION = "Card fingerprint HMAC key; written once by the rotation command, never rotated"
+
+
+class MissingParameter(KeySetError):
+    """The secret parameter does not exist yet (the rotation command creates it)."""
+
+
+def app_not_deployed(name: str) -> KeySetError:
+    return KeySetError(
+        f"{name} does not exist yet and the app key is unknown (app stack output app_key_arn): deploy the "
+        "app stack first (make deploy-app), it creates the key the secret parameters are encrypted with. "
+        "Nothing was changed."
+    )
 
 
 @dataclass(frozen=True)
@@ -94,12 +121,26 @@ FINGERPRINT_ROTATION_REFUSED = (
 
 @dataclass(frozen=True)
 class ParameterAdapter:
-    """SecureString reads and overwrites with the project CMK (the key Terraform created them with)."""
+    """SecureString reads, creations (under the app key) and overwrites (under the parameter's own key)."""
 
     client: Any  # botocore SSM client
 
+    def read_optional(self, name: str) -> str | None:
+        """The decrypted value, or None when the parameter does not exist."""
+        try:
+            return str(self.client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"])
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ParameterNotFound":
+                return None
+            raise
+
     def read(self, name: str) -> str:
-        return str(self.client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"])
+        value = self.read_optional(name)
+        if value is None:
+            raise MissingParameter(
+                f"{name} does not exist yet: run `make set-secrets` (or rotate-secret --add / --init-fingerprint)"
+            )
+        return value
 
     def key_id(self, name: str) -> str | None:
         """The KMS key the parameter is encrypted with, so an overwrite keeps it."""
@@ -109,9 +150,35 @@ class ParameterAdapter:
         return str(described[0]["KeyId"]) if described and described[0].get("KeyId") else None
 
     def write_secure(self, name: str, value: str, key_id: str | None) -> int:
+        """Overwrite an existing parameter (same type, same key)."""
         extra = {"KeyId": key_id} if key_id else {}
         response = self.client.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True, **extra)
         return int(response["Version"])
+
+    def create_secure(self, name: str, value: str, key_id: str, description: str) -> int:
+        """Create a parameter; refuses (changes nothing) when it appeared in the meantime."""
+        try:
+            response = self.client.put_parameter(
+                Name=name, Value=value, Type="SecureString", KeyId=key_id, Description=description, Overwrite=False
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ParameterAlreadyExists":
+                raise KeySetError(
+                    f"{name} was created by someone else meanwhile; nothing was changed, run again"
+                ) from error
+            raise
+        return int(response["Version"])
+
+
+def _store(
+    adapter: ParameterAdapter, name: str, value: str, *, exists: bool, key_arn: str | None, description: str
+) -> None:
+    if exists:
+        adapter.write_secure(name, value, adapter.key_id(name))
+    elif key_arn:
+        adapter.create_secure(name, value, key_arn, description)
+    else:
+        raise app_not_deployed(name)
 
 
 @dataclass(frozen=True)
@@ -120,11 +187,21 @@ class RotationResult:
     key_set: KeySet | None = None
 
 
-def rotate_add(adapter: ParameterAdapter, name: str, now: datetime, secret: str | None = None) -> RotationResult:
-    current = parse_key_set(adapter.read(name))
+def rotate_add(
+    adapter: ParameterAdapter, name: str, now: datetime, secret: str | None = None, *, key_arn: str | None = None
+) -> RotationResult:
+    """Add a signing key; creates the parameter (under ``key_arn``, the app key) when it does not exist."""
+    current = adapter.read_optional(name)
     key_id = new_key_id(now)
-    updated = add_key(current, key_id, secret or new_secret())
-    adapter.write_secure(name, updated.to_json(), adapter.key_id(name))
+    updated = add_key(parse_key_set(current or PLACEHOLDER), key_id, secret or new_secret())
+    _store(
+        adapter,
+        name,
+        updated.to_json(),
+        exists=current is not None,
+        key_arn=key_arn,
+        description=SIGNING_KEYS_DESCRIPTION,
+    )
     return RotationResult(
         f"added signing key {key_id}; valid keys: {', '.join(updated.ids)}. Wait {CACHE_SECONDS // 60} minutes "
         "(webhook parameter cache) before moving senders to it, then retire the old key.",
@@ -138,8 +215,66 @@ def rotate_retire(adapter: ParameterAdapter, name: str, key_id: str) -> Rotation
     return RotationResult(f"retired {key_id}; valid keys: {', '.join(updated.ids)}", updated)
 
 
-def init_fingerprint(adapter: ParameterAdapter, name: str, secret: str | None = None) -> RotationResult:
-    if not fingerprint_init_allowed(adapter.read(name)):
+def init_fingerprint(
+    adapter: ParameterAdapter, name: str, secret: str | None = None, *, key_arn: str | None = None
+) -> RotationResult:
+    """Set the fingerprint key when missing or ``UNSET``; refuses (changes nothing) once it is set."""
+    current = adapter.read_optional(name)
+    if current is not None and not fingerprint_init_allowed(current):
         raise KeySetError(FINGERPRINT_ROTATION_REFUSED)
-    adapter.write_secure(name, secret or new_secret(), adapter.key_id(name))
+    value = secret or new_secret()
+    if not is_strong_secret(value):
+        raise KeySetError(f"the card-fingerprint key must have >= {MIN_SECRET_CHARS} characters")
+    _store(adapter, name, value, exists=current is not None, key_arn=key_arn, description=FINGERPRINT_KEY_DESCRIPTION)
     return RotationResult("card-fingerprint key initialised (it is never rotated)")
+
+
+@dataclass(frozen=True)
+class InitialSecrets:
+    """What ``ensure_initial_secrets`` did: one line per parameter, and the signing key it added (if any)."""
+
+    messages: tuple[str, ...]
+    added_key: tuple[str, str] | None
+
+
+def ensure_initial_secrets(
+    adapter: ParameterAdapter, signing_name: str, fingerprint_name: str, *, key_arn: str | None, now: datetime
+) -> InitialSecrets:
+    """First deployment (``make set-secrets``), safe to run again: adds a signing key only when none is
+    set and initialises the fingerprint key only when unset; never replaces a value."""
+    messages: list[str] = []
+    added: tuple[str, str] | None = None
+    current = adapter.read_optional(signing_name)
+    existing = parse_key_set(current) if current is not None else KeySet()
+    if existing.keys:
+        messages.append(
+            f"signing keys already set ({', '.join(existing.ids)}): nothing added; rotate with rotate-secret --add"
+        )
+    else:
+        result = rotate_add(adapter, signing_name, now, key_arn=key_arn)
+        assert result.key_set is not None
+        added = result.key_set.newest()
+        messages.append(result.message)
+    fingerprint = adapter.read_optional(fingerprint_name)
+    if fingerprint is not None and not fingerprint_init_allowed(fingerprint):
+        messages.append("card-fingerprint key already set: left as it is (it is never rotated)")
+    else:
+        messages.append(init_fingerprint(adapter, fingerprint_name, key_arn=key_arn).message)
+    return InitialSecrets(tuple(messages), added)
+
+
+def write_secret_file(directory: Path, environment: str, parameter: str, key_id: str, secret: str) -> Path:
+    """The new signing secret for the sender, in a new file only its owner can read (never stdout)."""
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = directory / f"{environment}-signing-key-{key_id}.json"
+    document = {
+        "environment": environment,
+        "parameter": parameter,
+        "key_id": key_id,
+        "secret": secret,
+        "signature": 'X-Fraud-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>',
+    }
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(document, indent=2) + "\n")
+    return path

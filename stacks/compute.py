@@ -24,7 +24,7 @@ from fraud_constructs.dead_letter_queue import DeadLetterQueue
 from fraud_constructs.encryption_key import EncryptionKey
 from fraud_constructs.pattern_table import CARD_INDEX, CUSTOMER_INDEX, WINDOW_INDEX, PatternTable
 from fraud_constructs.runtime_parameters import RuntimeParameters, RuntimeParametersProps
-from stacks.config import AppConfig
+from stacks.config import AppConfig, permissions_boundary_name
 
 METRICS_NAMESPACE = "FraudDetection"
 
@@ -93,7 +93,7 @@ class Compute(Construct):
         env = config.environment
         r = resources
         self.parameters = RuntimeParameters(
-            self, "parameters", props=RuntimeParametersProps(environment=env, kms_key_arn=r.key.arn)
+            self, "parameters", aws=aws, props=RuntimeParametersProps(environment=env, kms_key_arn=r.key.arn)
         )
         p = self.parameters
         settings_arn, signing_arn, fingerprint_arn = p.arns
@@ -114,12 +114,19 @@ class Compute(Construct):
                     timeout_seconds=spec.timeout_seconds,
                     reserved_concurrency=config.reserved_concurrency,
                     log_retention_days=config.log_retention_days,
+                    # Roles created by the GitHub deploy role must carry the bootstrap's boundary.
+                    permissions_boundary_arn=(
+                        aws.arn("iam", f"policy/{permissions_boundary_name(aws.region)}", region=False)
+                        if config.github_repository
+                        else None
+                    ),
                     **extra,  # type: ignore[arg-type]
                 ),
             )
 
         # Webhook: sync behind API Gateway; conditional put + get on the table, velocity counts on two
-        # indexes, the three parameters (SecureStrings decrypted with the CMK).
+        # indexes, the three parameters (SecureStrings decrypted with the CMK). The two secret ones are
+        # granted by name: the rotation command creates them, Terraform never holds their values.
         self.webhook = make(
             WEBHOOK,
             {
@@ -196,7 +203,10 @@ class Compute(Construct):
             "stream-mapping",
             event_source_arn=r.table.stream_arn,
             function_name=self.stream.alias_arn,
-            starting_position="LATEST",
+            # TRIM_HORIZON: records written before the mapping exists, or while it is replaced, are still
+            # audited (up to the stream's 24 h). A replay writes lines twice under other batch keys:
+            # every audit reader de-duplicates by transaction id (fraud_detection.audit.read_audit_lines).
+            starting_position="TRIM_HORIZON",
             batch_size=config.stream_batch_size,
             maximum_batching_window_in_seconds=config.stream_batching_window_seconds,
             bisect_batch_on_function_error=True,

@@ -1,12 +1,24 @@
 """SSM parameters the functions read at cold start (names and defaults: docs/contract.md).
 
 - ``/fraud-detection/<env>/settings`` (SecureString, project CMK, not secret but encrypted like
-  every parameter): the risk settings JSON, written with the
-  documented defaults; operators may edit it (Terraform reconciles it back on the next deploy,
-  so change the defaults here, reviewed, rather than in the console).
-- ``/fraud-detection/<env>/webhook-signing-keys`` and ``.../card-fingerprint-key`` (SecureString,
-  project CMK): created with the placeholder ``UNSET`` and ``ignore_changes = [value]``, so the
-  real secrets are set by the rotation command and never reach Terraform state or plans.
+  every parameter): the risk settings JSON, written with the documented defaults; operators may
+  edit it (Terraform reconciles it back on the next deploy, so change the defaults here, reviewed,
+  rather than in the console). The only parameter Terraform manages.
+- ``/fraud-detection/<env>/webhook-signing-keys`` and ``.../card-fingerprint-key``: **not
+  Terraform resources**. The AWS provider's read decrypts a parameter's ``value`` into state (and
+  into every plan), whatever ``ignore_changes`` says, so a secret managed by Terraform sits in the
+  state bucket. The operator CLI's rotation command (``fraud_ops.secrets``) creates them
+  (SecureString under the app key) and is their only writer. Terraform only knows their names:
+  the functions' environment variables carry them and the grants name their ARNs, built from
+  the names (the parameters need not exist for either).
+
+Migration: releases before this one created the two secrets as ``aws_ssm_parameter`` resources
+(construct ids ``signing-keys`` and ``fingerprint-key``). One ``removed`` block per old address
+(``lifecycle { destroy = false }``, Terraform >= 1.7) makes the next apply forget them and
+leave the parameters and their live values in place; for an address not in state (a fresh
+environment) it is a no-op. cdktf 0.21 has no ``removed`` construct, so the blocks are a stack
+override; the addresses are allocated by cdktf itself from construct ids at the old paths
+(``TerraformElement`` renders nothing), so they are exactly the old resources' addresses.
 """
 
 from __future__ import annotations
@@ -15,11 +27,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import TerraformElement, TerraformStack
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
 
-PLACEHOLDER = "UNSET"
+from fraud_constructs.aws_context import AwsContext
 
 # The documented defaults (docs/contract.md, "Settings JSON"); tests parse this with the image's model.
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -42,6 +54,11 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "max_body_bytes": 65536,
 }
 
+# Construct ids of the two secret parameters when they were Terraform resources: they name the
+# state addresses the ``removed`` blocks forget. Never reuse them for another resource here.
+RETIRED_SECRET_IDS = ("signing-keys", "fingerprint-key")
+SSM_PARAMETER = "aws_ssm_parameter"
+
 
 def parameter_prefix(environment: str) -> str:
     return f"/fraud-detection/{environment}"
@@ -54,14 +71,14 @@ class RuntimeParametersProps:
     environment: str
     """Environment suffix; names are ``/fraud-detection/<environment>/...``."""
     kms_key_arn: str
-    """CMK for the SecureStrings."""
+    """CMK of the settings SecureString (the rotation command writes the secrets under the same key)."""
 
 
 class RuntimeParameters(Construct):
-    """Exposes ``settings``, ``signing_keys``, ``fingerprint_key`` (SsmParameter), their ``arns`` and
-    the literal names ``settings_name``, ``signing_keys_name``, ``fingerprint_key_name``."""
+    """Exposes ``settings`` (SsmParameter), the literal names ``settings_name``, ``signing_keys_name``,
+    ``fingerprint_key_name``, their ``arns`` and ``removed_addresses`` (the forgotten resources)."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, props: RuntimeParametersProps) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: RuntimeParametersProps) -> None:
         super().__init__(scope, construct_id)
         prefix = parameter_prefix(props.environment)
         self.settings_name = f"{prefix}/settings"
@@ -76,28 +93,22 @@ class RuntimeParameters(Construct):
             description="Risk settings JSON (docs/contract.md); every key optional",
             value=json.dumps(DEFAULT_SETTINGS, sort_keys=True, separators=(",", ":")),
         )
-        secret_lifecycle = TerraformResourceLifecycle(ignore_changes=["value"])
-        self.signing_keys = SsmParameter(
-            self,
-            "signing-keys",
-            name=self.signing_keys_name,
-            type="SecureString",
-            key_id=props.kms_key_arn,
-            description='Webhook HMAC keys {"keys": {id: secret}}; set by the rotation command',
-            value=PLACEHOLDER,
-            lifecycle=secret_lifecycle,
+        # Hierarchical names start with "/": the ARN is "...:parameter/fraud-detection/<env>/...".
+        self.signing_keys_arn = aws.arn("ssm", f"parameter{self.signing_keys_name}")
+        self.fingerprint_key_arn = aws.arn("ssm", f"parameter{self.fingerprint_key_name}")
+        self.removed_addresses = self._forget_retired_secrets()
+
+    def _forget_retired_secrets(self) -> tuple[str, ...]:
+        """Adds one ``removed { from = <old address>; lifecycle { destroy = false } }`` per old secret."""
+        stack = TerraformStack.of(self)
+        addresses = tuple(
+            f"{SSM_PARAMETER}.{stack.get_logical_id(TerraformElement(self, construct_id, SSM_PARAMETER))}"
+            for construct_id in RETIRED_SECRET_IDS
         )
-        self.fingerprint_key = SsmParameter(
-            self,
-            "fingerprint-key",
-            name=self.fingerprint_key_name,
-            type="SecureString",
-            key_id=props.kms_key_arn,
-            description="Card fingerprint HMAC key; set by the rotation command",
-            value=PLACEHOLDER,
-            lifecycle=secret_lifecycle,
-        )
+        # The stack's only ``removed`` blocks: an override replaces the key as a whole.
+        stack.add_override("removed", [{"from": address, "lifecycle": {"destroy": False}} for address in addresses])
+        return addresses
 
     @property
     def arns(self) -> tuple[str, str, str]:
-        return (self.settings.arn, self.signing_keys.arn, self.fingerprint_key.arn)
+        return (self.settings.arn, self.signing_keys_arn, self.fingerprint_key_arn)

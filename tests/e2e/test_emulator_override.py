@@ -12,6 +12,8 @@ from fraud_ops.emulator import (
     managed_resource_count,
     provider_override,
     resource_patches,
+    s3_backend_config,
+    workload_patches,
 )
 
 LIFECYCLE = {
@@ -50,6 +52,26 @@ def test_workarounds_are_limited_to_the_known_moto_gaps() -> None:
     assert rules[0]["filter"] == [{"prefix": "audit/"}]
     assert rules[1] == LIFECYCLE["resource"]["aws_s3_bucket_lifecycle_configuration"]["audit"]["rule"][1]
     assert resource_patches({"resource": {"aws_sqs_queue": {"q": {}}}}) == {}
+
+
+def test_a_deployment_keeps_its_own_backend_and_points_it_at_the_emulator() -> None:
+    assert "terraform" not in provider_override("http://127.0.0.1:1", "us-east-1", local_state=False)
+    config = s3_backend_config("http://127.0.0.1:1")
+    assert 'endpoints = { s3 = "http://127.0.0.1:1", sts = "http://127.0.0.1:1" }' in config
+    for flag in (
+        "use_path_style",
+        "skip_credentials_validation",
+        "skip_region_validation",
+        "skip_requesting_account_id",
+    ):
+        assert f"{flag} = true" in config
+    assert "bucket" not in config and "kms_key_id" not in config  # those stay as synthesized
+
+
+def test_workload_patches_only_remove_what_moto_cannot_run() -> None:
+    doc = {"resource": {"aws_s3_bucket_policy": {"a": {}, "b": {}}, "aws_sqs_queue": {"q": {}}}}
+    assert workload_patches(doc) == {"aws_s3_bucket_policy": {"a": {"count": 0}, "b": {"count": 0}}}
+    assert workload_patches({"resource": {"aws_sqs_queue": {"q": {}}}}) == {}
 
 
 def test_counts_resources_not_data_sources() -> None:
