@@ -6,8 +6,8 @@
 - optionally (``github_repository``) the GitHub OIDC provider and a deploy role;
 - optionally (``xray_encryption``) a CMK for this account's X-Ray traces (region-wide).
 
-Its own state: run it once with the local backend, then ``terraform init -migrate-state`` into
-the bucket it created (README, "First deploy").
+Its own state: ``make deploy-bootstrap`` on the local backend, then ``make migrate-bootstrap-state``
+moves it into the bucket it created, under the state key (docs/deploy.md).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from fraud_constructs.container_function import role_name
 from fraud_constructs.github_deploy_role import ECR_PUSH_ACTIONS, DeployStatement
 from fraud_constructs.policy.iam import Condition
-from fraud_constructs.runtime_parameters import parameter_prefix
+from fraud_constructs.runtime_parameters import parameter_prefix, secret_parameter_names
 from stacks.compute import FUNCTION_SPECS
 from stacks.config import AppConfig
 from stacks.registry import repository_name
@@ -455,6 +455,18 @@ def deploy_denies(scope: DeployScope) -> tuple[DeployStatement, ...]:
             ),
             (scope.state_key_arn,),
             "the state key outlives every environment; only an administrator changes it",
+            effect="Deny",
+        ),
+        DeployStatement(
+            "DenyReadingSecrets",
+            ("ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParameters", "ssm:PutParameter"),
+            tuple(
+                scope.arn("ssm", f"parameter{name}")
+                for env in scope.environments
+                for name in secret_parameter_names(env.environment)
+            ),
+            "the signing and fingerprint keys never reach CI: only the rotation command, run by an operator, "
+            "reads or writes them",
             effect="Deny",
         ),
         DeployStatement(

@@ -64,6 +64,12 @@ def parameter_prefix(environment: str) -> str:
     return f"/fraud-detection/{environment}"
 
 
+def secret_parameter_names(environment: str) -> tuple[str, str]:
+    """The signing keys and the card-fingerprint key: the rotation command owns them, Terraform never does."""
+    prefix = parameter_prefix(environment)
+    return (f"{prefix}/webhook-signing-keys", f"{prefix}/card-fingerprint-key")
+
+
 @dataclass(frozen=True)
 class RuntimeParametersProps:
     """Props of :class:`RuntimeParameters`."""
@@ -82,8 +88,7 @@ class RuntimeParameters(Construct):
         super().__init__(scope, construct_id)
         prefix = parameter_prefix(props.environment)
         self.settings_name = f"{prefix}/settings"
-        self.signing_keys_name = f"{prefix}/webhook-signing-keys"
-        self.fingerprint_key_name = f"{prefix}/card-fingerprint-key"
+        self.signing_keys_name, self.fingerprint_key_name = secret_parameter_names(props.environment)
         self.settings = SsmParameter(
             self,
             "settings",
