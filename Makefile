@@ -121,3 +121,12 @@ local: setup ## Bring the app up locally (moto + gateway + stream pump + schedul
 
 local-down: ## Stop a running `make local` (destroys its stacks, stops its servers)
 	$(PY) -m fraud_ops.local_stage down
+
+# --- after a deploy (issue 11): smoke-test the running local stage or a real deployment ---
+.PHONY: smoke prune-images
+
+smoke: setup ## Smoke-test the local stage (if running) or the deployment named by --target aws settings; one line per check
+	$(PY) -m fraud_ops.cli smoke $(SMOKE_ARGS)
+
+prune-images: setup ## List images no function version runs, older than the 30-day rollback horizon (PRUNE_ARGS="--yes" deletes)
+	$(PY) -m fraud_ops.image_prune --environment $${FRAUD_ENVIRONMENT:-dev} --region $${FRAUD_REGION:-us-east-1} $(PRUNE_ARGS)

@@ -10,7 +10,6 @@ boto3 pointed at the emulator) and through Lambda ``Invoke`` (the ``live`` alias
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import sys
@@ -22,7 +21,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from fraud_ops import dlq, samples, secrets
+from fraud_detection.audit import AUDIT_PREFIX, decode_jsonl_gz, dedupe_by_transaction
+from fraud_ops import dlq, samples, secrets, smoke
 from fraud_ops.function_runtime import LambdaInvoker, LocalFunctions
 from fraud_ops.stage import (
     ROOT,
@@ -75,19 +75,24 @@ def post(url: str, body: bytes, headers: Mapping[str, str], timeout: float = 30)
 
 
 def audit_lines(target: Target, transaction_ids: set[str], wait_seconds: float) -> list[tuple[str, dict[str, Any]]]:
-    """(key, line) of audit lines for ``transaction_ids``, waiting for the stream consumer."""
+    """(key, line) of the audit lines of ``transaction_ids``, each transaction once (a replayed stream
+    range writes lines into several objects), waiting for the stream consumer."""
     s3 = target.client("s3")
     bucket = str(target.output("bucket_name"))
     deadline = time.monotonic() + wait_seconds
     while True:
-        found: list[tuple[str, dict[str, Any]]] = []
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="audit/"):
-            for entry in page.get("Contents", []):
-                raw = s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read()
-                for text in gzip.decompress(raw).decode("utf-8").splitlines():
-                    line = json.loads(text)
-                    if line.get("transaction_id") in transaction_ids:
-                        found.append((entry["Key"], line))
+        pairs = [
+            (entry["Key"], line)
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=AUDIT_PREFIX)
+            for entry in page.get("Contents", [])
+            for line in decode_jsonl_gz(s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read())
+        ]
+        key_of = {id(line): key for key, line in pairs}
+        found = [
+            (key_of[id(line)], dict(line))
+            for line in dedupe_by_transaction(line for _, line in pairs)
+            if line.get("transaction_id") in transaction_ids
+        ]
         if {line["transaction_id"] for _, line in found} >= transaction_ids or time.monotonic() > deadline:
             return found
         time.sleep(1)
@@ -133,6 +138,35 @@ def cmd_send(args: argparse.Namespace, target: Target) -> int:
     if missing:
         print(f"  not audited yet: {', '.join(sorted(missing))}")
     return 1 if failures else 0
+
+
+# ---------------------------------------------------------------- smoke
+
+
+def cmd_smoke(args: argparse.Namespace, target: Target) -> int:
+    adapter = secrets.ParameterAdapter(target.client("ssm"))
+    try:
+        _, secret = secrets.parse_key_set(adapter.read(target.parameter("SIGNING_KEYS_PARAMETER"))).newest()
+    except secrets.KeySetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    invoker = invoker_for(target, args.stage_file)
+
+    def run_batch(event: dict[str, Any]) -> tuple[bool, str]:
+        result = invoker.invoke(batch_function(target), event)
+        return result.ok, result.detail
+
+    environment = smoke.SmokeEnvironment(
+        client=target.client,
+        outputs=target.output,
+        deliver=lambda body, headers: post(target.webhook_url, body, headers),
+        signing_secret=secret,
+        api_key=target.api_key,
+        audit_lines=lambda ids, wait: audit_lines(target, ids, wait),
+        run_batch=run_batch,
+    )
+    run_id = args.run_id or datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    return 0 if smoke.run(environment, run_id=run_id, wait_seconds=args.wait) else 1
 
 
 # ---------------------------------------------------------------- batch / report
@@ -264,6 +298,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     send.add_argument("--run-id", help="suffix of the sample ids (default: HHMMSS now)")
     send.add_argument("--wait", type=float, default=30, help="seconds to wait for audit objects (default: 30)")
+
+    smoke_test = command(
+        "smoke",
+        cmd_smoke,
+        help="smoke-test a deployment: decisions, items, audit, alert, batch, DLQ (one line per check)",
+        description=smoke.__doc__.split("\n\n")[0] if smoke.__doc__ else None,
+    )
+    smoke_test.add_argument("--run-id", help="suffix of the smoke ids (default: UTC timestamp)")
+    smoke_test.add_argument("--wait", type=float, default=60, help="seconds to wait for audit and alert (default: 60)")
 
     batch = command(
         "batch",

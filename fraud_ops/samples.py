@@ -53,9 +53,9 @@ def signed_headers(secret: str, body: bytes, timestamp: int, api_key: str | None
     return headers
 
 
-def transaction(run_id: str, label: str, **fields: object) -> dict[str, object]:
+def transaction(run_id: str, label: str, prefix: str = "txn-", **fields: object) -> dict[str, object]:
     base: dict[str, object] = {
-        "transaction_id": f"txn-{run_id}-{label}",
+        "transaction_id": f"{prefix}{run_id}-{label}",
         "customer_id": f"cust-{run_id}-{label}",
         "currency": "USD",
         "merchant": "Corner Books",
@@ -66,14 +66,24 @@ def transaction(run_id: str, label: str, **fields: object) -> dict[str, object]:
     return base
 
 
-def build_samples(secret: str, timestamp: int, run_id: str, api_key: str | None = None) -> SampleSet:
-    """approve, review, block, a duplicate of approve, a bad signature and a malformed body."""
-    approve = transaction(run_id, "approve", card_token=f"tok-{run_id}-a")
-    review = transaction(run_id, "review", amount=10000, merchant="Travel Hub")  # high_amount_10000 = 50
+def build_samples(
+    secret: str, timestamp: int, run_id: str, api_key: str | None = None, prefix: str = "txn-"
+) -> SampleSet:
+    """approve, review, block, a duplicate of approve, a bad signature and a malformed body.
+
+    ``prefix`` starts every transaction id (``smoke-`` marks smoke traffic, ``fraud_detection.smoke``)."""
+    approve = transaction(run_id, "approve", prefix, card_token=f"tok-{run_id}-a")
+    review = transaction(run_id, "review", prefix, amount=10000, merchant="Travel Hub")  # high_amount_10000 = 50
     block = transaction(  # 50 (amount) + 10 (international) + 20 (bad checksum) = 80
-        run_id, "block", amount=12000, country="BR", merchant="Gadget Outlet", card_number=INVALID_CHECKSUM_CARD
+        run_id,
+        "block",
+        prefix,
+        amount=12000,
+        country="BR",
+        merchant="Gadget Outlet",
+        card_number=INVALID_CHECKSUM_CARD,
     )
-    bad = transaction(run_id, "badsig")
+    bad = transaction(run_id, "badsig", prefix)
     malformed = b'{"transaction_id": "txn-' + run_id.encode() + b'-malformed", "amount": '
 
     def good(name: str, document: Mapping[str, object], action: str) -> SampleRequest:

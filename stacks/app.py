@@ -8,6 +8,8 @@ content does, and a rollback is a redeploy of the previous tag.
 
 from __future__ import annotations
 
+import json
+
 from cdktf import TerraformOutput
 from cdktf_cdktf_provider_aws.data_aws_ecr_image import DataAwsEcrImage
 from cdktf_cdktf_provider_aws.data_aws_ecr_repository import DataAwsEcrRepository
@@ -25,6 +27,10 @@ from stacks.base import FraudStack
 from stacks.compute import Compute, Resources
 from stacks.config import AppConfig
 from stacks.registry import deploy_role_arn, repository_name
+
+# The alert attribute that marks smoke traffic (the image's fraud_detection.smoke.SMOKE_ATTRIBUTE;
+# tests/infra/test_contract.py keeps the two equal).
+SMOKE_ATTRIBUTE = "smoke"
 
 # Services that act on this account's behalf with the app key.
 _KEY_SERVICES = ("dynamodb", "s3", "sqs", "sns", "ssm", "lambda")
@@ -107,6 +113,9 @@ class AppStack(FraudStack):
                 # This environment's alarms: fraud-<base>-<env> and fraud-<base>-<env>-<what> (Alarms).
                 alarm_name_patterns=(config.name("*"), f"{config.name('*')}-*"),
                 email=config.alert_email,
+                # Smoke-test alerts carry the message attribute "smoke" (fraud_detection.smoke): on-call
+                # is not paged by them; alarm notifications and real alerts have no such attribute.
+                email_filter_policy=json.dumps({SMOKE_ATTRIBUTE: [{"exists": False}]}),
             ),
         )
         self.repository = DataAwsEcrRepository(self, "image-repository", name=repository_name(config))

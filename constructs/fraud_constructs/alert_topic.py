@@ -36,7 +36,11 @@ class AlertTopicProps:
     """Names of the alarms that may publish (``ArnLike`` on their ARN in this account and region),
     e.g. ``("fraud-*-dev", "fraud-*-dev-*")``."""
     email: str | None = None
-    """Optional e-mail subscriber. Default: none."""
+    """E-mail subscriber (confirms by mail). Default: None."""
+    email_filter_policy: str | None = None
+    """SNS filter policy JSON (``MessageAttributes`` scope) of the e-mail subscription, e.g. to drop
+    smoke-test alerts: ``{"smoke": [{"exists": false}]}`` delivers only messages without that
+    attribute (Amazon SNS Developer Guide, "Attribute key matching"). Default: None (everything)."""
 
 
 class AlertTopic(Construct):
@@ -88,7 +92,15 @@ class AlertTopic(Construct):
         )
         self.policy = SnsTopicPolicy(self, "policy", arn=self.topic.arn, policy=document.json)
         self.email_subscription = (
-            SnsTopicSubscription(self, "email", topic_arn=self.topic.arn, protocol="email", endpoint=props.email)
+            SnsTopicSubscription(
+                self,
+                "email",
+                topic_arn=self.topic.arn,
+                protocol="email",
+                endpoint=props.email,
+                filter_policy=props.email_filter_policy,
+                filter_policy_scope="MessageAttributes" if props.email_filter_policy else None,
+            )
             if props.email
             else None
         )

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from fraud_detection.jsonutil import canonical_dumps
+from fraud_detection.smoke import is_smoke
 
 _SUBJECT_LIMIT = 100  # SNS rejects longer subjects
 
@@ -23,6 +24,8 @@ class Alert:
     kind: str
     subject: str
     details: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    smoke: bool = False
+    """Smoke traffic (``fraud_detection.smoke``): published with the ``smoke`` attribute."""
 
     def body(self) -> str:
         return canonical_dumps({**self.details, "kind": self.kind, "dedupe_key": self.dedupe_key})
@@ -40,6 +43,7 @@ def block_alert(line: Mapping[str, Any]) -> Alert:
         kind="block",
         subject=f"Fraud block: transaction {transaction_id}",
         details=MappingProxyType(dict(line)),
+        smoke=is_smoke(transaction_id),
     )
 
 

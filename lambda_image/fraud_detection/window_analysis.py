@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from fraud_detection import keys
+from fraud_detection.smoke import is_smoke
 
 SCHEMA_VERSION = 1
 ANALYSES_PREFIX = "analyses/"
@@ -109,6 +110,7 @@ class WindowAnalysis:
     transactions: int
     suspicious_count: int
     alert_threshold: int
+    smoke_transactions: int = 0
 
     @property
     def should_alert(self) -> bool:
@@ -129,6 +131,7 @@ class WindowAnalysis:
             "suspicious_count": self.suspicious_count,
             "alert_threshold": self.alert_threshold,
             "alerted": self.should_alert,
+            "smoke_transactions": self.smoke_transactions,
         }
 
 
@@ -173,7 +176,8 @@ def analyze_window(
 ) -> WindowAnalysis:
     """Counts, high-risk and flagged patterns, per-customer anomalies of one window."""
     unique = {p.transaction_id: p for p in (Pattern.from_item(item) for item in items)}
-    patterns = _ordered(unique.values())
+    smoke = {transaction_id for transaction_id in unique if is_smoke(transaction_id)}
+    patterns = _ordered(p for transaction_id, p in unique.items() if transaction_id not in smoke)
     counts = Counter({action: 0 for action in ACTIONS})
     counts.update(p.action for p in patterns)
     high_risk = tuple(p for p in patterns if p.risk_score >= HIGH_RISK_SCORE)
@@ -190,4 +194,5 @@ def analyze_window(
         transactions=len(patterns),
         suspicious_count=len(suspicious),
         alert_threshold=alert_threshold,
+        smoke_transactions=len(smoke),
     )

@@ -132,3 +132,15 @@ def test_window_shards_and_index_names_match_the_contract(synthesized: dict[str,
     assert indexes == {"by_window", "by_customer", "by_card"}
     config_source = (IMAGE / "config.py").read_text()
     assert "DEFAULT_WINDOW_SHARDS = 8" in config_source
+
+
+@pytest.mark.parametrize("variant", ["prod", "privileged"])
+def test_the_email_subscription_drops_exactly_the_smoke_alerts(variant: str, variant_stacks) -> None:
+    """The stack's filter names the attribute the image sets on smoke alerts (one fact, two packages)."""
+    from fraud_detection.smoke import SMOKE_ATTRIBUTE
+    from stacks.app import SMOKE_ATTRIBUTE as STACK_SMOKE_ATTRIBUTE
+
+    assert STACK_SMOKE_ATTRIBUTE == SMOKE_ATTRIBUTE
+    subscription = by_path(variant_stacks(variant)["app"], "aws_sns_topic_subscription", "app/alerts/email")
+    assert subscription["filter_policy_scope"] == "MessageAttributes"
+    assert json.loads(subscription["filter_policy"]) == {SMOKE_ATTRIBUTE: [{"exists": False}]}

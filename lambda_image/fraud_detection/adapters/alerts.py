@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fraud_detection.alerts import Alert
+from fraud_detection.smoke import SMOKE_ATTRIBUTE
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class AlertPublisher:
             MessageAttributes={
                 "dedupe_key": {"DataType": "String", "StringValue": alert.dedupe_key},
                 "kind": {"DataType": "String", "StringValue": alert.kind},
+                **({SMOKE_ATTRIBUTE: {"DataType": "String", "StringValue": "true"}} if alert.smoke else {}),
             },
         )
         return str(response["MessageId"])
