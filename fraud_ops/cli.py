@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from fraud_detection.audit import AUDIT_PREFIX, decode_jsonl_gz, dedupe_by_transaction
-from fraud_ops import dlq, samples, secrets, smoke
+from fraud_ops import dlq, load, samples, secrets, smoke
 from fraud_ops.function_runtime import LambdaInvoker, LocalFunctions
 from fraud_ops.stage import (
     ROOT,
@@ -169,6 +169,32 @@ def cmd_smoke(args: argparse.Namespace, target: Target) -> int:
     return 0 if smoke.run(environment, run_id=run_id, wait_seconds=args.wait) else 1
 
 
+def cmd_load(args: argparse.Namespace, target: Target) -> int:
+    adapter = secrets.ParameterAdapter(target.client("ssm"))
+    try:
+        _, secret = secrets.parse_key_set(adapter.read(target.parameter("SIGNING_KEYS_PARAMETER"))).newest()
+    except secrets.KeySetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if not 1 <= args.senders <= 64 or not 1 <= args.events <= 100_000 or not 0 <= args.duplicates < 1:
+        print("error: --senders 1-64, --events 1-100000, --duplicates 0-0.99", file=sys.stderr)
+        return 2
+    run_id = args.run_id or datetime.now(UTC).strftime("L%H%M%S")
+    deliveries = load.plan(secret, target.api_key, run_id, args.events, args.duplicates)
+    result = load.run(lambda body, headers: post(target.webhook_url, body, headers), deliveries, args.senders)
+    print(load.summary(result))
+    table, dynamodb = str(target.output("table_name")), target.client("dynamodb")
+
+    def item_exists(transaction_id: str) -> bool:
+        return "Item" in dynamodb.get_item(TableName=table, Key={"pk": {"S": f"TXN#{transaction_id}"}})
+
+    problems = load.verify(deliveries, result, item_exists, lambda ids, w: audit_lines(target, ids, w), args.wait)
+    for problem in problems:
+        print(f"FAIL {problem}")
+    print("guarantees: " + ("all hold" if not problems else f"{len(problems)} violated"))
+    return 1 if problems else 0
+
+
 # ---------------------------------------------------------------- batch / report
 
 
@@ -307,6 +333,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     smoke_test.add_argument("--run-id", help="suffix of the smoke ids (default: UTC timestamp)")
     smoke_test.add_argument("--wait", type=float, default=60, help="seconds to wait for audit and alert (default: 60)")
+
+    load_run = command(
+        "load",
+        cmd_load,
+        help="bounded load run: concurrent signed deliveries with duplicates, then the delivery guarantees",
+        description=load.__doc__.split("\n\n")[0] if load.__doc__ else None,
+    )
+    load_run.add_argument("--events", type=int, default=2000, help="deliveries in total (default: 2000)")
+    load_run.add_argument("--senders", type=int, default=16, help="concurrent senders (default: 16)")
+    load_run.add_argument("--duplicates", type=float, default=0.1, help="share of exact re-sends (default: 0.1)")
+    load_run.add_argument("--run-id", help="suffix of the ids (default: L + UTC time)")
+    load_run.add_argument("--wait", type=float, default=120, help="seconds to wait for audit lines (default: 120)")
 
     batch = command(
         "batch",

@@ -237,6 +237,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":  # a HEAD response has headers only
             self.wfile.write(response.body)
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """No access log line per request (the API's access log is not emulated); refusals are logged."""
+
     def log_message(self, format: str, *args: Any) -> None:
         self.server.on_log(f"{self.address_string()} {format % args}")
 

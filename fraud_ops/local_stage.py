@@ -206,6 +206,7 @@ class LocalStage:
             stage=stage_name,
             api_key=target.api_key,
             webhook=lambda event: functions.call("webhook", event),
+            on_log=lambda line: opts.say(f"[gateway] {line}"),
         ).start()
         sqs = target.client("sqs")
         dlq_url = str(target.output("dlq_url"))

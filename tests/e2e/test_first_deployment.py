@@ -494,6 +494,27 @@ def test_no_secret_in_any_state_plan_working_directory_or_log(deployed: Deployme
 
 
 @pytest.mark.timeout(TIMEOUT)
+def test_turning_object_lock_on_plans_no_replacement_of_the_audit_bucket(deployed: Deployment) -> None:
+    """From the deployed app's state: auditObjectLockDays adds the object-lock configuration in place.
+
+    Plan only: moto refuses an object-lock configuration on a non-empty bucket (an emulator gap, README),
+    and the plan is what decides whether Terraform would replace the bucket."""
+    locked = deployed.deployment(FRAUD_AUDIT_OBJECT_LOCK_DAYS="30", CDKTF_OUTDIR=str(deployed.root / "cdktf.out-lock"))
+    deploy.synthesize(locked, lambda line: None)
+    runner = locked.runner()
+    runner.prepare("app")
+    runner.run("app", "init", "-no-color", "-input=false", *runner.init_args("app"))
+    runner.run("app", "plan", "-no-color", "-input=false", "-out=lock.tfplan")
+    plan = json.loads(runner.run("app", "show", "-json", "-no-color", "lock.tfplan"))
+    changes = {c["address"]: c["change"]["actions"] for c in plan["resource_changes"]}
+    buckets = {a: actions for a, actions in changes.items() if a.startswith("aws_s3_bucket.")}
+    assert buckets and all(actions == ["no-op"] for actions in buckets.values()), buckets
+    locks = {a: v for a, v in changes.items() if a.startswith("aws_s3_bucket_object_lock_configuration.")}
+    assert list(locks.values()) == [["create"]], locks
+    assert not [a for a, actions in changes.items() if "delete" in actions], changes
+
+
+@pytest.mark.timeout(TIMEOUT)
 def test_undo_destroys_every_stack_in_reverse_order(deployed: Deployment) -> None:
     deployed.make_ok("destroy-app")
     deployed.make_ok("destroy-registry")

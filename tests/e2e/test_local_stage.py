@@ -165,8 +165,135 @@ def test_the_printed_curl_command_is_accepted(stage: LocalStage) -> None:
     assert json.loads(body)["action"] == "approve"
 
 
+def count_items(stage: LocalStage) -> int:
+    assert stage.target is not None
+    table = stage.target.output("table_name")
+    return int(stage.target.client("dynamodb").scan(TableName=table, Select="COUNT")["Count"])
+
+
+@pytest.mark.timeout(STAGE_TIMEOUT)
+def test_smoke_passes_against_the_local_stage(stage: LocalStage, capsys: pytest.CaptureFixture[str]) -> None:
+    """What `make smoke` runs; its temporary subscription and queue are gone afterwards."""
+    assert stage.target is not None
+    assert cli.main(["smoke", "--run-id", "e2e", "--wait", "30", "--stage-file", str(stage.stage_file)]) == 0
+    out = capsys.readouterr().out
+    assert [line.split()[1] for line in out.splitlines() if line.startswith("ok  ")] == [
+        "decisions",
+        "items",
+        "audit",
+        "alert",
+        "batch",
+        "dlq",
+    ]
+    sns, sqs = stage.target.client("sns"), stage.target.client("sqs")
+    endpoints = [
+        s["Endpoint"]
+        for s in sns.list_subscriptions_by_topic(TopicArn=stage.target.output("topic_arn"))["Subscriptions"]
+    ]
+    assert not [e for e in endpoints if "fraud-smoke-" in e]
+    assert not [u for u in sqs.list_queues().get("QueueUrls", []) if "fraud-smoke-" in u]
+
+
+def hostile_requests(stage: LocalStage) -> list[bytes]:
+    """200 raw HTTP requests that must all be refused: methods, paths, keys, lengths, headers, numbers, encodings."""
+    assert stage.target is not None and stage.signing_key is not None
+    path = "/" + stage.target.webhook_url.split("/", 3)[3]
+    key = stage.target.api_key
+    secret = stage.signing_key[1]
+    now = int(time.time())
+
+    def raw(method: str, headers: list[tuple[str, str]], body: bytes = b"", target: str = path) -> bytes:
+        head = f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n" + "".join(f"{n}: {v}\r\n" for n, v in headers)
+        return head.encode("latin-1") + b"\r\n" + body
+
+    def signed(body: bytes, content_type: str = "application/json") -> bytes:
+        headers = samples.signed_headers(secret, body, now, key)
+        headers["Content-Type"] = content_type
+        return raw("POST", [*headers.items(), ("Content-Length", str(len(body)))], body)
+
+    base = samples.transaction("hostile", "x")
+    numbers = ["1" * 39, "1e-131", "1e126", "-1e400", "1." + "9" * 40, "0e-500"]
+    bodies = [samples.encode(base)[:-1] + f',"pattern_data":{{"n":{n}}}}}'.encode() for n in numbers]
+    bodies += [samples.encode({**base, "transaction_id": card}) for card in ("4111-1111-1111-1111", "4917612345009878")]
+    bodies += [samples.encode({**base, "amount": -1}), samples.encode({**base, "amount": 1e12})]
+    requests = [
+        raw(m, [("x-api-key", key)]) for m in ("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE", "PATCH", "BREW")
+    ]
+    requests += [
+        raw("POST", [("x-api-key", key), ("Content-Length", "2")], b"{}", target=t)
+        for t in ("/", "/v1", "/v2/webhook", path + "/x", "/%00")
+    ]
+    requests += [
+        raw("POST", [("Content-Length", "2")], b"{}"),
+        raw("POST", [("x-api-key", "wrong"), ("Content-Length", "2")], b"{}"),
+    ]
+    requests += [
+        raw("POST", [("x-api-key", key), ("Content-Length", n)], b"{}") for n in ("abc", "-1", "1e3", "0x2", "9" * 30)
+    ]
+    requests += [raw("POST", [("X-Note", "a\rx-api-key: " + key), ("Content-Length", "2")], b"{}")]
+    requests += [raw("POST", [("x-api-key", key), ("X-Big", "a" * 70000)], b"")]
+    requests += [signed(body) for body in bodies]
+    requests += [signed(b"\xff\xfe{}"), signed("\ufeff{}".encode()), signed("{}".encode("utf-16"))]
+    requests += [signed(samples.encode(base), "text/plain"), signed(b"{" + b" " * 70000 + b"}")]
+    unsigned = samples.encode(base)
+    requests += [
+        raw(
+            "POST",
+            [
+                ("x-api-key", key),
+                ("Content-Type", "application/json"),
+                ("X-Fraud-Signature", sig),
+                ("Content-Length", str(len(unsigned))),
+            ],
+            unsigned,
+        )
+        for sig in ("", "t=1,v1=00", f"t={now},v1=" + "0" * 64, "garbage")
+    ]
+    return [requests[i % len(requests)] for i in range(200)]
+
+
+@pytest.mark.timeout(STAGE_TIMEOUT)
+def test_200_hostile_requests_get_no_5xx_no_traceback_and_write_nothing(
+    stage: LocalStage, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    assert stage.gateway is not None
+    port = stage.gateway.server_address[1]
+    functions_log = stage.options.stage_dir / "functions.log"
+    log_offset = functions_log.stat().st_size
+    before = count_items(stage)
+    statuses = []
+    for payload in hostile_requests(stage):
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+            sock.sendall(payload)
+            sock.shutdown(socket.SHUT_WR)
+            head = sock.recv(65536)
+        statuses.append(int(head.split(b" ", 2)[1]))
+    captured = capfd.readouterr()
+    assert len(statuses) == 200 and max(statuses) < 500, sorted(set(statuses))
+    assert all(400 <= status < 500 for status in statuses)
+    assert "Traceback" not in captured.out + captured.err
+    assert "Traceback" not in functions_log.read_text()[log_offset:]
+    assert count_items(stage) == before
+
+
+@pytest.mark.timeout(STAGE_TIMEOUT)
+def test_a_bounded_load_run_keeps_every_delivery_guarantee(
+    stage: LocalStage, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`cli load` at CI size (the 2,000-event run of the README is the same command with its defaults)."""
+    args = ["load", "--events", "300", "--senders", "16", "--run-id", "e2e", "--wait", "60"]
+    assert cli.main([*args, "--stage-file", str(stage.stage_file)]) == 0
+    out = capsys.readouterr().out
+    print(out)
+    assert "guarantees: all hold" in out and "events/s" in out and "p99" in out
+
+
 @pytest.mark.timeout(STAGE_TIMEOUT)
 def test_operator_cli_against_the_local_stage(stage: LocalStage, capsys: pytest.CaptureFixture[str]) -> None:
+    """Runs after the smoke, hostile and load tests: it rotates the signing key, and the webhook's
+    5-minute parameter cache keeps the old key set until it expires (as documented for senders)."""
     stage_file = ["--stage-file", str(stage.stage_file)]
     assert cli.main(["send", "--run-id", "cli", "--wait", "20", *stage_file]) == 0
     out = capsys.readouterr().out
