@@ -98,13 +98,21 @@ def audit_lines(target: Target, transaction_ids: set[str], wait_seconds: float) 
         time.sleep(1)
 
 
-def cmd_send(args: argparse.Namespace, target: Target) -> int:
+def newest_signing_key(target: Target) -> tuple[str, str] | None:
+    """(key id, secret) senders sign with now; None (and the reason on stderr) when none is set."""
     adapter = secrets.ParameterAdapter(target.client("ssm"))
     try:
-        key_id, secret = secrets.parse_key_set(adapter.read(target.parameter("SIGNING_KEYS_PARAMETER"))).newest()
+        return secrets.parse_key_set(adapter.read(target.parameter("SIGNING_KEYS_PARAMETER"))).newest()
     except secrets.KeySetError as error:
         print(f"error: {error}", file=sys.stderr)
+        return None
+
+
+def cmd_send(args: argparse.Namespace, target: Target) -> int:
+    signing = newest_signing_key(target)
+    if signing is None:
         return 2
+    key_id, secret = signing
     run_id = args.run_id or datetime.now(UTC).strftime("%H%M%S")
     sample_set = samples.build_samples(secret, int(time.time()), run_id, target.api_key)
     print(f"sending to {target.webhook_url} (signing key {key_id}, run {run_id})")
@@ -144,12 +152,10 @@ def cmd_send(args: argparse.Namespace, target: Target) -> int:
 
 
 def cmd_smoke(args: argparse.Namespace, target: Target) -> int:
-    adapter = secrets.ParameterAdapter(target.client("ssm"))
-    try:
-        _, secret = secrets.parse_key_set(adapter.read(target.parameter("SIGNING_KEYS_PARAMETER"))).newest()
-    except secrets.KeySetError as error:
-        print(f"error: {error}", file=sys.stderr)
+    signing = newest_signing_key(target)
+    if signing is None:
         return 2
+    secret = signing[1]
     invoker = invoker_for(target, args.stage_file)
 
     def run_batch(event: dict[str, Any]) -> tuple[bool, str]:
@@ -170,12 +176,10 @@ def cmd_smoke(args: argparse.Namespace, target: Target) -> int:
 
 
 def cmd_load(args: argparse.Namespace, target: Target) -> int:
-    adapter = secrets.ParameterAdapter(target.client("ssm"))
-    try:
-        _, secret = secrets.parse_key_set(adapter.read(target.parameter("SIGNING_KEYS_PARAMETER"))).newest()
-    except secrets.KeySetError as error:
-        print(f"error: {error}", file=sys.stderr)
+    signing = newest_signing_key(target)
+    if signing is None:
         return 2
+    secret = signing[1]
     if not 1 <= args.senders <= 64 or not 1 <= args.events <= 100_000 or not 0 <= args.duplicates < 1:
         print("error: --senders 1-64, --events 1-100000, --duplicates 0-0.99", file=sys.stderr)
         return 2

@@ -61,6 +61,11 @@ class DeployScope:
     def audit_bucket_arn(self, env: AppConfig) -> str:
         return f"arn:{self.partition}:s3:::{env.name('audit')}-{self.account}-{self.region}"
 
+    def aliased(self, kind: str) -> Condition:
+        """Only keys whose alias is ``alias/fraud-<kind>-<env>`` of a deploy environment."""
+        aliases = tuple(f"alias/fraud-{kind}-{env.environment}" for env in self.environments)
+        return Condition("ForAnyValue:StringEquals", "kms:ResourceAliases", aliases)
+
     @property
     def same_account_s3(self) -> Condition:
         return Condition("StringEquals", "s3:ResourceAccount", (self.account,))
@@ -173,13 +178,7 @@ def deploy_statements(scope: DeployScope) -> tuple[DeployStatement, ...]:
             (a("kms", "key/*"),),
             "ECR retires its grant on the registry key when the repository is deleted, with the caller's IAM "
             "permission (Amazon ECR User Guide, 'Encryption at rest'); only keys aliased as a registry key",
-            (
-                Condition(
-                    "ForAnyValue:StringEquals",
-                    "kms:ResourceAliases",
-                    tuple(f"alias/fraud-registry-{env.environment}" for env in envs),
-                ),
-            ),
+            (scope.aliased("registry"),),
         ),
         DeployStatement(
             "ReadOnlyListings",
@@ -546,13 +545,7 @@ def boundary_statements(scope: DeployScope) -> tuple[DeployStatement, ...]:
             ("kms:Decrypt", "kms:GenerateDataKey"),
             (a("kms", "key/*"),),
             "only keys whose alias is an app key of a deploy environment (kms:ResourceAliases)",
-            (
-                Condition(
-                    "ForAnyValue:StringEquals",
-                    "kms:ResourceAliases",
-                    tuple(f"alias/fraud-app-{env.environment}" for env in envs),
-                ),
-            ),
+            (scope.aliased("app"),),
         ),
     )
 

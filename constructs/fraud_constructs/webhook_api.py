@@ -362,29 +362,22 @@ class WebhookApi(Construct):
             principal=f"apigateway.{aws.dns_suffix}",
             source_arn=f"{self.rest_api.execution_arn}/*/POST/{WEBHOOK_PATH}",
         )
-        self.auth_failure_filter = CloudwatchLogMetricFilter(
-            self,
-            "auth-failures",
-            name=f"{props.api_name}-auth-failures",
-            log_group_name=self.access_log_group.name,
-            pattern='{ ($.status = "401") || ($.status = "403") }',
-            metric_transformation=CloudwatchLogMetricFilterMetricTransformation(
-                namespace=AUTH_FAILURE_NAMESPACE,
-                name=AUTH_FAILURE_METRIC,
-                value="1",
-                dimensions={"environment": "$.environment"},
-                unit="Count",
-            ),
+        self.auth_failure_filter = self._count_statuses(
+            "auth-failures", '{ ($.status = "401") || ($.status = "403") }', AUTH_FAILURE_METRIC
         )
-        self.throttled_filter = CloudwatchLogMetricFilter(
+        self.throttled_filter = self._count_statuses("throttled", '{ $.status = "429" }', THROTTLED_METRIC)
+
+    def _count_statuses(self, construct_id: str, pattern: str, metric: str) -> CloudwatchLogMetricFilter:
+        """A metric filter on the access log counting answers that match ``pattern``, per environment."""
+        return CloudwatchLogMetricFilter(
             self,
-            "throttled",
-            name=f"{props.api_name}-throttled",
+            construct_id,
+            name=f"{self.props.api_name}-{construct_id}",
             log_group_name=self.access_log_group.name,
-            pattern='{ $.status = "429" }',
+            pattern=pattern,
             metric_transformation=CloudwatchLogMetricFilterMetricTransformation(
                 namespace=AUTH_FAILURE_NAMESPACE,
-                name=THROTTLED_METRIC,
+                name=metric,
                 value="1",
                 dimensions={"environment": "$.environment"},
                 unit="Count",
