@@ -30,7 +30,6 @@ from fraud_constructs.policy_documents import service_trust_document
 LOG_ACTIONS = (
     "logs:CreateLogGroup",
     "logs:CreateLogStream",
-    "logs:DescribeLogGroups",
     "logs:DescribeLogStreams",
     "logs:PutLogEvents",
     "logs:GetLogEvents",
@@ -73,7 +72,13 @@ class ApiGatewayLogging(Construct):
                     sid="PushToCloudWatchLogs",
                     actions=list(LOG_ACTIONS),
                     resources=[aws.arn("logs", "log-group:*"), aws.arn("logs", "log-group:*:log-stream:*")],
-                )
+                ),
+                # DescribeLogGroups has no resource type in IAM (Service Authorization Reference, Amazon
+                # CloudWatch Logs): named log groups would grant nothing, as AmazonAPIGatewayPushToCloudWatchLogs
+                # shows by granting it on "*".
+                DataAwsIamPolicyDocumentStatement(
+                    sid="ListLogGroups", actions=["logs:DescribeLogGroups"], resources=["*"]
+                ),
             ],
         )
         self.role_policy = IamRolePolicy(

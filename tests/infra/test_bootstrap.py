@@ -69,9 +69,11 @@ def test_api_gateway_account_points_at_a_least_privilege_role(synthesized: dict[
     account = by_path(doc, "aws_api_gateway_account", "bootstrap/api-gateway-logging/account")
     assert account["cloudwatch_role_arn"] == ref(doc, "aws_iam_role", "bootstrap/api-gateway-logging/role", "arn")
     assert account["reset_on_delete"] is True
-    (statement,) = document_statements(doc, "bootstrap/api-gateway-logging/policy")
+    statement, listing = document_statements(doc, "bootstrap/api-gateway-logging/policy")
     assert all(action.startswith("logs:") and "*" not in action for action in statement["actions"])
     assert "*" not in statement["resources"]
+    # the one action without a resource type has a statement of its own on "*"
+    assert (listing["actions"], listing["resources"]) == (["logs:DescribeLogGroups"], ["*"])
     assert resources(doc, "aws_iam_role_policy_attachment") == {}  # no AWS managed policy
     (trust,) = document_statements(doc, "bootstrap/api-gateway-logging/trust")
     assert trust["principals"][0]["identifiers"][0].startswith("apigateway.")

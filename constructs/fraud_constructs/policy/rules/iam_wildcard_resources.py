@@ -9,6 +9,7 @@ Allow-list (each action has no resource type in the AWS Service Authorization Re
 - dynamodb:ListStreams: account-wide list call that returns stream ARNs only (AWS CDK's
   grantTableListStreams uses `*` too); reading records (GetRecords etc.) stays scoped.
 - ecr:GetAuthorizationToken: registry login; returns a token, no repository access by itself.
+- logs:DescribeLogGroups: lists log group names and settings, reads no log data.
 """
 
 from ..core import Rule
@@ -24,6 +25,7 @@ UNSCOPABLE_ACTIONS = frozenset(
         "cloudwatch:PutMetricData",
         "dynamodb:ListStreams",
         "ecr:GetAuthorizationToken",
+        "logs:DescribeLogGroups",
     )
 )
 
