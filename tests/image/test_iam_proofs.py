@@ -23,6 +23,7 @@ from typing import Any
 import boto3
 import pytest
 
+from fraud_constructs.runtime_parameters import secret_parameter_names
 from fraud_detection.handlers import batch, stream
 from tests.image.async_fixtures import FakeContext as AsyncContext
 from tests.image.async_fixtures import input_transformer, load_event, pattern_item, put_patterns, subscribe_inbox
@@ -241,7 +242,13 @@ def needs(app: dict, service: str, operation: str, params: dict[str, Any]) -> li
         names = params.get("Names") or [params["Name"]]
         found = []
         for name in names:
-            parameter_name, parameter = ssm_parameter(app, name)
+            managed = ssm_parameter(app, name)
+            if managed is None:  # a secret: created by the rotation command under the app key, granted by name
+                found.append(Need(action, parameter_arn_by_name(app, name), why=why))
+                if params.get("WithDecryption"):
+                    found.append(Need("kms:Decrypt", key_arn, why=f"{why} decrypting {name} (app key)"))
+                continue
+            parameter_name, parameter = managed
             found.append(Need(action, "${aws_ssm_parameter." + parameter_name + ".arn}", why=why))
             if params.get("WithDecryption") and parameter["type"] == "SecureString":
                 found.append(Need("kms:Decrypt", parameter["key_id"], why=f"{why} decrypting {name}"))
@@ -249,15 +256,39 @@ def needs(app: dict, service: str, operation: str, params: dict[str, Any]) -> li
     raise AssertionError(f"no IAM mapping for {service}.{operation}: add one")
 
 
+SECRET_PARAMETERS = frozenset(secret_parameter_names(APP_ENVIRONMENT))
+
+
 def kms_encrypted_bucket(app: dict) -> bool:
     rule = only(app, "aws_s3_bucket_server_side_encryption_configuration")["rule"][0]
     return rule["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
 
 
-def ssm_parameter(app: dict, test_name: str) -> tuple[str, dict[str, Any]]:
-    """The synthesized parameter for a test-environment name (same path, environment ``dev``)."""
-    wanted = test_name.replace(f"/{NAMES.environment}/", f"/{APP_ENVIRONMENT}/")
+def _synthesized_name(test_name: str) -> str:
+    return test_name.replace(f"/{NAMES.environment}/", f"/{APP_ENVIRONMENT}/")
+
+
+def parameter_arn_by_name(app: dict, test_name: str) -> str:
+    """The ARN the stack grants a parameter Terraform does not manage by (built from its name)."""
+    suffix = f":parameter{_synthesized_name(test_name)}"
+    found = {
+        resource
+        for document in data_sources(app, "aws_iam_policy_document").values()
+        for statement in document.get("statement", [])
+        for resource in statement.get("resources", [])
+        if resource.startswith("arn:${data.aws_partition.") and resource.endswith(suffix)
+    }
+    assert len(found) == 1, f"no grant names the parameter {suffix}: {found}"
+    return found.pop()
+
+
+def ssm_parameter(app: dict, test_name: str) -> tuple[str, dict[str, Any]] | None:
+    """The synthesized parameter for a test-environment name (same path, environment ``dev``), or
+    ``None`` for the secrets, which the rotation command owns (not Terraform)."""
+    wanted = _synthesized_name(test_name)
     matches = [(n, p) for n, p in resources(app, "aws_ssm_parameter").items() if p["name"] == wanted]
+    if not matches and wanted in SECRET_PARAMETERS:
+        return None
     assert len(matches) == 1, f"no synthesized parameter {wanted}"
     return matches[0]
 
