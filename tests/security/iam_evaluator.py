@@ -35,11 +35,12 @@ Condition rule (conservative: it can only make the evaluator report more):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from fraud_constructs.policy.iam import as_strings
 from stacks.config import api_gateway_cloudwatch_role_name, deploy_role_name, permissions_boundary_name
 
 from .iam_render import ACCOUNT, PARTITION, REGION, RenderedPolicy, RoleView
@@ -144,22 +145,12 @@ class _Stmt:
         return self.effect.lower() == "allow"
 
 
-def _strs(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, Sequence):
-        return tuple(str(v) for v in value)
-    return (str(value),)
-
-
 def _statements(policies: Iterable[RenderedPolicy]) -> list[_Stmt]:
     out: list[_Stmt] = []
     for policy in policies:
         for index, s in enumerate(policy.statements):
             conditions = tuple(
-                (str(test), str(key), _strs(values))
+                (str(test), str(key), as_strings(values))
                 for test, by_key in (s.get("Condition") or {}).items()
                 for key, values in by_key.items()
             )
@@ -168,10 +159,10 @@ def _statements(policies: Iterable[RenderedPolicy]) -> list[_Stmt]:
                     policy.name,
                     index,
                     str(s.get("Effect", "")),
-                    _strs(s.get("Action")),
-                    _strs(s.get("NotAction")),
-                    _strs(s.get("Resource")),
-                    _strs(s.get("NotResource")),
+                    as_strings(s.get("Action")),
+                    as_strings(s.get("NotAction")),
+                    as_strings(s.get("Resource")),
+                    as_strings(s.get("NotResource")),
                     conditions,
                 )
             )

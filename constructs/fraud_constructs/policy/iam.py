@@ -19,6 +19,7 @@ from .core import Check, StackView, Verdict, blocks
 __all__ = [
     "Condition",
     "Statement",
+    "as_strings",
     "identity_policy_check",
     "parse_policy",
     "public_principal_without_condition",
@@ -61,7 +62,8 @@ class Statement:
         return self.effect.lower() == "allow"
 
 
-def _strs(value: Any) -> tuple[str, ...]:
+def as_strings(value: Any) -> tuple[str, ...]:
+    """A policy element (one string or a list) as a tuple of strings."""
     if value is None:
         return ()
     if isinstance(value, str):
@@ -77,7 +79,7 @@ def _json_principals(value: Any) -> tuple[tuple[str, str], ...]:
     if isinstance(value, str):
         return (("*", value),) if value == "*" else (("AWS", value),)
     if isinstance(value, Mapping):
-        return tuple((str(kind), ident) for kind, ids in value.items() for ident in _strs(ids))
+        return tuple((str(kind), ident) for kind, ids in value.items() for ident in as_strings(ids))
     return ()
 
 
@@ -87,7 +89,7 @@ def _json_conditions(value: Any) -> tuple[Condition, ...]:
     out: list[Condition] = []
     for test, variables in value.items():
         if isinstance(variables, Mapping):
-            out.extend(Condition(str(test), str(var), _strs(vals)) for var, vals in variables.items())
+            out.extend(Condition(str(test), str(var), as_strings(vals)) for var, vals in variables.items())
     return tuple(out)
 
 
@@ -97,10 +99,10 @@ def _from_json_document(doc: Mapping[str, Any]) -> tuple[Statement, ...]:
     return tuple(
         Statement(
             effect=str(s.get("Effect", "")),
-            actions=_strs(s.get("Action")),
-            not_actions=_strs(s.get("NotAction")),
-            resources=_strs(s.get("Resource")),
-            not_resources=_strs(s.get("NotResource")),
+            actions=as_strings(s.get("Action")),
+            not_actions=as_strings(s.get("NotAction")),
+            resources=as_strings(s.get("Resource")),
+            not_resources=as_strings(s.get("NotResource")),
             principals=_json_principals(s.get("Principal")),
             not_principals=_json_principals(s.get("NotPrincipal")),
             conditions=_json_conditions(s.get("Condition")),
@@ -112,7 +114,7 @@ def _from_json_document(doc: Mapping[str, Any]) -> tuple[Statement, ...]:
 
 def _block_principals(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(
-        (str(p.get("type", "")), ident) for p in blocks(value) for ident in _strs(p.get("identifiers"))
+        (str(p.get("type", "")), ident) for p in blocks(value) for ident in as_strings(p.get("identifiers"))
     )
 
 
@@ -123,7 +125,7 @@ def _from_data_document(name: str, stack: StackView, seen: frozenset[str]) -> tu
     seen = seen | {name}
     statements: list[Statement] = []
     for key in ("source_policy_documents", "override_policy_documents"):
-        for source in _strs(doc.get(key)):
+        for source in as_strings(doc.get(key)):
             nested = parse_policy(source, stack, seen)
             if nested is None:
                 return None
@@ -137,14 +139,14 @@ def _from_data_document(name: str, stack: StackView, seen: frozenset[str]) -> tu
     statements.extend(
         Statement(
             effect=str(s.get("effect", "Allow")),
-            actions=_strs(s.get("actions")),
-            not_actions=_strs(s.get("not_actions")),
-            resources=_strs(s.get("resources")),
-            not_resources=_strs(s.get("not_resources")),
+            actions=as_strings(s.get("actions")),
+            not_actions=as_strings(s.get("not_actions")),
+            resources=as_strings(s.get("resources")),
+            not_resources=as_strings(s.get("not_resources")),
             principals=_block_principals(s.get("principals")),
             not_principals=_block_principals(s.get("not_principals")),
             conditions=tuple(
-                Condition(str(c.get("test", "")), str(c.get("variable", "")), _strs(c.get("values")))
+                Condition(str(c.get("test", "")), str(c.get("variable", "")), as_strings(c.get("values")))
                 for c in blocks(s.get("condition"))
             ),
         )
