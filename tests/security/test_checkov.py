@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import VARIANTS
+from tests.security.tool_venv import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKOV = Path(os.environ.get("CHECKOV_BIN", ROOT / ".tools" / "checkov" / "bin" / "checkov"))
@@ -41,12 +42,7 @@ CANARY = {
 
 
 def _checkov() -> Path:
-    if CHECKOV.exists():
-        return CHECKOV
-    message = f"checkov venv missing ({CHECKOV}); run `make tools` (tools/install_checkov.sh)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    return require_tool(CHECKOV, "checkov", "tools/install_checkov.sh")
 
 
 def run_checkov(files: Iterable[Path]) -> dict[str, Any]:

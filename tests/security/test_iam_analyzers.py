@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from tests.conftest import VARIANTS
+from tests.security.tool_venv import require_tool
 
 from .iam_evaluator import IAM_WRITE_ACTIONS
 from .iam_render import VariantPolicies, iter_documents
@@ -66,12 +67,7 @@ CANARIES: Mapping[str, Mapping[str, Any]] = {
 
 
 def _tool_python() -> Path:
-    if TOOL_PYTHON.exists():
-        return TOOL_PYTHON
-    message = f"iam-analyzers venv missing ({TOOL_PYTHON}); run `make tools` (tools/install_iam_analyzers.sh)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    return require_tool(TOOL_PYTHON, "iam-analyzers", "tools/install_iam_analyzers.sh")
 
 
 def run_analyzers(policies: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, list[dict[str, Any]]]]:
