@@ -101,7 +101,7 @@ checkov: setup tools ## Synthesize, then run checkov over every stack (same as t
 .PHONY: bench
 
 bench: setup ## Synth lazy vs stock provider import, batch read amplification, cold start, cost model (< 10 min)
-	$(PY) bench/run.py
+	$(PY) -m bench.run
 
 # --- image (issue 4): build the arm64 Lambda image and push it unless its content-hash tag exists ---
 .PHONY: image pin-base-image
@@ -117,10 +117,10 @@ image: setup ## 4b. Build (buildx, linux/arm64, no attestations) and push the im
 .PHONY: local local-down
 
 local: setup ## Bring the app up locally (moto + gateway + stream pump + schedule); prints a READY curl. Ctrl-C stops
-	$(PY) -m fraud_ops.local_stage up
+	$(PY) -m local_stage.stage up
 
 local-down: ## Stop a running `make local` (destroys its stacks, stops its servers)
-	$(PY) -m fraud_ops.local_stage down
+	$(PY) -m local_stage.stage down
 
 # --- after a deploy (issue 11): smoke-test the running local stage or a real deployment ---
 .PHONY: smoke prune-images

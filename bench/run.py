@@ -43,14 +43,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from tools.jsii_env import silence_banner
+
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # `python bench/run.py` puts only bench/ on the path
-    sys.path.insert(0, str(REPO))
-from fraud_ops.jsii_env import silence_banner  # noqa: E402
 
 IMAGE = REPO / "lambda_image"
 RESULTS = Path(__file__).resolve().parent / "results"
-EVENTS = REPO / "tests" / "events"
+EVENTS = REPO / "tests" / "runtime" / "events"
 PYTHON = sys.executable
 REGION = "us-east-1"
 ENVIRONMENT = "bench"
@@ -278,8 +277,6 @@ def pattern_item(template: dict[str, Any], txn: str, moment: datetime, shards: i
 
 def _image_module_exists(name: str) -> bool:
     """Whether the image package has ``name``, without importing it (its env is read at import)."""
-    if str(IMAGE) not in sys.path:
-        sys.path.insert(0, str(IMAGE))
     try:
         return importlib.util.find_spec(name) is not None
     except ModuleNotFoundError:
@@ -409,7 +406,6 @@ def _lambda_env() -> dict[str, str]:
         "POWERTOOLS_SERVICE_NAME": "fraud-webhook",
         "POWERTOOLS_METRICS_NAMESPACE": "FraudDetection",
         "LOG_LEVEL": "INFO",
-        "PYTHONPATH": str(IMAGE),
     }
     return env
 

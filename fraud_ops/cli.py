@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from fraud_detection.audit import AUDIT_PREFIX, decode_jsonl_gz, dedupe_by_transaction
-from fraud_ops import dlq, load, samples, secrets, smoke
-from fraud_ops.function_runtime import LambdaInvoker, LocalFunctions
-from fraud_ops.stage import (
+from fraud_ops import dlq, key_rotation, load, samples, smoke
+from fraud_ops.targets import (
     ROOT,
     STAGE_FILE,
     Target,
@@ -34,6 +33,7 @@ from fraud_ops.stage import (
     outputs_from_file,
     outputs_from_terraform,
 )
+from local_stage.functions import LambdaInvoker, LocalFunctions
 
 Command = Callable[[argparse.Namespace, Target], int]
 
@@ -100,10 +100,10 @@ def audit_lines(target: Target, transaction_ids: set[str], wait_seconds: float) 
 
 def newest_signing_key(target: Target) -> tuple[str, str] | None:
     """(key id, secret) senders sign with now; None (and the reason on stderr) when none is set."""
-    adapter = secrets.ParameterAdapter(target.client("ssm"))
+    adapter = key_rotation.ParameterAdapter(target.client("ssm"))
     try:
-        return secrets.parse_key_set(adapter.read(target.parameter("SIGNING_KEYS_PARAMETER"))).newest()
-    except secrets.KeySetError as error:
+        return key_rotation.parse_key_set(adapter.read(target.parameter("SIGNING_KEYS_PARAMETER"))).newest()
+    except key_rotation.KeySetError as error:
         print(f"error: {error}", file=sys.stderr)
         return None
 
@@ -265,24 +265,24 @@ def app_key_arn(target: Target) -> str | None:
 
 
 def cmd_rotate(args: argparse.Namespace, target: Target) -> int:
-    adapter = secrets.ParameterAdapter(target.client("ssm"))
+    adapter = key_rotation.ParameterAdapter(target.client("ssm"))
     signing = target.parameter("SIGNING_KEYS_PARAMETER")
     try:
         if args.add:
-            result = secrets.rotate_add(adapter, signing, datetime.now(UTC), key_arn=app_key_arn(target))
+            result = key_rotation.rotate_add(adapter, signing, datetime.now(UTC), key_arn=app_key_arn(target))
         elif args.retire:
-            result = secrets.rotate_retire(adapter, signing, args.retire)
+            result = key_rotation.rotate_retire(adapter, signing, args.retire)
         elif args.init_fingerprint:
-            result = secrets.init_fingerprint(
+            result = key_rotation.init_fingerprint(
                 adapter, target.parameter("FINGERPRINT_KEY_PARAMETER"), key_arn=app_key_arn(target)
             )
         else:
             value = adapter.read_optional(signing)
-            ids = secrets.parse_key_set(value).ids if value is not None else ()
+            ids = key_rotation.parse_key_set(value).ids if value is not None else ()
             state = "none (UNSET)" if value is not None else "none (parameter not created yet)"
             print(f"signing keys: {', '.join(ids) or state}")
             return 0
-    except secrets.KeySetError as error:
+    except key_rotation.KeySetError as error:
         print(f"refused: {error}", file=sys.stderr)
         return 2
     print(result.message)
@@ -290,7 +290,7 @@ def cmd_rotate(args: argparse.Namespace, target: Target) -> int:
         key_id, secret = result.key_set.newest()
         if args.secret_dir:
             environment = str(target.function("webhook").environment.get("ENVIRONMENT", "unknown"))
-            path = secrets.write_secret_file(Path(args.secret_dir), environment, signing, key_id, secret)
+            path = key_rotation.write_secret_file(Path(args.secret_dir), environment, signing, key_id, secret)
             print(f"new signing secret {key_id} written to {path} (mode 600): give it to the sender, then delete it")
         if args.show_secret:
             print(f"secret: {secret}")

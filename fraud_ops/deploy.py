@@ -11,13 +11,13 @@
 Each target runs ``python -m fraud_ops.deploy <step>``: validate the configuration (stacks.config),
 synthesize (``python main.py``), then Terraform in ``cdktf.out/stacks/<stack>`` itself, so the
 local backend's relative path lands in ``state/<env>/`` as before. Terraform is run by the
-emulator harness's runner (:class:`fraud_ops.emulator.StackRunner`) with the offline provider
+emulator harness's runner (:class:`local_stage.emulator.StackRunner`) with the offline provider
 mirror when the machine has one; here it works in place instead of on a copy.
 
 ``FRAUD_EMULATOR_ENDPOINT=http://127.0.0.1:<port>`` (a moto server) makes the same steps deploy to
 the emulator: the provider override of the harness, the S3 backend pointed at moto through a
 ``-backend-config`` file (endpoint, path-style, dummy credentials, no account checks), the known
-moto-gap patches (``fraud_ops.emulator``: no bucket policies, no stream mapping), boto3 calls of
+moto-gap patches (``local_stage.emulator``: no bucket policies, no stream mapping), boto3 calls of
 this module sent to the emulator, and ``make image`` pushes a bare manifest (no Docker needed).
 Nothing of that reaches the synthesized JSON: override files sit next to it and are removed again
 by a run without the variable.
@@ -42,8 +42,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fraud_ops import secrets
-from fraud_ops.emulator import (
+from fraud_ops import key_rotation
+from local_stage.emulator import (
     DUMMY_CREDENTIALS,
     OVERRIDE_FILE,
     WORKLOAD_OVERRIDE_FILE,
@@ -54,9 +54,9 @@ from fraud_ops.emulator import (
     s3_backend_config,
     write_workload_override,
 )
-from fraud_ops.jsii_env import silence_banner
-from fraud_ops.preflight import expected_image, image_exists
 from stacks.config import AppConfig, ConfigError, load_config
+from tools.jsii_env import silence_banner
+from tools.preflight import expected_image, image_exists
 
 ROOT = Path(__file__).resolve().parent.parent
 EMULATOR_VARIABLE = "FRAUD_EMULATOR_ENDPOINT"
@@ -349,18 +349,20 @@ def step_set_secrets(deployment: Deployment, say: Callable[[str], None]) -> int:
     )
     variables = (configuration.get("Environment") or {}).get("Variables") or {}
     signing, fingerprint = variables["SIGNING_KEYS_PARAMETER"], variables["FINGERPRINT_KEY_PARAMETER"]
-    adapter = secrets.ParameterAdapter(deployment.client("ssm"))
+    adapter = key_rotation.ParameterAdapter(deployment.client("ssm"))
     try:
-        done = secrets.ensure_initial_secrets(
+        done = key_rotation.ensure_initial_secrets(
             adapter, signing, fingerprint, key_arn=str(outputs["app_key_arn"]), now=datetime.now(UTC)
         )
-    except secrets.KeySetError as error:
+    except key_rotation.KeySetError as error:
         raise DeployError(str(error)) from error
     for message in done.messages:
         say(message)
     if done.added_key is not None:
         key_id, secret = done.added_key
-        path = secrets.write_secret_file(deployment.secret_dir, deployment.config.environment, signing, key_id, secret)
+        path = key_rotation.write_secret_file(
+            deployment.secret_dir, deployment.config.environment, signing, key_id, secret
+        )
         say(
             f"the new signing secret ({key_id}) is in {path} (mode 600, not printed): give it to the sender "
             "over a secure channel, then delete the file"

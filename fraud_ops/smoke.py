@@ -96,7 +96,7 @@ def wait_for_alert(sqs: Any, url: str, transaction_id: str, wait_seconds: float)
 
 @dataclass(frozen=True)
 class SmokeEnvironment:
-    """What the smoke test talks to (a ``fraud_ops.stage.Target`` provides all of it)."""
+    """What the smoke test talks to (a ``fraud_ops.targets.Target`` provides all of it)."""
 
     client: Callable[[str], Any]
     outputs: Callable[[str], Any]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from fraud_constructs.container_function import role_name
 from fraud_constructs.github_deploy_role import ECR_PUSH_ACTIONS, DeployStatement
-from fraud_constructs.policy.iam import Condition
+from fraud_constructs.policy.statement_reader import Condition
 from fraud_constructs.runtime_parameters import parameter_prefix, secret_parameter_names
 from stacks.compute import FUNCTION_SPECS
 from stacks.config import AppConfig

@@ -21,10 +21,10 @@ from typing import Any
 
 import boto3
 
-from fraud_ops.preflight import expected_image
 from stacks.config import IMAGE_CONTEXT_DIR
 from stacks.image_tag import image_tag
 from tools.base_image import require_pinned
+from tools.preflight import expected_image
 
 DEFAULT_CONTEXT = IMAGE_CONTEXT_DIR
 PLATFORM = "linux/arm64"
@@ -120,7 +120,7 @@ def publish(
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
-    """Defaults come from ``fraud_ops.preflight.expected_image``: exactly what the app stack resolves."""
+    """Defaults come from ``tools.preflight.expected_image``: exactly what the app stack resolves."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repository", help="ECR repository name (default: the configured environment's)")
     parser.add_argument("--region", help="AWS region (default: the configured region)")

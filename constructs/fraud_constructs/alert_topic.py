@@ -21,7 +21,7 @@ from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
 from fraud_constructs.aws_context import AwsContext
-from fraud_constructs.policy_documents import condition, deny_insecure_transport, service_principal
+from fraud_constructs.iam_statements import condition, deny_insecure_transport, service_principal
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
 from fraud_constructs.aws_context import AwsContext
-from fraud_constructs.policy_documents import service_trust_document
+from fraud_constructs.iam_statements import service_trust_document
 
 LOG_ACTIONS = (
     "logs:CreateLogGroup",

@@ -44,8 +44,10 @@ from cdktf_cdktf_provider_aws.lambda_function_event_invoke_config import (
 from constructs import Construct
 
 from fraud_constructs.aws_context import AwsContext
-from fraud_constructs.policy.iam import Condition  # the policy pack's condition type; re-exported for grants
-from fraud_constructs.policy_documents import condition, service_trust_document
+from fraud_constructs.iam_statements import condition, service_trust_document
+from fraud_constructs.policy.statement_reader import (
+    Condition,  # the policy pack's condition type; re-exported for grants
+)
 
 ALIAS_NAME = "live"
 API_GATEWAY_MAX_TIMEOUT_SECONDS = 29

@@ -20,7 +20,7 @@ from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from constructs import Construct
 
 from fraud_constructs.aws_context import AwsContext
-from fraud_constructs.policy_documents import condition, deny_insecure_transport, service_principal
+from fraud_constructs.iam_statements import condition, deny_insecure_transport, service_principal
 
 FOURTEEN_DAYS = 14 * 24 * 3600
 

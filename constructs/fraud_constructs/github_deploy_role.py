@@ -47,8 +47,8 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
-from fraud_constructs.policy.iam import Condition
-from fraud_constructs.policy_documents import condition
+from fraud_constructs.iam_statements import condition
+from fraud_constructs.policy.statement_reader import Condition
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_AUDIENCE = "sts.amazonaws.com"

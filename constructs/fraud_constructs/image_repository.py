@@ -36,7 +36,7 @@ from cdktf_cdktf_provider_aws.ecr_repository_policy import EcrRepositoryPolicy
 from constructs import Construct
 
 from fraud_constructs.aws_context import AwsContext
-from fraud_constructs.policy_documents import condition, service_principal
+from fraud_constructs.iam_statements import condition, service_principal
 
 
 @dataclass(frozen=True)

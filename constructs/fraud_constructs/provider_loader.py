@@ -42,7 +42,7 @@ def jsii_namespace(submodule: str) -> str:
     """jsii submodule name of a Python submodule (``s3_bucket`` -> ``s3Bucket``).
 
     jsii-pacmak derives the Python name by snake-casing the jsii name; going from snake to
-    camel is the unambiguous direction (``tests/perf`` checks it against every submodule).
+    camel is the unambiguous direction (``tests/constructs/provider_loader`` checks it against every submodule).
     """
     head, *rest = submodule.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)

@@ -7,7 +7,7 @@
 - ``/fraud-detection/<env>/webhook-signing-keys`` and ``.../card-fingerprint-key``: **not
   Terraform resources**. The AWS provider's read decrypts a parameter's ``value`` into state (and
   into every plan), whatever ``ignore_changes`` says, so a secret managed by Terraform sits in the
-  state bucket. The operator CLI's rotation command (``fraud_ops.secrets``) creates them
+  state bucket. The operator CLI's rotation command (``fraud_ops.key_rotation``) creates them
   (SecureString under the app key) and is their only writer. Terraform only knows their names:
   the functions' environment variables carry them and the grants name their ARNs, built from
   the names (the parameters need not exist for either).

@@ -43,7 +43,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 from constructs import Construct
 
 from fraud_constructs.aws_context import AwsContext
-from fraud_constructs.policy_documents import deny_insecure_transport
+from fraud_constructs.iam_statements import deny_insecure_transport
 
 
 class SecureBucket(Construct):

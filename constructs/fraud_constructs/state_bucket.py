@@ -25,7 +25,7 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
 from constructs import Construct
 
 from fraud_constructs.aws_context import AwsContext
-from fraud_constructs.policy_documents import condition
+from fraud_constructs.iam_statements import condition
 from fraud_constructs.secure_bucket import SecureBucket, expire_noncurrent_versions
 
 

@@ -1,7 +1,7 @@
 """Format of the secret parameters (docs/contract.md, "Signing keys"): one definition for both sides.
 
 The webhook reads the signing-key set (``adapters.parameters``); the operator's rotation command
-(``fraud_ops.secrets``) reads and rewrites it. Both use this module, so they cannot disagree on
+(``fraud_ops.key_rotation``) reads and rewrites it. Both use this module, so they cannot disagree on
 what the parameter looks like or on what makes a secret usable:
 
 - ``{"keys": {"<key id>": "<secret>", ...}}``, in insertion order (the last key is the newest);

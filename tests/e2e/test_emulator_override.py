@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fraud_ops.emulator import (
+from local_stage.emulator import (
     EMULATED_SERVICES,
     OVERRIDE_FILE,
     StackRunner,

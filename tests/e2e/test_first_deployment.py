@@ -5,7 +5,7 @@ One module-scoped deployment (CI time: the stacks are applied once for every tes
 [the *previous* app, whose secret parameters were Terraform resources, secrets set with the CLI] ->
 ``deploy-app`` -> ``set-secrets`` -> ``check-alert-subscription``, each a ``make`` subprocess with
 ``FRAUD_EMULATOR_ENDPOINT`` set. There is no Docker here: ``make image`` pushes a bare manifest
-under the expected tag (``fraud_ops.emulator.put_image``), nothing is built. After bootstrap the S3
+under the expected tag (``local_stage.emulator.put_image``), nothing is built. After bootstrap the S3
 backend is the bucket bootstrap created in moto (``FRAUD_BACKEND=s3``), as in an account.
 
 Proves: every state object is written under the state key; the upgrade forgets the two secret
@@ -36,10 +36,11 @@ import pytest
 
 from fraud_detection import keys, privacy
 from fraud_detection.key_set import PLACEHOLDER
-from fraud_ops import deploy, gateway, samples
-from fraud_ops.emulator import MotoServer, managed_resource_count, workload_patches
-from fraud_ops.function_runtime import LocalFunctions
-from fraud_ops.stage import DUMMY_CREDENTIALS, api_key_from_state, functions_from_state
+from fraud_ops import deploy, samples
+from fraud_ops.targets import DUMMY_CREDENTIALS, api_key_from_state, functions_from_state
+from local_stage import gateway
+from local_stage.emulator import MotoServer, managed_resource_count, workload_patches
+from local_stage.functions import LocalFunctions
 from stacks.assembly import STACK_NAMES
 from stacks.registry import repository_name
 

@@ -24,7 +24,7 @@ import pytest
 from fraud_detection import keys
 from fraud_ops import cli, samples
 from fraud_ops.cli import post
-from fraud_ops.local_stage import LocalStage, StageOptions
+from local_stage.stage import LocalStage, StageOptions
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 STAGE_TIMEOUT = 1500

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from fraud_ops.emulator import IMAGE_MANIFEST, put_manifest
+from local_stage.emulator import IMAGE_MANIFEST, put_manifest
 from stacks.image_tag import image_tag
 from tools.build_image import PLATFORM, PublishError, build_command, main, publish
 
@@ -88,8 +88,8 @@ def test_cli_prints_the_digest_reference_last(
 
 
 def test_defaults_match_what_the_deploy_preflight_expects() -> None:
-    from fraud_ops.preflight import expected_image
     from stacks.config import IMAGE_CONTEXT_DIR
+    from tools.preflight import expected_image
 
     region, repository, tag = expected_image({"FRAUD_ENVIRONMENT": "test", "FRAUD_REGION": "eu-west-1"})
     assert (region, repository, tag) == ("eu-west-1", REPOSITORY, image_tag(IMAGE_CONTEXT_DIR))

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from fraud_ops import cli
-from fraud_ops.function_runtime import FunctionSpec, HandlerError, LocalFunctions
-from fraud_ops.stage import Target, TargetError, functions_from_state, load_local, outputs_from_file
-from fraud_ops.thread_stdout import ThreadRoutedStdout
-from tests.ops import probe_handler
+from fraud_ops.targets import Target, TargetError, functions_from_state, load_local, outputs_from_file
+from local_stage.functions import FunctionSpec, HandlerError, LocalFunctions
+from local_stage.thread_stdout import ThreadRoutedStdout
+from tests.local_stage import probe_handler
 
 IMAGE_URI = "123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud-detection-dev@sha256:" + "0" * 64
 SUBCOMMANDS = ("send", "batch", "report", "redrive-dlq", "rotate-secret")
@@ -104,7 +104,7 @@ def test_outputs_file_accepts_terraform_output_json(tmp_path: Path) -> None:
 
 def test_local_functions_run_with_the_function_environment_and_restore_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_PROFILE", "someones-real-account")
-    spec = FunctionSpec("probe", "fraud-probe", "tests.ops.probe_handler.handler", {"TABLE_NAME": "patterns-x"})
+    spec = FunctionSpec("probe", "fraud-probe", "tests.local_stage.probe_handler.handler", {"TABLE_NAME": "patterns-x"})
     functions = LocalFunctions((spec,), {"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, region="eu-west-1")
     before = dict(os.environ)
     result = functions.call("fraud-probe", {})
@@ -129,7 +129,7 @@ def test_handler_output_goes_to_the_log_and_other_threads_keep_their_stdout(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The stream pump runs handlers on its own thread while the CLI prints on the main one."""
-    spec = FunctionSpec("probe", "fraud-probe", "tests.ops.probe_handler.handler", {})
+    spec = FunctionSpec("probe", "fraud-probe", "tests.local_stage.probe_handler.handler", {})
     with (tmp_path / "stage.log").open("w") as log:
         functions = LocalFunctions((spec,), {}, region="eu-west-1", log=log)
         probe_handler.PRINTED.clear()
@@ -151,7 +151,7 @@ def test_aws_target_reads_the_api_key_and_each_function_environment(monkeypatch:
     import boto3
     from moto import mock_aws
 
-    from fraud_ops.stage import aws_target
+    from fraud_ops.targets import aws_target
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")

@@ -15,7 +15,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from fraud_ops import deploy
-from fraud_ops.emulator import OVERRIDE_FILE, WORKLOAD_OVERRIDE_FILE
+from local_stage.emulator import OVERRIDE_FILE, WORKLOAD_OVERRIDE_FILE
 from tests.conftest import STATE_KEY_ARN
 
 ENDPOINT = "http://127.0.0.1:4566"

@@ -12,8 +12,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from fraud_ops.emulator import IMAGE_MANIFEST
 from fraud_ops.image_prune import StoredImage, digest_of, prunable, prune, referenced_digests
+from local_stage.emulator import IMAGE_MANIFEST
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 HORIZON = timedelta(days=30)

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from fraud_constructs.policy.iam import as_strings
+from fraud_constructs.policy.statement_reader import as_strings
 from stacks.config import api_gateway_cloudwatch_role_name, deploy_role_name, permissions_boundary_name
 
 from .iam_render import ACCOUNT, PARTITION, REGION, RenderedPolicy, RoleView

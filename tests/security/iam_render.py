@@ -4,7 +4,7 @@
 Terraform tokens. The analyzers (our evaluator, parliament, cloudsplaining) need real IAM JSON, so
 this module
 
-- reads each policy with the policy pack's own parser (``fraud_constructs.policy.iam.parse_policy``),
+- reads each policy with the policy pack's own parser (``fraud_constructs.policy.statement_reader.parse_policy``),
 - substitutes every ``${...}`` token by a plausible value: account ``123456789012``, region
   ``us-east-1``, partition ``aws``, DNS suffix ``amazonaws.com``; a reference to a resource's ARN
   (or name/id) is built from that resource's own name attribute (``bucket``, ``name``,
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fraud_constructs.policy.core import StackView, blocks
-from fraud_constructs.policy.iam import Statement, parse_policy
+from fraud_constructs.policy.statement_reader import Statement, parse_policy
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

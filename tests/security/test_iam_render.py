@@ -200,7 +200,7 @@ def test_unreadable_or_unattached_policy_is_a_problem() -> None:
 
 
 def test_render_statement_keeps_not_elements_and_conditions() -> None:
-    from fraud_constructs.policy.iam import Condition, Statement
+    from fraud_constructs.policy.statement_reader import Condition, Statement
 
     statement = Statement(
         effect="allow",

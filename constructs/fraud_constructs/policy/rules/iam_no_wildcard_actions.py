@@ -1,7 +1,7 @@
 """FD-IAM-1: a `*` or `service:*` action grants every future API of the service too; name the actions."""
 
 from ..core import Rule
-from ..iam import IDENTITY_POLICY_TYPES, Statement, identity_policy_check
+from ..statement_reader import IDENTITY_POLICY_TYPES, Statement, identity_policy_check
 
 
 def _wildcard(action: str) -> bool:

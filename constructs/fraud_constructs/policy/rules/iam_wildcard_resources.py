@@ -13,7 +13,7 @@ Allow-list (each action has no resource type in the AWS Service Authorization Re
 """
 
 from ..core import Rule
-from ..iam import IDENTITY_POLICY_TYPES, Statement, identity_policy_check
+from ..statement_reader import IDENTITY_POLICY_TYPES, Statement, identity_policy_check
 
 UNSCOPABLE_ACTIONS = frozenset(
     a.lower()

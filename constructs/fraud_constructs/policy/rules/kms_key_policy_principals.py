@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..core import Rule, StackView, Verdict
-from ..iam import resource_policy_verdict
+from ..statement_reader import resource_policy_verdict
 
 
 def _check(resource_type: str, config: Mapping[str, Any], stack: StackView) -> Verdict:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..core import Rule, StackView, Verdict, blocks, references, refers_to
-from ..iam import service_principal_of
+from ..statement_reader import service_principal_of
 
 # Services that invoke Lambda asynchronously, matched in both synthesized forms of a principal
 # (``events.amazonaws.com`` and ``events.${data.aws_partition.<name>.dns_suffix}``).

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..core import Rule, StackView, Verdict
-from ..iam import resource_policy_verdict
+from ..statement_reader import resource_policy_verdict
 
 _POLICY_ATTRIBUTE = {
     "aws_sqs_queue_policy": "policy",

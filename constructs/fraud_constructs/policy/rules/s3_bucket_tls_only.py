@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..core import Rule, StackView, Verdict, refers_to
-from ..iam import Statement, parse_policy
+from ..statement_reader import Statement, parse_policy
 
 
 def _denies_insecure_transport(statement: Statement) -> bool:

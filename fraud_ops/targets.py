@@ -1,0 +1,198 @@
+"""Where the operator CLI points: the local stage (``.local-stage/stage.json``) or a real account.
+
+Both are described by one ``Target``: the app stack's outputs, the webhook URL and API key,
+and per function its name, handler and environment. The local stage writes the file when it
+is READY (values read from Terraform state); for a real account the same facts come from the
+app stack's Terraform outputs, the API key from API Gateway and the environments from Lambda.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from local_stage.functions import FunctionSpec
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGE_DIR = ROOT / ".local-stage"
+STAGE_FILE = STAGE_DIR / "stage.json"
+PID_FILE = STAGE_DIR / "local-stage.pid"
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+ROLES = ("webhook", "stream", "batch")
+
+
+class TargetError(RuntimeError):
+    """The CLI cannot tell where to point (no local stage running, no outputs found)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str  # "local" | "aws"
+    region: str
+    webhook_url: str
+    api_key: str
+    outputs: Mapping[str, Any]
+    functions: tuple[FunctionSpec, ...]
+    endpoint_url: str | None = None
+    stream_arn: str | None = None
+    pid: int | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def output(self, name: str) -> Any:
+        if name not in self.outputs:
+            raise TargetError(f"app stack output {name!r} is missing")
+        return self.outputs[name]
+
+    def function(self, role: str) -> FunctionSpec:
+        for spec in self.functions:
+            if spec.role == role:
+                return spec
+        raise TargetError(f"no {role} function in the target")
+
+    def parameter(self, variable: str) -> str:
+        """An SSM parameter name from the function environments (e.g. ``SIGNING_KEYS_PARAMETER``)."""
+        for spec in self.functions:
+            if variable in spec.environment:
+                return str(spec.environment[variable])
+        raise TargetError(f"no function has {variable}")
+
+    def aws_environment(self) -> dict[str, str]:
+        """What boto3 needs to reach this target (the emulator: endpoint + dummy credentials)."""
+        if self.endpoint_url is None:
+            return {}
+        return {"AWS_ENDPOINT_URL": self.endpoint_url, **DUMMY_CREDENTIALS}
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        if self.endpoint_url is None:
+            return boto3.client(service, region_name=self.region)
+        return boto3.client(
+            service,
+            region_name=self.region,
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    def to_json(self) -> str:
+        document = asdict(self)
+        document["functions"] = [
+            {**asdict(spec), "environment": dict(spec.environment), "aliases": list(spec.aliases)}
+            for spec in self.functions
+        ]
+        return json.dumps(document, indent=2, default=str)
+
+    @classmethod
+    def from_json(cls, text: str) -> Target:
+        document = json.loads(text)
+        functions = tuple(
+            FunctionSpec(**{**spec, "aliases": tuple(spec.get("aliases", ()))}) for spec in document.pop("functions")
+        )
+        return cls(functions=functions, **document)
+
+
+def _resources(state: Mapping[str, Any], resource_type: str) -> list[Mapping[str, Any]]:
+    found = []
+    for resource in state.get("resources", []):
+        if resource.get("mode") == "managed" and resource.get("type") == resource_type:
+            found += [instance["attributes"] for instance in resource.get("instances", [])]
+    return found
+
+
+def functions_from_state(state: Mapping[str, Any], outputs: Mapping[str, Any]) -> tuple[FunctionSpec, ...]:
+    """Each function's handler (image command) and ``environment.variables`` from Terraform state."""
+    by_name = {attributes["function_name"]: attributes for attributes in _resources(state, "aws_lambda_function")}
+    specs = []
+    for role in ROLES:
+        name = outputs[f"{role}_function_name"]
+        attributes = by_name[name]
+        environment = (attributes.get("environment") or [{}])[0].get("variables") or {}
+        command = (attributes.get("image_config") or [{}])[0].get("command") or []
+        specs.append(
+            FunctionSpec(
+                role=role,
+                name=name,
+                handler=command[0],
+                environment=dict(environment),
+                memory_mb=int(attributes.get("memory_size") or 512),
+                timeout_seconds=int(attributes.get("timeout") or 60),
+                aliases=(outputs[f"{role}_function_arn"], outputs[f"{role}_alias_arn"]),
+            )
+        )
+    return tuple(specs)
+
+
+def api_key_from_state(state: Mapping[str, Any]) -> str:
+    (attributes,) = _resources(state, "aws_api_gateway_api_key")
+    return str(attributes["value"])
+
+
+def stream_arn_from_state(state: Mapping[str, Any], table_name: str) -> str:
+    for attributes in _resources(state, "aws_dynamodb_table"):
+        if attributes.get("name") == table_name:
+            return str(attributes["stream_arn"])
+    raise TargetError(f"table {table_name} not in state")
+
+
+def load_local(path: Path = STAGE_FILE) -> Target:
+    if not path.is_file():
+        raise TargetError(f"no local stage is running ({path} not found): start one with `make local`")
+    return Target.from_json(path.read_text())
+
+
+def aws_target(outputs: Mapping[str, Any], region: str) -> Target:
+    """A real account: API key value from API Gateway, function environments from Lambda."""
+    import boto3
+
+    api_key = os.environ.get("FRAUD_API_KEY") or str(
+        boto3.client("apigateway", region_name=region).get_api_key(
+            apiKey=outputs["api_key_id"], includeValue=True
+        )["value"]
+    )
+    lambda_client = boto3.client("lambda", region_name=region)
+    specs = []
+    for role in ROLES:
+        name = outputs[f"{role}_function_name"]
+        configuration = lambda_client.get_function_configuration(FunctionName=name)
+        image_config = (configuration.get("ImageConfigResponse") or {}).get("ImageConfig", {})
+        specs.append(
+            FunctionSpec(
+                role=role,
+                name=name,
+                handler=str(image_config.get("Command", [""])[0]),
+                environment=dict((configuration.get("Environment") or {}).get("Variables") or {}),
+                aliases=(outputs[f"{role}_function_arn"], outputs[f"{role}_alias_arn"]),
+            )
+        )
+    return Target(
+        kind="aws",
+        region=region,
+        webhook_url=str(outputs["webhook_url"]),
+        api_key=api_key,
+        outputs=dict(outputs),
+        functions=tuple(specs),
+    )
+
+
+def outputs_from_file(path: Path) -> dict[str, Any]:
+    """``terraform output -json`` (``{"name": {"value": ...}}``) or a plain ``{"name": value}`` map."""
+    raw = json.loads(path.read_text())
+    return {
+        name: value["value"] if isinstance(value, dict) and "value" in value else value for name, value in raw.items()
+    }
+
+
+def outputs_from_terraform(stack_dir: Path) -> dict[str, Any]:
+    """Outputs of the deployed app stack (the synthesized, initialised ``cdktf.out/stacks/app``)."""
+    from fraud_ops.terraform import Terraform, write_cli_config
+
+    if not (stack_dir / ".terraform").is_dir():
+        raise TargetError(f"{stack_dir} is not initialised: deploy first, or pass --outputs FILE")
+    terraform = Terraform(stack_dir, write_cli_config(ROOT / ".local" / "terraform-cli"))
+    result = terraform.run("output", "-json", "-no-color").check()
+    return {name: value["value"] for name, value in json.loads(result.stdout).items()}

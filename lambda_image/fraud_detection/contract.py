@@ -1,0 +1,168 @@
+"""The runtime contract: every name, key and default the image, the stacks and the tooling share.
+
+Pure Python with no AWS imports, owned by the image package (the image is where these facts take
+effect) and imported by the stacks, the app-specific layer over the constructs, the operator
+tooling, the local stage, the bench and the tests. A fact written here is written nowhere else:
+``docs/contract.md`` renders its tables from this module (``python -m fraud_detection.contract``),
+and a test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# --- project-wide names -----------------------------------------------------------------------------------
+
+PROJECT = "fraud-detection"
+"""Project tag value, ECR repository and dashboard stem, SSM parameter root, state key prefix."""
+NAME_PREFIX = "fraud"
+"""Every environment-scoped resource is ``fraud-<base>-<environment>``."""
+
+
+def resource_name(base: str, environment: str) -> str:
+    """Environment-scoped resource name, e.g. ``fraud-patterns-dev``."""
+    return f"{NAME_PREFIX}-{base}-{environment}"
+
+
+def repository_name(environment: str) -> str:
+    """The ECR repository of the image, e.g. ``fraud-detection-dev`` (also the dashboard's name)."""
+    return f"{PROJECT}-{environment}"
+
+
+def parameter_prefix(environment: str) -> str:
+    """SSM parameters live under ``/fraud-detection/<environment>``."""
+    return f"/{PROJECT}/{environment}"
+
+
+SETTINGS_PARAMETER_BASE = "settings"
+SIGNING_KEYS_PARAMETER_BASE = "webhook-signing-keys"
+FINGERPRINT_KEY_PARAMETER_BASE = "card-fingerprint-key"
+
+
+def settings_parameter_name(environment: str) -> str:
+    return f"{parameter_prefix(environment)}/{SETTINGS_PARAMETER_BASE}"
+
+
+def secret_parameter_names(environment: str) -> tuple[str, str]:
+    """The signing-key set and the card-fingerprint key: created by the operator tooling, never by Terraform."""
+    prefix = parameter_prefix(environment)
+    return f"{prefix}/{SIGNING_KEYS_PARAMETER_BASE}", f"{prefix}/{FINGERPRINT_KEY_PARAMETER_BASE}"
+
+
+PLACEHOLDER = "UNSET"
+"""A secret parameter holding this value reads as "not set" (the webhook answers 503)."""
+
+# --- the functions ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunctionRole:
+    """One function of the image: its role name, handler command, memory and timeout."""
+
+    role: str  # webhook | stream | batch
+    command: str
+    memory_size: int
+    timeout_seconds: int
+
+    @property
+    def service(self) -> str:
+        """Powertools service name and the ``service`` metric dimension, e.g. ``fraud-batch``."""
+        return f"{NAME_PREFIX}-{self.role}"
+
+    def function_name(self, environment: str) -> str:
+        """e.g. ``fraud-webhook-dev`` (also names the role and the log group)."""
+        return resource_name(self.role, environment)
+
+
+WEBHOOK = FunctionRole("webhook", "fraud_detection.handlers.webhook.handler", 512, 15)
+STREAM = FunctionRole("stream", "fraud_detection.handlers.stream.handler", 512, 60)
+BATCH = FunctionRole("batch", "fraud_detection.handlers.batch.handler", 1024, 300)
+FUNCTIONS = (WEBHOOK, STREAM, BATCH)
+LIVE_ALIAS = "live"
+
+# --- environment variables the stacks set and the handlers read ---------------------------------------------
+
+ENV_ENVIRONMENT = "ENVIRONMENT"
+ENV_TABLE_NAME = "TABLE_NAME"
+ENV_WINDOW_SHARDS = "WINDOW_SHARDS"
+ENV_PATTERN_TTL_DAYS = "PATTERN_TTL_DAYS"
+ENV_BUCKET_NAME = "BUCKET_NAME"
+ENV_TOPIC_ARN = "TOPIC_ARN"
+ENV_SETTINGS_PARAMETER = "SETTINGS_PARAMETER"
+ENV_SIGNING_KEYS_PARAMETER = "SIGNING_KEYS_PARAMETER"
+ENV_FINGERPRINT_KEY_PARAMETER = "FINGERPRINT_KEY_PARAMETER"
+ENV_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
+ENV_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
+ENV_LOG_LEVEL = "LOG_LEVEL"
+DEFAULT_LOG_LEVEL = "INFO"
+
+# --- the pattern table ---------------------------------------------------------------------------------------
+
+TABLE_BASE = "patterns"
+PARTITION_KEY = "pk"
+TRANSACTION_KEY_PREFIX = "TXN#"
+CUSTOMER_KEY_PREFIX = "CUST#"
+CARD_KEY_PREFIX = "CARD#"
+WINDOW_KEY_PREFIX = "W#"
+TTL_ATTRIBUTE = "expires_at"
+EVENT_TIME_ATTRIBUTE = "event_ts"
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """A global secondary index: its keys and its projection (``KEYS_ONLY`` or ``ALL``)."""
+
+    name: str
+    hash_key: str
+    range_key: str
+    projection: str
+
+
+WINDOW_INDEX = IndexSpec("by_window", "window_key", EVENT_TIME_ATTRIBUTE, "ALL")
+CUSTOMER_INDEX = IndexSpec("by_customer", "customer_key", EVENT_TIME_ATTRIBUTE, "KEYS_ONLY")
+CARD_INDEX = IndexSpec("by_card", "card_key", EVENT_TIME_ATTRIBUTE, "KEYS_ONLY")
+INDEXES = (WINDOW_INDEX, CUSTOMER_INDEX, CARD_INDEX)
+
+DEFAULT_WINDOW_SHARDS = 8
+MAX_WINDOW_SHARDS = 1000
+DEFAULT_PATTERN_TTL_DAYS = 90
+MAX_PATTERN_TTL_DAYS = 3650
+WINDOW_SECONDS = 300
+
+# --- the audit trail and alerts ------------------------------------------------------------------------------
+
+AUDIT_PREFIX = "audit/"
+SMOKE_PREFIX = "smoke-"
+"""A transaction id starting with this is smoke traffic (docs/contract.md, "Smoke traffic")."""
+SMOKE_ATTRIBUTE = "smoke"
+"""SNS message attribute on smoke traffic's alerts; the e-mail subscription filters it out."""
+
+# --- metrics -------------------------------------------------------------------------------------------------
+
+METRICS_NAMESPACE = "FraudDetection"
+DIMENSION_SERVICE = "service"
+DIMENSION_ENVIRONMENT = "environment"
+
+# --- schedules -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """An EventBridge rule that invokes the batch with ``{"job": <job>, "time": <event time>}``."""
+
+    construct_id: str
+    job: str
+    expression: str
+    every_seconds: int | None = None
+    """For a ``rate(...)`` schedule: its period (the local stage aligns it to the clock)."""
+    daily_at_utc: tuple[int, int] | None = None
+    """For a daily ``cron(...)`` schedule: its (hour, minute) in UTC."""
+
+    def rule_name(self, environment: str) -> str:
+        """e.g. ``fraud-batch-daily-report-dev``."""
+        return resource_name(f"{BATCH.role}-{self.job.replace('_', '-')}", environment)
+
+
+WINDOW_SCHEDULE = Schedule("window-schedule", "window", "rate(5 minutes)", every_seconds=WINDOW_SECONDS)
+DAILY_REPORT_SCHEDULE = Schedule("daily-report-schedule", "daily_report", "cron(15 0 * * ? *)", daily_at_utc=(0, 15))
+SCHEDULES = (WINDOW_SCHEDULE, DAILY_REPORT_SCHEDULE)

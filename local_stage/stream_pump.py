@@ -1,0 +1,155 @@
+"""Plays the table-stream event source mapping locally: stream records -> the real stream handler.
+
+In AWS, Lambda polls the table's stream and invokes the stream function with batches, bisects
+a failing batch, retries, and finally sends an on-failure record (shard and sequence range,
+no data) to the DLQ. The emulator cannot run the function, so this pump does the same with
+``DescribeStream`` / ``GetShardIterator`` / ``GetRecords`` and the in-process handler: same
+event shape (``eventSourceARN`` added, as Lambda does), same batch size, bisect on error,
+bounded retries, and the same kind of on-failure record, so ``redrive-dlq`` works locally too.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from fraud_ops.stream_records import lambda_record
+from local_stage.functions import HandlerError
+
+
+@dataclass(frozen=True)
+class PumpSettings:
+    batch_size: int = 100
+    max_retry_attempts: int = 5
+    poll_seconds: float = 1.0
+
+
+def failure_record(
+    records: Sequence[Mapping[str, Any]], stream_arn: str, shard_id: str, function_arn: str, now: datetime
+) -> dict[str, Any]:
+    """The on-failure destination record Lambda writes for a stream batch (positions, not data)."""
+    first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
+    return {
+        "requestContext": {
+            "requestId": "local",
+            "functionArn": function_arn,
+            "condition": "RetryAttemptsExhausted",
+            "approximateInvokeCount": 1,
+        },
+        "responseContext": {"statusCode": 200, "executedVersion": "live", "functionError": "Unhandled"},
+        "version": "1.0",
+        "timestamp": now.astimezone(UTC).isoformat(),
+        "DDBStreamBatchInfo": {
+            "shardId": shard_id,
+            "startSequenceNumber": first["SequenceNumber"],
+            "endSequenceNumber": last["SequenceNumber"],
+            "approximateArrivalOfFirstRecord": str(first.get("ApproximateCreationDateTime", "")),
+            "approximateArrivalOfLastRecord": str(last.get("ApproximateCreationDateTime", "")),
+            "batchSize": len(records),
+            "streamArn": stream_arn,
+        },
+    }
+
+
+class StreamPump:
+    """Polls every shard of one stream; ``drain()`` processes everything available now."""
+
+    def __init__(
+        self,
+        streams: Any,  # botocore dynamodbstreams client
+        stream_arn: str,
+        deliver: Callable[[dict[str, Any]], Any],
+        *,
+        function_arn: str,
+        send_failure: Callable[[str], None],
+        settings: PumpSettings = PumpSettings(),
+        say: Callable[[str], None] = lambda _line: None,
+    ) -> None:
+        self._streams = streams
+        self._arn = stream_arn
+        self._deliver = deliver
+        self._function_arn = function_arn
+        self._send_failure = send_failure
+        self._settings = settings
+        self._say = say
+        self._iterators: dict[str, str | None] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.delivered = 0
+        self.failed_batches = 0
+
+    def _shards(self) -> list[str]:
+        description = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]
+        return [shard["ShardId"] for shard in description.get("Shards", [])]
+
+    def _iterator(self, shard_id: str) -> str | None:
+        if shard_id not in self._iterators:
+            self._iterators[shard_id] = self._streams.get_shard_iterator(
+                StreamArn=self._arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+        return self._iterators[shard_id]
+
+    def poll_once(self) -> int:
+        """One GetRecords per shard; returns how many records were handed to the function."""
+        with self._lock:
+            handled = 0
+            for shard_id in self._shards():
+                iterator = self._iterator(shard_id)
+                if iterator is None:
+                    continue
+                response = self._streams.get_records(ShardIterator=iterator, Limit=self._settings.batch_size)
+                self._iterators[shard_id] = response.get("NextShardIterator")
+                records = [lambda_record(record, self._arn) for record in response.get("Records", [])]
+                if records:
+                    self._process(records, shard_id, attempt=0)
+                    handled += len(records)
+            return handled
+
+    def drain(self, max_rounds: int = 50) -> int:
+        total = 0
+        for _ in range(max_rounds):
+            handled = self.poll_once()
+            total += handled
+            if not handled:
+                break
+        return total
+
+    def _process(self, records: list[dict[str, Any]], shard_id: str, attempt: int) -> None:
+        try:
+            self._deliver({"Records": records})
+            self.delivered += len(records)
+        except HandlerError as error:
+            self._say(f"stream batch of {len(records)} failed: {error}")
+            if len(records) > 1:  # bisect_batch_on_function_error
+                middle = len(records) // 2
+                self._process(records[:middle], shard_id, attempt + 1)
+                self._process(records[middle:], shard_id, attempt + 1)
+            elif attempt < self._settings.max_retry_attempts:
+                self._process(records, shard_id, attempt + 1)
+            else:
+                self.failed_batches += 1
+                record = failure_record(records, self._arn, shard_id, self._function_arn, datetime.now(UTC))
+                self._send_failure(json.dumps(record))
+                self._say(f"stream record {records[0]['dynamodb']['SequenceNumber']} sent to the DLQ")
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._settings.poll_seconds):
+            try:
+                self.poll_once()
+            except Exception as error:  # keep pumping; the next poll retries
+                self._say(f"stream pump error: {type(error).__name__}: {error}")
+
+    def start(self) -> StreamPump:
+        self._thread = threading.Thread(target=self._run, name="stream-pump", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)

@@ -1,0 +1,179 @@
+"""Alarms: names, metrics and dimensions match what AWS and the image publish; all notify the topic."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.constructs.app_helpers import by_path, ref
+from tests.tfjson import resources
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def alarms(app: dict) -> dict[str, dict]:
+    return {a["alarm_name"]: a for a in resources(app, "aws_cloudwatch_metric_alarm").values()}
+
+
+def test_every_alarm_notifies_the_topic_on_alarm_and_ok(synthesized: dict[str, dict]) -> None:
+    app = synthesized["app"]
+    topic = ref(app, "aws_sns_topic", "app/alerts/topic", "arn")
+    found = alarms(app)
+    assert len(found) == 30  # 16 health alarms + 14 lost-delivery alarms (docs/alarms.md)
+    for alarm in found.values():
+        assert alarm["alarm_actions"] == [topic]
+        assert alarm["ok_actions"] == [topic]
+
+
+def test_batch_staleness_alarm_matches_the_emitted_metric(synthesized: dict[str, dict]) -> None:
+    alarm = alarms(synthesized["app"])["fraud-batch-stale-dev"]
+    assert alarm["namespace"] == "FraudDetection"
+    assert alarm["metric_name"] == "BatchWindowSucceeded"
+    assert alarm["dimensions"] == {"service": "fraud-batch", "environment": "dev"}
+    assert alarm["statistic"] == "Sum"
+    assert alarm["period"] == 900
+    assert alarm["threshold"] == 1
+    assert alarm["comparison_operator"] == "LessThanThreshold"
+    assert alarm["treat_missing_data"] == "breaching"
+    # the image emits it under exactly this service name
+    batch_source = (ROOT / "lambda_image/fraud_detection/handlers/batch.py").read_text()
+    assert 'SERVICE = "fraud-batch"' in batch_source
+    assert '"BatchWindowSucceeded"' in batch_source
+
+
+@pytest.mark.parametrize("role", ["webhook", "stream", "batch"])
+def test_function_alarms_use_the_function_name_dimension(synthesized: dict[str, dict], role: str) -> None:
+    found = alarms(synthesized["app"])
+    name = f"fraud-{role}-dev"
+    for suffix, metric in (("errors", "Errors"), ("throttles", "Throttles"), ("duration-p99", "Duration")):
+        alarm = found[f"{name}-{suffix}"]
+        assert alarm["namespace"] == "AWS/Lambda"
+        assert alarm["metric_name"] == metric
+        assert alarm["dimensions"] == {"FunctionName": name}
+    duration = found[f"{name}-duration-p99"]
+    assert duration["extended_statistic"] == "p99"
+    assert "statistic" not in duration
+    timeout_ms = by_path(synthesized["app"], "aws_lambda_function", f"app/compute/{role}/function")["timeout"] * 1000
+    assert duration["threshold"] < timeout_ms
+
+
+def test_dlq_and_api_alarms(synthesized: dict[str, dict]) -> None:
+    found = alarms(synthesized["app"])
+    visible = found["fraud-dlq-dev-messages-visible"]
+    assert (visible["metric_name"], visible["threshold"], visible["comparison_operator"]) == (
+        "ApproximateNumberOfMessagesVisible",
+        0,
+        "GreaterThanThreshold",
+    )
+    assert visible["dimensions"] == {"QueueName": "fraud-dlq-dev"}
+    assert found["fraud-dlq-dev-oldest-message"]["metric_name"] == "ApproximateAgeOfOldestMessage"
+    api_dims = {"ApiName": "fraud-webhook-api-dev", "Stage": "v1"}
+    five = found["fraud-webhook-api-dev-5xx-rate"]
+    assert (five["namespace"], five["metric_name"], five["statistic"]) == ("AWS/ApiGateway", "5XXError", "Average")
+    assert five["dimensions"] == api_dims
+    latency = found["fraud-webhook-api-dev-latency-p99"]
+    assert (latency["metric_name"], latency["extended_statistic"]) == ("Latency", "p99")
+    auth = found["fraud-webhook-api-dev-auth-failures"]
+    assert (auth["namespace"], auth["metric_name"], auth["dimensions"]) == (
+        "FraudDetection",
+        "ApiAuthFailures",
+        {"environment": "dev"},
+    )
+
+
+def test_api_alarm_dimensions_name_the_real_api(synthesized: dict[str, dict]) -> None:
+    app = synthesized["app"]
+    assert by_path(app, "aws_api_gateway_rest_api", "app/webhook-api/rest-api")["name"] == "fraud-webhook-api-dev"
+    assert by_path(app, "aws_api_gateway_stage", "app/webhook-api/stage")["stage_name"] == "v1"
+    assert by_path(app, "aws_sqs_queue", "app/dlq/queue")["name"] == "fraud-dlq-dev"
+
+
+def test_every_alarm_links_an_existing_runbook_entry(synthesized: dict[str, dict]) -> None:
+    runbook = (ROOT / "docs/runbook.md").read_text()
+    anchors = set(re.findall(r'<a id="([a-z0-9-]+)"></a>', runbook))
+    for alarm in alarms(synthesized["app"]).values():
+        match = re.search(r"docs/runbook\.md#([a-z0-9-]+)", alarm["alarm_description"])
+        assert match, alarm["alarm_name"]
+        assert match.group(1) in anchors, f"{alarm['alarm_name']}: runbook anchor {match.group(1)} missing"
+
+
+def test_dashboard_shows_every_alarmed_metric(synthesized: dict[str, dict]) -> None:
+    dashboard = by_path(synthesized["app"], "aws_cloudwatch_dashboard", "app/alarms/dashboard")
+    assert dashboard["dashboard_name"] == "fraud-detection-dev"
+    body = json.loads(dashboard["dashboard_body"])
+    shown = {m[1] for w in body["widgets"] for m in w["properties"]["metrics"]}
+    alarmed = {a["metric_name"] for a in alarms(synthesized["app"]).values()}
+    assert alarmed <= shown
+
+
+def _docs_table() -> set[tuple[str, ...]]:
+    rows = set()
+    for line in (ROOT / "docs/alarms.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 7 and cells[0].startswith("`fraud-"):
+            alarm, namespace, metric, dimensions, missing, _runbook, page = cells
+            assert page, f"{alarm}: name the AWS page that documents the metric"
+            rows.add((alarm.strip("`"), namespace, metric, dimensions, missing))
+    return rows
+
+
+@pytest.mark.parametrize("variant", ["dev", "prod"])
+def test_docs_alarm_table_is_the_synthesized_one(variant: str, variant_stacks) -> None:
+    """docs/alarms.md is written by hand; this keeps it equal to what the stacks create."""
+    app = variant_stacks(variant)["app"]
+
+    def generic(text: str) -> str:
+        return re.sub(rf"-{variant}(?=-|$|,)", "-<env>", text).replace(f"={variant}", "=<env>")
+
+    synthesized = {
+        (
+            generic(a["alarm_name"]),
+            a["namespace"],
+            a["metric_name"],
+            generic(", ".join(f"{k}={v}" for k, v in sorted(a["dimensions"].items()))),
+            a["treat_missing_data"],
+        )
+        for a in alarms(app).values()
+    }
+    assert synthesized == _docs_table()
+
+
+LOST_DELIVERY_METRICS = {
+    ("AWS/Events", "FailedInvocations"),
+    ("AWS/Events", "InvocationsFailedToBeSentToDlq"),
+    ("AWS/Lambda", "DestinationDeliveryFailures"),
+    ("AWS/Lambda", "AsyncEventsDropped"),
+    ("AWS/DynamoDB", "WriteThrottleEvents"),
+    ("AWS/DynamoDB", "ReadThrottleEvents"),
+    ("AWS/SNS", "NumberOfNotificationsFailed"),
+    ("FraudDetection", "ApiThrottled"),
+}
+
+
+def test_every_way_to_lose_a_delivery_alarms(synthesized: dict[str, dict]) -> None:
+    app = synthesized["app"]
+    found = {(a["namespace"], a["metric_name"]) for a in alarms(app).values()}
+    assert found >= LOST_DELIVERY_METRICS
+    for alarm in alarms(app).values():
+        if (alarm["namespace"], alarm["metric_name"]) in LOST_DELIVERY_METRICS:
+            assert alarm["treat_missing_data"] == "notBreaching", alarm["alarm_name"]  # published only when non-zero
+            assert alarm["alarm_actions"] and alarm["comparison_operator"] == "GreaterThanThreshold"
+    # every schedule rule, both async-destination functions, every index
+    rules = {r["name"] for r in resources(app, "aws_cloudwatch_event_rule").values()}
+    watched_rules = {a["dimensions"]["RuleName"] for a in alarms(app).values() if a["namespace"] == "AWS/Events"}
+    assert watched_rules == rules
+    table = next(iter(resources(app, "aws_dynamodb_table").values()))
+    indexes = {g["name"] for g in table["global_secondary_index"]}
+    watched = {a["dimensions"].get("GlobalSecondaryIndexName") for a in alarms(app).values()} - {None}
+    assert watched == indexes
+
+
+def test_429s_are_counted_from_the_access_log(synthesized: dict[str, dict]) -> None:
+    app = synthesized["app"]
+    metric_filter = by_path(app, "aws_cloudwatch_log_metric_filter", "app/webhook-api/throttled")
+    assert metric_filter["pattern"] == '{ $.status = "429" }'
+    assert metric_filter["metric_transformation"]["name"] == "ApiThrottled"
+    assert metric_filter["metric_transformation"]["dimensions"] == {"environment": "$.environment"}
