@@ -42,11 +42,11 @@ setup: $(VENV)/.synced node_modules/.synced ## Install Python (Pipfile.lock) and
 synth: setup ## Synthesize every stack into cdktf.out/stacks/<name>/cdk.tf.json
 	time cdktf synth --output cdktf.out
 
-test: setup tools ## Run every test tier (unit, snapshot, terraform validate, handlers, e2e, security)
+test: setup tools ## Run every test tier (unit, synth, tool, network, terraform, e2e: tests/support/tiers.py)
 	$(PY) -m pytest
 
-test-fast: setup ## Only the tests that need neither Terraform nor a second process
-	$(PY) -m pytest -m "not slow"
+test-fast: setup ## Only the unit tier: no process, no network, no synth (under a minute)
+	$(PY) -m pytest --tier unit
 
 lint: setup ## ruff
 	$(VENV)/bin/ruff check .

@@ -12,7 +12,7 @@ import pytest
 from stacks.config import AppConfig, load_config
 from tools.jsii_env import silence_banner
 
-pytest_plugins = ["tests.support.aws", "tests.support.moto_stack"]
+pytest_plugins = ["tests.support.tiers", "tests.support.aws", "tests.support.moto_stack"]
 
 # Tests never depend on the developer's shell or cdktf.json edits: the configuration is pinned,
 # including the image tag (a content hash would change the snapshots with every code change).

@@ -8,6 +8,8 @@ import pytest
 
 from tools import jsii_env
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not on PATH")
 def test_names_the_running_node_major_unless_already_set() -> None:

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.tool
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
 LINTER = Path(__file__).with_name("lint_workflow.cjs")
@@ -35,9 +37,7 @@ def test_there_is_a_workflow() -> None:
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda path: path.name)
 def test_workflow_has_no_actionlint_findings(workflow: Path) -> None:
     findings = actionlint(workflow)
-    assert findings == [], "\n".join(
-        f"{f['line']}:{f['column']} {f['kind']}: {f['message']}" for f in findings
-    )
+    assert findings == [], "\n".join(f"{f['line']}:{f['column']} {f['kind']}: {f['message']}" for f in findings)
 
 
 def test_actionlint_reports_a_broken_workflow(tmp_path: Path) -> None:

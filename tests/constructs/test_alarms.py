@@ -11,6 +11,8 @@ import pytest
 from tests.constructs.app_helpers import by_path, ref
 from tests.tfjson import resources
 
+pytestmark = pytest.mark.synth
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -7,6 +7,8 @@ import pytest
 from fraud_constructs.audit_bucket import AUDIT_PREFIX, AuditBucket, AuditBucketProps
 from tests.tfjson import only, policy_statements, resources, synth_scope
 
+pytestmark = pytest.mark.synth
+
 
 def _synth(**overrides: object) -> dict:
     props = AuditBucketProps(

@@ -8,6 +8,8 @@ from fraud_constructs.container_function import ContainerFunction, ContainerFunc
 from tests.constructs.app_helpers import address, by_path, ref
 from tests.tfjson import only, resources, synth_scope
 
+pytestmark = pytest.mark.synth
+
 DIGEST_URI = "123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud-detection-dev@sha256:" + "a" * 64
 FUNCTIONS = ("webhook", "stream", "batch")
 

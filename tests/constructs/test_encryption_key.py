@@ -9,6 +9,8 @@ import pytest
 from fraud_constructs.encryption_key import EncryptionKey, EncryptionKeyProps
 from tests.tfjson import only, synth_scope
 
+pytestmark = pytest.mark.synth
+
 
 @pytest.fixture(scope="module")
 def full_key() -> dict:
@@ -21,6 +23,7 @@ def full_key() -> dict:
         allow_cloudwatch_alarms=True,
         via_services=("dynamodb", "sqs"),
     )
+
     def build(stack: object) -> None:
         key = EncryptionKey(stack, "key", aws=stack.aws, props=props)
         # Added after the key, as the app stack does for the API execution log group.

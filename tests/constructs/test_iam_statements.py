@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from fraud_constructs.iam_statements import condition, service_trust_document
 from tests.tfjson import data_sources, synth_scope
+
+pytestmark = pytest.mark.synth
 
 
 def _trust(conditions: tuple = ()) -> dict:

@@ -11,6 +11,8 @@ from fraud_constructs.image_repository import ImageRepository, ImageRepositoryPr
 from tests.constructs.ecr_lifecycle import Image, expired
 from tests.tfjson import only, policy_statements, synth_scope
 
+pytestmark = pytest.mark.synth
+
 
 @pytest.fixture(scope="module")
 def repo_doc() -> dict:

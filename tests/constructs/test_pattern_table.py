@@ -7,6 +7,8 @@ import pytest
 from fraud_constructs.pattern_table import PatternTable, PatternTableProps
 from tests.tfjson import only, synth_scope
 
+pytestmark = pytest.mark.synth
+
 KEY = "arn:aws:kms:us-east-1:111111111111:key/k"
 
 

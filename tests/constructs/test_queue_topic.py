@@ -8,6 +8,8 @@ from fraud_constructs.alert_topic import AlertTopic, AlertTopicProps
 from fraud_constructs.dead_letter_queue import DeadLetterQueue, DeadLetterQueueProps
 from tests.tfjson import only, policy_statements, resources, synth_scope
 
+pytestmark = pytest.mark.synth
+
 KEY = "arn:aws:kms:us-east-1:111111111111:key/k"
 RULE = "arn:aws:events:us-east-1:111111111111:rule/r"
 PATTERNS = ("fraud-*-dev", "fraud-*-dev-*")

@@ -17,6 +17,8 @@ from tests.conftest import VARIANTS
 from tests.constructs.app_helpers import statements_by_sid
 from tests.tfjson import resources, synth_scope
 
+pytestmark = pytest.mark.synth
+
 SECRET_NAMES = ("webhook-signing-keys", "card-fingerprint-key")
 
 

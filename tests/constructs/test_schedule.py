@@ -9,6 +9,8 @@ import pytest
 from fraud_constructs.schedule import ScheduleProps, input_template
 from tests.constructs.app_helpers import by_path, ref, statements_by_sid
 
+pytestmark = pytest.mark.synth
+
 SCHEDULES = {
     "window-schedule": ("fraud-batch-window-dev", "rate(5 minutes)", "window"),
     "daily-report-schedule": ("fraud-batch-daily-report-dev", "cron(15 0 * * ? *)", "daily_report"),

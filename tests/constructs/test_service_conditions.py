@@ -17,6 +17,8 @@ from tests.conftest import VARIANT_CONTEXTS, VARIANTS
 from tests.constructs.app_helpers import by_path, document_statements, ref
 from tests.tfjson import resources
 
+pytestmark = pytest.mark.synth
+
 ROLES = ("webhook", "stream", "batch")
 DEPLOY_ROLE_SIDS = {"DeployRoleManagesKey", "DeployRoleThroughServices"}
 

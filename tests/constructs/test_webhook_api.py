@@ -20,6 +20,8 @@ from tests.conftest import VARIANTS
 from tests.constructs.app_helpers import address, by_path, ref
 from tests.tfjson import only, resources, synth_scope
 
+pytestmark = pytest.mark.synth
+
 API = "app/webhook-api"
 
 UNIT_PROPS = WebhookApiProps(

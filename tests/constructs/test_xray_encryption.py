@@ -10,6 +10,8 @@ from fraud_constructs.encryption_key import EncryptionKey, EncryptionKeyProps
 from fraud_constructs.xray_encryption import XrayEncryption, XrayEncryptionProps
 from tests.tfjson import only, resources, synth_scope
 
+pytestmark = pytest.mark.synth
+
 
 def test_config_uses_kms_with_the_key() -> None:
     def build(stack: object) -> None:
@@ -37,4 +39,3 @@ def test_alias_is_refused() -> None:
                 stack, "xray", props=XrayEncryptionProps(kms_key_arn="arn:aws:kms:us-east-1:123456789012:alias/x")
             )
         )
-

@@ -12,6 +12,8 @@ from fraud_constructs.runtime_parameters import DEFAULT_SETTINGS
 from tests.constructs.app_helpers import by_path
 from tests.tfjson import resources
 
+pytestmark = pytest.mark.synth
+
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = (ROOT / "docs/contract.md").read_text()
 IMAGE = ROOT / "lambda_image" / "fraud_detection"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from local_stage.emulator import (
     EMULATED_SERVICES,
     OVERRIDE_FILE,
@@ -15,6 +17,8 @@ from local_stage.emulator import (
     s3_backend_config,
     workload_patches,
 )
+
+pytestmark = pytest.mark.unit
 
 LIFECYCLE = {
     "resource": {

@@ -44,7 +44,8 @@ from local_stage.functions import LocalFunctions
 from stacks.assembly import STACK_NAMES
 from stacks.registry import repository_name
 
-pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 3000
 TARGETS_IN_ORDER = (

@@ -26,7 +26,8 @@ from fraud_ops import cli, samples
 from fraud_ops.cli import post
 from local_stage.stage import LocalStage, StageOptions
 
-pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+pytestmark = pytest.mark.e2e
+
 STAGE_TIMEOUT = 1500
 
 

@@ -13,6 +13,8 @@ from local_stage.emulator import IMAGE_MANIFEST, put_manifest
 from stacks.image_tag import image_tag
 from tools.build_image import PLATFORM, PublishError, build_command, main, publish
 
+pytestmark = pytest.mark.unit
+
 REPOSITORY = "fraud-detection-test"
 INDEX = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": []}
 
@@ -78,9 +80,7 @@ def test_an_index_in_the_registry_is_refused(ecr: Any, context_dir: Path) -> Non
         publish(ecr, REPOSITORY, context_dir, runner=RecordingRunner(ecr, INDEX))
 
 
-def test_cli_prints_the_digest_reference_last(
-    ecr: Any, context_dir: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_prints_the_digest_reference_last(ecr: Any, context_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     published = publish(ecr, REPOSITORY, context_dir, runner=RecordingRunner(ecr))
     environ = {"FRAUD_ENVIRONMENT": "test", "FRAUD_REGION": "us-east-1"}
     assert main(["--context", str(context_dir)], environ) == 0

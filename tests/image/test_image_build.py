@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.unit
+
 IMAGE_DIR = Path(__file__).resolve().parents[2] / "lambda_image"
 DOCKERFILE = IMAGE_DIR / "Dockerfile"
 REQUIREMENTS = IMAGE_DIR / "requirements.txt"
@@ -32,6 +34,7 @@ def _arg_default(name: str) -> str:
     return match.group(1)
 
 
+@pytest.mark.tool
 def test_dockerfile_is_hadolint_clean() -> None:
     result = subprocess.run([_hadolint(), str(DOCKERFILE)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -97,6 +100,7 @@ def test_dockerignore_keeps_the_context_to_code_and_requirements() -> None:
     assert "**/__pycache__" in lines
 
 
+@pytest.mark.network
 @pytest.mark.timeout(600)
 def test_requirements_resolve_to_aarch64_cpython_311_wheels(tmp_path: Path) -> None:
     """What the image build will do, minus Docker: every pin has a manylinux aarch64/cp311 wheel."""

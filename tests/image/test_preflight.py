@@ -9,6 +9,8 @@ from moto import mock_aws
 from local_stage.emulator import put_manifest
 from tools import preflight
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.fixture
 def ecr(monkeypatch: pytest.MonkeyPatch):

@@ -14,6 +14,8 @@ from fraud_ops.cli import post
 from local_stage import gateway
 from local_stage.emulator import free_port
 
+pytestmark = pytest.mark.unit
+
 NOW = datetime(2026, 11, 22, 10, 7, 30, tzinfo=UTC)
 
 
@@ -94,6 +96,7 @@ def server() -> Iterator[tuple[gateway.LocalGatewayServer, Recorder]]:
         running.stop()
 
 
+@pytest.mark.tool
 def test_real_http_round_trip_on_loopback(server: tuple[gateway.LocalGatewayServer, Recorder]) -> None:
     running, webhook = server
     assert running.url.startswith("http://127.0.0.1:") and running.url.endswith("/v1/webhook")
@@ -137,6 +140,7 @@ def logged_server() -> Iterator[tuple[gateway.LocalGatewayServer, Recorder, list
         running.stop()
 
 
+@pytest.mark.tool
 @pytest.mark.parametrize("method", ["HEAD", "OPTIONS", "TRACE", "GET", "PUT", "DELETE", "PATCH", "BREW", "CONNECT"])
 def test_every_undefined_method_is_api_gateways_403_json(
     logged_server: tuple[gateway.LocalGatewayServer, Recorder, list[str]], method: str
@@ -153,6 +157,7 @@ def test_every_undefined_method_is_api_gateways_403_json(
     assert webhook.events == []
 
 
+@pytest.mark.tool
 @pytest.mark.parametrize("length", ["abc", "-5", "1e3", "99999999999999999999", "0x10"])
 def test_a_malformed_content_length_is_a_400_without_a_traceback(
     logged_server: tuple[gateway.LocalGatewayServer, Recorder, list[str]],
@@ -172,6 +177,7 @@ def test_a_malformed_content_length_is_a_400_without_a_traceback(
     assert "Traceback" not in captured.err + captured.out + "\n".join(lines)
 
 
+@pytest.mark.tool
 def test_a_bare_cr_cannot_smuggle_an_api_key(
     logged_server: tuple[gateway.LocalGatewayServer, Recorder, list[str]],
 ) -> None:
@@ -187,6 +193,7 @@ def test_a_bare_cr_cannot_smuggle_an_api_key(
     assert webhook.events == []
 
 
+@pytest.mark.tool
 def test_a_malformed_header_line_is_a_json_400(
     logged_server: tuple[gateway.LocalGatewayServer, Recorder, list[str]],
 ) -> None:
@@ -199,6 +206,7 @@ def test_a_malformed_header_line_is_a_json_400(
     assert webhook.events == []
 
 
+@pytest.mark.tool
 def test_fifty_simultaneous_connections_are_all_answered(
     logged_server: tuple[gateway.LocalGatewayServer, Recorder, list[str]],
 ) -> None:

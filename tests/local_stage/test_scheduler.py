@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from local_stage.scheduler import Scheduler, job_events, next_fire
+
+pytestmark = pytest.mark.unit
 
 
 def test_every_five_minutes_a_window_job_with_the_event_time() -> None:
-    assert job_events(datetime(2026, 11, 22, 10, 10, tzinfo=UTC)) == [
-        {"job": "window", "time": "2026-11-22T10:10:00Z"}
-    ]
+    assert job_events(datetime(2026, 11, 22, 10, 10, tzinfo=UTC)) == [{"job": "window", "time": "2026-11-22T10:10:00Z"}]
 
 
 def test_at_00_15_the_daily_report_runs_too() -> None:

@@ -14,6 +14,8 @@ from fraud_ops import dlq
 from local_stage.functions import HandlerError
 from local_stage.stream_pump import PumpSettings, StreamPump
 
+pytestmark = pytest.mark.unit
+
 FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:fraud-stream-dev:live"
 
 

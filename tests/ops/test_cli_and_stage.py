@@ -17,6 +17,8 @@ from local_stage.functions import FunctionSpec, HandlerError, LocalFunctions
 from local_stage.thread_stdout import ThreadRoutedStdout
 from tests.local_stage import probe_handler
 
+pytestmark = pytest.mark.unit
+
 IMAGE_URI = "123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud-detection-dev@sha256:" + "0" * 64
 SUBCOMMANDS = ("send", "batch", "report", "redrive-dlq", "rotate-secret")
 
@@ -179,6 +181,7 @@ def test_aws_target_reads_the_api_key_and_each_function_environment(monkeypatch:
     assert target.function("batch").environment == {"SIGNING_KEYS_PARAMETER": "/p/batch"}
 
 
+@pytest.mark.tool
 def test_routed_stdout_still_behaves_like_a_file_for_subprocesses(tmp_path: Path) -> None:
     with (tmp_path / "fallback.txt").open("w") as fallback, (tmp_path / "routed.txt").open("w") as routed:
         proxy = ThreadRoutedStdout(fallback)

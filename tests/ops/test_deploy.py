@@ -18,6 +18,8 @@ from fraud_ops import deploy
 from local_stage.emulator import OVERRIDE_FILE, WORKLOAD_OVERRIDE_FILE
 from tests.conftest import STATE_KEY_ARN
 
+pytestmark = pytest.mark.unit
+
 ENDPOINT = "http://127.0.0.1:4566"
 S3 = {"FRAUD_BACKEND": "s3", "FRAUD_STATE_BUCKET": "fraud-tfstate-123456789012-us-east-1"}
 

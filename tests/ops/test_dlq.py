@@ -13,6 +13,8 @@ from moto import mock_aws
 
 from fraud_ops import dlq
 
+pytestmark = pytest.mark.unit
+
 BATCH_ALIAS = "arn:aws:lambda:us-east-1:123456789012:function:fraud-batch-dev:live"
 STREAM_ALIAS = "arn:aws:lambda:us-east-1:123456789012:function:fraud-stream-dev:live"
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/fraud-patterns-dev/stream/2026-11-22T00:00:00.000"
@@ -79,7 +81,10 @@ def test_job_for_rule(rule: str, job: str | None) -> None:
 def test_eventbridge_failure_redrives_the_job_of_the_original_event_time() -> None:
     plan = dlq.classify(eventbridge_message())
     assert plan == dlq.InvokeRedrive(
-        "eventbridge", BATCH_ALIAS, {"job": "window", "time": "2026-11-22T10:10:00Z"}, plan.summary  # type: ignore[union-attr]
+        "eventbridge",
+        BATCH_ALIAS,
+        {"job": "window", "time": "2026-11-22T10:10:00Z"},
+        plan.summary,  # type: ignore[union-attr]
     )
     daily = dlq.classify(eventbridge_message("fraud-batch-daily-report-dev"))
     assert isinstance(daily, dlq.InvokeRedrive) and daily.payload["job"] == "daily_report"

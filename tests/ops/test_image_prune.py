@@ -15,6 +15,8 @@ from moto import mock_aws
 from fraud_ops.image_prune import StoredImage, digest_of, prunable, prune, referenced_digests
 from local_stage.emulator import IMAGE_MANIFEST
 
+pytestmark = pytest.mark.unit
+
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 HORIZON = timedelta(days=30)
 

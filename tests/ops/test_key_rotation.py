@@ -18,6 +18,8 @@ from fraud_ops import key_rotation, samples
 from local_stage import gateway
 from local_stage.functions import FunctionSpec, LocalFunctions
 
+pytestmark = pytest.mark.unit
+
 SETTINGS = "/fraud-detection/dev/settings"
 SIGNING = "/fraud-detection/dev/webhook-signing-keys"
 FINGERPRINT = "/fraud-detection/dev/card-fingerprint-key"

@@ -13,6 +13,8 @@ from fraud_detection.adapters.parameters import WebhookParameters
 from fraud_detection.settings import Settings
 from fraud_ops import samples
 
+pytestmark = pytest.mark.unit
+
 SECRET = "s" * 40
 
 

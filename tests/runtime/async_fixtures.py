@@ -61,9 +61,7 @@ class AlertInbox:
                     {
                         "body": json.loads(envelope["Message"]),
                         "subject": envelope.get("Subject"),
-                        "attributes": {
-                            k: v["Value"] for k, v in envelope.get("MessageAttributes", {}).items()
-                        },
+                        "attributes": {k: v["Value"] for k, v in envelope.get("MessageAttributes", {}).items()},
                         "raw": message["Body"],
                     }
                 )
@@ -74,9 +72,7 @@ def subscribe_inbox(topic: str) -> AlertInbox:
     """Subscribe a fresh SQS queue to ``topic``; call from a test module's fixture."""
     sqs = boto3.client("sqs", region_name=REGION)
     queue_url = sqs.create_queue(QueueName="alert-inbox")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     boto3.client("sns", region_name=REGION).subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     return AlertInbox(queue_url)
 

@@ -10,8 +10,10 @@ import boto3
 import pytest
 
 from fraud_detection import privacy
-from tests.support.moto_stack import NAMES, REGION
 from tests.runtime.webhook.webhook_support import SENTINEL_PAN, WebhookClient, base_transaction
+from tests.support.moto_stack import NAMES, REGION
+
+pytestmark = pytest.mark.unit
 
 KEY = b"k" * 32
 

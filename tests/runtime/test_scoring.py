@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from fraud_detection.scoring import Signals, action_for, score
 from fraud_detection.settings import Settings
 
+pytestmark = pytest.mark.unit
+
 NOON = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 SETTINGS = Settings(blocked_merchants=("Evil Corp",), high_risk_countries=("KP",), home_countries=("US", "CA"))
 

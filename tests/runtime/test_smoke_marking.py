@@ -7,12 +7,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import boto3
+import pytest
 from moto import mock_aws
 
 from fraud_detection.adapters.alerts import AlertPublisher
 from fraud_detection.alerts import block_alert
 from fraud_detection.smoke import SMOKE_ATTRIBUTE, SMOKE_PREFIX, is_smoke
 from fraud_detection.window_analysis import analyze_window
+
+pytestmark = pytest.mark.unit
 
 START = datetime(2026, 11, 22, 10, 5, tzinfo=UTC)
 

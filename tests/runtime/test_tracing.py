@@ -24,6 +24,8 @@ from fraud_detection.handlers import batch, stream
 from tests.runtime.async_fixtures import FakeContext, input_transformer, load_event
 from tests.runtime.webhook.webhook_support import WebhookClient, base_transaction
 
+pytestmark = pytest.mark.unit
+
 
 @dataclass(eq=False)
 class RecordedSegment(BaseSegment):

@@ -29,7 +29,6 @@ from tests.constructs.app_helpers import by_path, ref, statements_by_sid
 from tests.runtime.async_fixtures import AlertInbox, bucket_objects, fail_operation, subscribe_inbox
 from tests.runtime.async_fixtures import FakeContext as AsyncContext
 from tests.runtime.async_fixtures import load_event as load_async_event
-from tests.support.moto_stack import ACCOUNT_ID, NAMES, REGION
 from tests.runtime.webhook.webhook_support import (
     NOW_TS,
     REQUEST_ID,
@@ -38,6 +37,9 @@ from tests.runtime.webhook.webhook_support import (
     WebhookClient,
     base_transaction,
 )
+from tests.support.moto_stack import ACCOUNT_ID, NAMES, REGION
+
+pytestmark = pytest.mark.unit
 
 INTERNALS = ("arn:", ACCOUNT_ID, NAMES.table, "/fraud-detection/", "Traceback", "kms", "dynamodb", "ssm", SENTINEL_PAN)
 LEAKY_MESSAGE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{NAMES.table} says no"
@@ -367,6 +369,7 @@ def test_stream_s3_failure_then_sns_failure_then_success_leaves_one_object_and_d
 # --- batch: a failed async run is kept, not lost (static, from the synthesized app) ------------------
 
 
+@pytest.mark.synth
 def test_batch_failures_land_in_the_dlq_the_batch_role_may_write_to(synthesized: dict[str, dict]) -> None:
     app = synthesized["app"]
     config = by_path(app, "aws_lambda_function_event_invoke_config", "app/compute/batch/event-invoke-config")

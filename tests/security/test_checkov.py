@@ -19,6 +19,8 @@ import pytest
 from tests.conftest import VARIANTS
 from tests.security.tool_venv import require_tool
 
+pytestmark = pytest.mark.tool
+
 ROOT = Path(__file__).resolve().parents[2]
 CHECKOV = Path(os.environ.get("CHECKOV_BIN", ROOT / ".tools" / "checkov" / "bin" / "checkov"))
 CONFIG = ROOT / ".checkov.yaml"
@@ -60,11 +62,7 @@ def run_checkov(files: Iterable[Path]) -> dict[str, Any]:
 
 
 def _results(report: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        c
-        for key in ("passed_checks", "failed_checks", "skipped_checks")
-        for c in report["results"].get(key, [])
-    ]
+    return [c for key in ("passed_checks", "failed_checks", "skipped_checks") for c in report["results"].get(key, [])]
 
 
 def _address(check: dict[str, Any]) -> str:
@@ -126,14 +124,14 @@ def _variant_of(check: dict[str, Any], variant_files: dict[str, dict[str, Path]]
     return owners[0]
 
 
-@pytest.mark.slow
+@pytest.mark.tool
 def test_all_variants_were_scanned(stacks_report: dict[str, Any], variant_files: dict[str, dict[str, Path]]) -> None:
     assert stacks_report["summary"]["parsing_errors"] == 0
     scanned = {_variant_of(c, variant_files) for c in _results(stacks_report)}
     assert scanned == set(VARIANTS)
 
 
-@pytest.mark.slow
+@pytest.mark.tool
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_stacks_have_no_failed_checks(
     variant: str, stacks_report: dict[str, Any], variant_files: dict[str, dict[str, Path]]
@@ -167,7 +165,7 @@ def checkable_types() -> frozenset[str]:
     return frozenset(json.loads(done.stdout))
 
 
-@pytest.mark.slow
+@pytest.mark.tool
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_checkable_resource_was_scanned(
     variant: str,
@@ -200,18 +198,16 @@ def test_every_checkable_resource_was_scanned(
         assert checkable <= scanned, f"{variant}/{name}: checkable but not scanned: {sorted(checkable - scanned)}"
 
 
-@pytest.mark.slow
+@pytest.mark.tool
 def test_inline_skips_carry_a_reason(stacks_report: dict[str, Any]) -> None:
     for check in stacks_report["results"].get("skipped_checks", []):
         comment = (check.get("check_result") or {}).get("suppress_comment", "")
         if check["check_id"] in skipped_in_config():
             continue
-        assert len(comment.strip()) >= MIN_REASON_CHARS, (
-            f"{check['check_id']} on {check['resource']}: {comment!r}"
-        )
+        assert len(comment.strip()) >= MIN_REASON_CHARS, f"{check['check_id']} on {check['resource']}: {comment!r}"
 
 
-@pytest.mark.slow
+@pytest.mark.tool
 def test_canary_fails(tmp_path: Path) -> None:
     path = tmp_path / "canary" / "cdk.tf.json"
     path.parent.mkdir()
@@ -242,9 +238,7 @@ def skipped_in_config() -> dict[str, tuple[str, str]]:
         elif line.startswith("- "):
             check_id = line[2:].split("#")[0].strip()
             reason = next((c.split(":", 1)[1].strip() for c in comments if c.startswith("reason:")), "")
-            control = next(
-                (c.split(":", 1)[1].strip() for c in comments if c.startswith("compensating control:")), ""
-            )
+            control = next((c.split(":", 1)[1].strip() for c in comments if c.startswith("compensating control:")), "")
             skips[check_id] = (reason, control)
             comments = []
     return skips
@@ -262,7 +256,7 @@ def test_every_config_skip_has_reason_and_compensating_control() -> None:
     assert len(skips) <= MAX_GLOBAL_SKIPS, "a new global skip: review it, then raise MAX_GLOBAL_SKIPS deliberately"
 
 
-@pytest.mark.slow
+@pytest.mark.tool
 def test_unparseable_blocks_still_fail_checkov(tmp_path: Path) -> None:
     """Why UNPARSEABLE_BLOCKS exists: checkov fails the file on a `removed` block. When a checkov
     upgrade parses it, this fails: drop the workaround."""

@@ -29,7 +29,8 @@ from tests.security.tool_venv import require_tool
 from .iam_evaluator import IAM_WRITE_ACTIONS
 from .iam_render import VariantPolicies, iter_documents
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.tool
+
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL_PYTHON = Path(os.environ.get("IAM_ANALYZERS_PYTHON", ROOT / ".tools" / "iam-analyzers" / "bin" / "python"))

@@ -24,6 +24,8 @@ from .iam_evaluator import (
 )
 from .iam_render import RenderedPolicy, VariantPolicies, render_variant
 
+pytestmark = pytest.mark.synth
+
 PROTECTED = Protected.for_region()
 DEPLOY = "arn:aws:iam::123456789012:role/fraud-github-deploy-us-east-1"
 APIGW = "arn:aws:iam::123456789012:role/fraud-apigw-cloudwatch-us-east-1"

@@ -27,9 +27,11 @@ from fraud_constructs.runtime_parameters import secret_parameter_names
 from fraud_detection.handlers import batch, stream
 from tests.runtime.async_fixtures import FakeContext as AsyncContext
 from tests.runtime.async_fixtures import input_transformer, load_event, pattern_item, put_patterns, subscribe_inbox
-from tests.support.moto_stack import NAMES, Names
 from tests.runtime.webhook.webhook_support import WebhookClient, base_transaction
+from tests.support.moto_stack import NAMES, Names
 from tests.tfjson import data_sources, only, resources
+
+pytestmark = pytest.mark.synth
 
 FUNCTIONS = ("webhook", "stream", "batch")
 APP_ENVIRONMENT = "dev"  # tests/conftest.py TEST_CONTEXT

@@ -20,6 +20,8 @@ from .iam_render import (
     render_variant,
 )
 
+pytestmark = pytest.mark.synth
+
 IAM_ELEMENTS = {
     "Sid",
     "Effect",

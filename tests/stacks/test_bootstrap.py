@@ -11,6 +11,8 @@ from stacks.config import AppConfig
 from tests.constructs.app_helpers import by_path, document_statements, ref
 from tests.tfjson import resources
 
+pytestmark = pytest.mark.synth
+
 
 def synth_bootstrap(config: AppConfig) -> dict:
     from cdktf import Testing

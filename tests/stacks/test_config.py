@@ -11,6 +11,8 @@ import pytest
 
 from stacks.config import ConfigError, load_config
 
+pytestmark = pytest.mark.unit
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -136,6 +138,7 @@ def test_invalid_values_name_the_setting(context: dict, environ: dict, setting: 
     assert f"'{setting}'" in str(caught.value)
 
 
+@pytest.mark.tool
 def test_invalid_config_fails_synth_fast_and_writes_nothing(tmp_path: Path) -> None:
     """main.py validates before importing the provider: exit 2, the message, no output dir."""
     outdir = tmp_path / "out"

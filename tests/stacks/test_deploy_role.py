@@ -20,6 +20,8 @@ from tests.conftest import STATE_KEY_ARN, TEST_CONTEXT, VARIANT_CONTEXTS, _synth
 from tests.constructs.app_helpers import by_path, document_statements
 from tests.tfjson import resources
 
+pytestmark = pytest.mark.synth
+
 ROOT = Path(__file__).resolve().parents[2]
 PRIVILEGED = load_config(VARIANT_CONTEXTS["privileged"], {})
 BOUNDARY_ARN = re.compile(

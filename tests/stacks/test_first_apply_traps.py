@@ -11,6 +11,8 @@ from stacks.config import ConfigError, load_config
 from tests.constructs.app_helpers import address, by_path, document_statements, ref, statements_by_sid
 from tests.tfjson import data_sources, only, resources
 
+pytestmark = pytest.mark.synth
+
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = ("webhook", "stream", "batch")
 

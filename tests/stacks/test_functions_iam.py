@@ -8,6 +8,8 @@ import pytest
 
 from tests.constructs.app_helpers import by_path, document_statements, ref, statements_by_sid
 
+pytestmark = pytest.mark.synth
+
 KEY = ("aws_kms_key", "app/app-key/key", "arn")
 # Resource "*" only for actions IAM cannot scope (X-Ray writes, DynamoDB ListStreams).
 STAR_ALLOWED = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "dynamodb:ListStreams"}

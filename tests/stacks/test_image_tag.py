@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from stacks.image_tag import image_tag
+
+pytestmark = pytest.mark.unit
 
 
 def _context(root: Path) -> Path:

@@ -13,6 +13,8 @@ import pytest
 
 from stacks.assembly import STACK_NAMES
 
+pytestmark = pytest.mark.synth
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from stacks.base import state_key
 from stacks.config import load_config
 from tests.tfjson import data_sources, resources
+
+pytestmark = pytest.mark.synth
 
 
 def test_local_backend_path_is_relative_per_environment(synthesized: dict[str, dict]) -> None:

@@ -14,7 +14,7 @@ import pytest
 from fraud_ops.terraform import Terraform, write_cli_config
 from stacks.assembly import STACK_NAMES
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.terraform
 
 
 @pytest.fixture(scope="module")

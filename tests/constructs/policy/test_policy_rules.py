@@ -10,6 +10,8 @@ import pytest
 
 from fraud_constructs.policy import ALL_RULES, RULES_BY_ID, StackView, Verdict
 
+pytestmark = pytest.mark.unit
+
 C, N, NA = Verdict.COMPLIANT, Verdict.NON_COMPLIANT, Verdict.NOT_APPLICABLE
 CMK = "${aws_kms_key.cmk.arn}"
 
@@ -40,9 +42,7 @@ def doc(*statements: dict[str, Any]) -> str:
 BUCKET = {"bucket": "fraud-audit-dev-123456789012-us-east-1"}
 SSE_OK = {
     "bucket": "${aws_s3_bucket.subject.id}",
-    "rule": [
-        {"apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms", "kms_master_key_id": CMK}}
-    ],
+    "rule": [{"apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms", "kms_master_key_id": CMK}}],
 }
 PAB_OK = {
     "bucket": "${aws_s3_bucket.subject.id}",
@@ -104,9 +104,7 @@ PUBLIC_WITH_CONDITION = {
 }
 DOC_DATA = {
     "aws_iam_policy_document": {
-        "scoped": {
-            "statement": [{"actions": ["dynamodb:Query"], "resources": ["${aws_dynamodb_table.t.arn}"]}]
-        },
+        "scoped": {"statement": [{"actions": ["dynamodb:Query"], "resources": ["${aws_dynamodb_table.t.arn}"]}]},
         "star": {"statement": [{"actions": ["dynamodb:Query"], "resources": ["*"]}]},
         "wild_action": {"statement": [{"actions": ["s3:*"], "resources": ["${aws_s3_bucket.b.arn}"]}]},
     }
@@ -122,9 +120,7 @@ CASES: list[Case] = [
         C,
     ),
     Case("FD-DDB-1", "no sse block", "aws_dynamodb_table", {"name": "t"}, N),
-    Case(
-        "FD-DDB-1", "aws managed key", "aws_dynamodb_table", {"server_side_encryption": {"enabled": True}}, N
-    ),
+    Case("FD-DDB-1", "aws managed key", "aws_dynamodb_table", {"server_side_encryption": {"enabled": True}}, N),
     # FD-DDB-2
     Case("FD-DDB-2", "pitr on", "aws_dynamodb_table", {"point_in_time_recovery": {"enabled": True}}, C),
     Case("FD-DDB-2", "pitr off", "aws_dynamodb_table", {"point_in_time_recovery": {"enabled": False}}, N),
@@ -224,9 +220,7 @@ CASES: list[Case] = [
                             "actions": ["s3:*"],
                             "resources": ["${aws_s3_bucket.subject.arn}", "${aws_s3_bucket.subject.arn}/*"],
                             "principals": [{"type": "*", "identifiers": ["*"]}],
-                            "condition": [
-                                {"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}
-                            ],
+                            "condition": [{"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}],
                         }
                     ]
                 }
@@ -275,9 +269,7 @@ CASES: list[Case] = [
     Case("FD-SSM-1", "plain string", "aws_ssm_parameter", {"type": "String"}, NA),
     # FD-LOG-2
     Case("FD-LOG-2", "30 days", "aws_cloudwatch_log_group", {"retention_in_days": 30}, C),
-    Case(
-        "FD-LOG-2", "from variable", "aws_cloudwatch_log_group", {"retention_in_days": "${var.retention}"}, C
-    ),
+    Case("FD-LOG-2", "from variable", "aws_cloudwatch_log_group", {"retention_in_days": "${var.retention}"}, C),
     Case("FD-LOG-2", "absent", "aws_cloudwatch_log_group", {"kms_key_id": CMK}, N),
     Case("FD-LOG-2", "zero is forever", "aws_cloudwatch_log_group", {"retention_in_days": 0}, N),
     # FD-ECR-*
@@ -357,9 +349,7 @@ CASES: list[Case] = [
         {**IMAGE_FN, "image_uri": "${aws_ecr_repository.repo.repository_url}:v1"},
         N,
     ),
-    Case(
-        "FD-LMB-2", "tag token", "aws_lambda_function", {**IMAGE_FN, "image_uri": "repo:${var.image_tag}"}, N
-    ),
+    Case("FD-LMB-2", "tag token", "aws_lambda_function", {**IMAGE_FN, "image_uri": "repo:${var.image_tag}"}, N),
     Case("FD-LMB-2", "zip function", "aws_lambda_function", {"filename": "f.zip"}, NA),
     # FD-LMB-3
     Case(
@@ -456,9 +446,7 @@ CASES: list[Case] = [
     ),
     # FD-IAM-1
     Case("FD-IAM-1", "named actions", "aws_iam_role_policy", {"policy": doc(XRAY, TABLE_WRITE)}, C),
-    Case(
-        "FD-IAM-1", "star action", "aws_iam_role_policy", {"policy": doc({**TABLE_WRITE, "Action": "*"})}, N
-    ),
+    Case("FD-IAM-1", "star action", "aws_iam_role_policy", {"policy": doc({**TABLE_WRITE, "Action": "*"})}, N),
     Case(
         "FD-IAM-1",
         "service star",
@@ -569,11 +557,7 @@ CASES: list[Case] = [
         "FD-IAM-3",
         "aws managed via partition token",
         "aws_iam_role",
-        {
-            "managed_policy_arns": [
-                "arn:${data.aws_partition.p.partition}:iam::aws:policy/AdministratorAccess"
-            ]
-        },
+        {"managed_policy_arns": ["arn:${data.aws_partition.p.partition}:iam::aws:policy/AdministratorAccess"]},
         N,
     ),
     # FD-KMS-1
@@ -638,11 +622,7 @@ CASES: list[Case] = [
         "FD-RP-1",
         "trust policy to star",
         "aws_iam_role",
-        {
-            "assume_role_policy": doc(
-                {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
-            )
-        },
+        {"assume_role_policy": doc({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"})},
         N,
     ),
     Case(
@@ -741,9 +721,7 @@ def test_rule_is_documented(rule: Any) -> None:
 
 def test_rules_ignore_other_resource_types() -> None:
     view = StackView.of({"aws_null_thing": {"x": {}}})
-    assert all(
-        rule("aws_null_thing", view.resources["aws_null_thing"]["x"], view) is NA for rule in ALL_RULES
-    )
+    assert all(rule("aws_null_thing", view.resources["aws_null_thing"]["x"], view) is NA for rule in ALL_RULES)
 
 
 def test_rules_cannot_mutate_the_view() -> None:

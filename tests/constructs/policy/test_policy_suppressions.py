@@ -8,6 +8,8 @@ import pytest
 
 from fraud_constructs.policy import Suppression, evaluate_stack, suppress, suppressions_markdown
 
+pytestmark = pytest.mark.unit
+
 
 class FakeNode:
     """Just enough of ``construct.node`` for ``suppress`` (the real one is tested in test_policy_synth)."""
@@ -51,8 +53,7 @@ def _stack(*paths: str) -> dict:
     return {
         "resource": {
             "aws_sqs_queue": {
-                p.replace("/", "_"): {"//": {"metadata": {"path": p, "uniqueId": p}}, "name": p}
-                for p in paths
+                p.replace("/", "_"): {"//": {"metadata": {"path": p, "uniqueId": p}}, "name": p} for p in paths
             }
         }
     }

@@ -16,6 +16,8 @@ from tests.conftest import VARIANT_CONTEXTS, VARIANTS
 
 from .conftest import QUEUE_REASON, BadSynth
 
+pytestmark = pytest.mark.synth
+
 
 def test_synth_fails_naming_rule_path_and_fix(bad_synth: BadSynth) -> None:
     assert bad_synth.error, "synth of a non-compliant stack must raise"
@@ -74,7 +76,7 @@ def test_apply_policy_pack_needs_a_stack(good_synth: Path) -> None:
         apply_policy_pack(App())
 
 
-@pytest.mark.slow
+@pytest.mark.tool
 def test_synth_process_exits_non_zero(tmp_path: Path) -> None:
     """What ``python main.py`` does on a finding: a non-zero exit with the rule id on stderr."""
     script = tmp_path / "bad_main.py"
@@ -114,7 +116,7 @@ def test_every_variant_synthesizes_through_the_pack(variant: str, variant_outdir
     assert written == set(STACK_NAMES)
 
 
-@pytest.mark.slow
+@pytest.mark.tool
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_variant_is_clean_under_the_pack(variant: str, variant_outdir: Callable[[str], Path]) -> None:
     """The written JSON judged again with the app's own suppressions (from a second build of the same

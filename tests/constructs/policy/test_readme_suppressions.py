@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from fraud_constructs.policy import list_suppressions, suppressions_markdown
 from stacks.config import load_config
+
+pytestmark = pytest.mark.synth
 
 README = Path(__file__).resolve().parents[3] / "README.md"
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.tool
+
 REPO = Path(__file__).resolve().parents[3]
 PACKAGE = "cdktf_cdktf_provider_aws"
 
@@ -197,7 +199,7 @@ print(json.dumps({"active": provider_loader.is_active(),
     assert result == {"active": False, "imported": False}
 
 
-@pytest.mark.slow
+@pytest.mark.tool
 def test_opt_out_env_gives_the_stock_import() -> None:
     """With the opt-out, importing one resource imports every submodule (stock, ~20-30 s)."""
     result = run_snippet(

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.unit
+
 REPO = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent
 MAIN = REPO / "main.py"
@@ -76,7 +78,7 @@ def assert_equivalent(fast: Synth, stock: Synth, expected: set[str]) -> None:
     )
 
 
-@pytest.mark.slow
+@pytest.mark.tool
 def test_sample_app_synth_is_byte_identical(tmp_path: Path) -> None:
     """Guards the loader on its own: resources, data sources, structs, aspects, cross-stack refs."""
     fast, stock = synth_both(HERE / "sample_app.py", tmp_path)
@@ -84,7 +86,7 @@ def test_sample_app_synth_is_byte_identical(tmp_path: Path) -> None:
     assert "cdktf_cdktf_provider_aws.sqs_queue" not in fast.submodules
 
 
-@pytest.mark.slow
+@pytest.mark.tool
 @pytest.mark.skipif(not MAIN.exists(), reason="main.py not written yet")
 def test_main_synth_is_byte_identical(tmp_path: Path) -> None:
     fast, stock = synth_both(MAIN, tmp_path, {"FRAUD_IMAGE_TAG": "perf-equivalence"})

@@ -27,6 +27,8 @@ from tests.runtime.async_fixtures import (
     subscribe_inbox,
 )
 
+pytestmark = pytest.mark.unit
+
 WINDOW = datetime(2026, 11, 22, 10, 5, tzinfo=UTC)
 WINDOW_KEY = "analyses/dt=2026-11-22/window=1005.json"
 
@@ -58,9 +60,7 @@ def patterns(count: int, start: datetime = WINDOW, tag: str = "t", **kwargs: Any
     ]
 
 
-def test_scheduled_event_analyses_the_last_closed_window(
-    stack: Any, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_scheduled_event_analyses_the_last_closed_window(stack: Any, capsys: pytest.CaptureFixture[str]) -> None:
     put_patterns(stack.table, patterns(3) + patterns(2, tag="b", action="block", risk_score=90))
     put_patterns(stack.table, patterns(4, start=WINDOW + timedelta(minutes=5)))  # the open window
     result = batch.handler(scheduled_event(), FakeContext())
@@ -185,9 +185,7 @@ def test_alert_threshold_comes_from_the_settings_parameter(stack: Any, alert_inb
     assert len(alert_inbox.drain()) == 1
 
 
-def test_sns_failure_raises_and_the_retry_rewrites_the_same_object(
-    stack: Any, alert_inbox: AlertInbox
-) -> None:
+def test_sns_failure_raises_and_the_retry_rewrites_the_same_object(stack: Any, alert_inbox: AlertInbox) -> None:
     put_patterns(stack.table, patterns(6, action="block", risk_score=90))
     undo = fail_operation(batch.dependencies().publisher.client, "sns", "Publish", "InternalError")
     with pytest.raises(ClientError):

@@ -9,6 +9,8 @@ import pytest
 from fraud_detection.jobs import DailyReportJob, InvalidJobError, WindowJob, parse_job
 from tests.runtime.async_fixtures import input_transformer, load_event
 
+pytestmark = pytest.mark.unit
+
 
 def test_scheduled_window_event_takes_the_last_closed_window_of_its_time() -> None:
     event = input_transformer(load_event("eventbridge_scheduled_window.json"), "window")
@@ -31,9 +33,7 @@ def test_scheduled_daily_report_is_for_the_previous_utc_day() -> None:
 
 
 def test_daily_report_time_with_offset_is_converted_to_utc_first() -> None:
-    assert parse_job({"job": "daily_report", "time": "2026-11-22T01:30:00+02:00"}) == DailyReportJob(
-        date(2026, 11, 20)
-    )
+    assert parse_job({"job": "daily_report", "time": "2026-11-22T01:30:00+02:00"}) == DailyReportJob(date(2026, 11, 20))
 
 
 def test_backfill_day() -> None:

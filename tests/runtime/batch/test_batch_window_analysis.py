@@ -6,8 +6,12 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from fraud_detection.jsonutil import canonical_dumps
 from fraud_detection.window_analysis import analysis_key, analyze_window
+
+pytestmark = pytest.mark.unit
 
 START = datetime(2026, 11, 22, 10, 5, tzinfo=UTC)
 
@@ -71,9 +75,7 @@ def test_amount_spike_needs_three_times_the_customer_average_and_more_than_1000(
     small = [item(f"t{i}", amount="1", customer="small", second=i) for i in range(5)]
     small.append(item("notbig", amount="1000", customer="small", second=9))
     anomalies = analyze_window(START, spike + small, 12, 5).document()["customer_anomalies"]
-    assert [(a["customer_id"], a["kind"], a["transaction_id"]) for a in anomalies] == [
-        ("spiky", "amount_spike", "big")
-    ]
+    assert [(a["customer_id"], a["kind"], a["transaction_id"]) for a in anomalies] == [("spiky", "amount_spike", "big")]
     assert anomalies[0]["average_amount"] == "841.67"
 
 

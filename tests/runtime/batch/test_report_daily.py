@@ -25,6 +25,8 @@ from tests.runtime.async_fixtures import (
     pattern_item,
 )
 
+pytestmark = pytest.mark.unit
+
 DAY = date(2026, 11, 21)
 
 
@@ -112,9 +114,7 @@ def analyses_in_bucket(stack: Any) -> list[dict[str, Any]]:
     other = window_document(
         datetime(2026, 11, 22, tzinfo=UTC), [pattern("next-day", datetime(2026, 11, 22, tzinfo=UTC))]
     )
-    s3.put_object(
-        Bucket=stack.bucket, Key="analyses/dt=2026-11-22/window=0000.json", Body=json.dumps(other).encode()
-    )
+    s3.put_object(Bucket=stack.bucket, Key="analyses/dt=2026-11-22/window=0000.json", Body=json.dumps(other).encode())
     return documents
 
 

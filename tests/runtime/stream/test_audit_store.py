@@ -13,6 +13,8 @@ from moto import mock_aws
 
 from fraud_detection.adapters.audit_store import AuditStore
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.fixture
 def s3() -> Iterator[Any]:

@@ -18,6 +18,8 @@ from fraud_detection.audit import (
 from fraud_detection.redaction import REDACTED, redact_pan
 from tests.runtime.async_fixtures import SENTINEL_PAN, load_event
 
+pytestmark = pytest.mark.unit
+
 STREAM_EVENT = "dynamodb_stream_patterns.json"
 
 

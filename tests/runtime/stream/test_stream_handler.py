@@ -22,10 +22,10 @@ from tests.runtime.async_fixtures import (
     subscribe_inbox,
 )
 
+pytestmark = pytest.mark.unit
+
 STREAM_EVENT = "dynamodb_stream_patterns.json"
-EXPECTED_KEY = (
-    "audit/dt=2026-11-22/hour=10/4421584500000000017450439091-4421584700000000017450439093.jsonl.gz"
-)
+EXPECTED_KEY = "audit/dt=2026-11-22/hour=10/4421584500000000017450439091-4421584700000000017450439093.jsonl.gz"
 
 
 @pytest.fixture(autouse=True)
@@ -60,9 +60,7 @@ def test_writes_one_gzip_jsonl_object_per_batch(env: str, alert_inbox: AlertInbo
     assert result == {"audit_key": EXPECTED_KEY, "lines": 3, "alerts": 1}
 
 
-def test_publishes_one_alert_per_block_with_dedupe_key_in_body_and_attribute(
-    env: str, alert_inbox: AlertInbox
-) -> None:
+def test_publishes_one_alert_per_block_with_dedupe_key_in_body_and_attribute(env: str, alert_inbox: AlertInbox) -> None:
     stream.handler(load_event(STREAM_EVENT), FakeContext())
     alerts = alert_inbox.drain()
     assert len(alerts) == 1
@@ -71,18 +69,14 @@ def test_publishes_one_alert_per_block_with_dedupe_key_in_body_and_attribute(
     assert alerts[0]["body"]["action"] == "block"
 
 
-def test_replay_rewrites_the_same_object_and_repeats_the_same_dedupe_keys(
-    env: str, alert_inbox: AlertInbox
-) -> None:
+def test_replay_rewrites_the_same_object_and_repeats_the_same_dedupe_keys(env: str, alert_inbox: AlertInbox) -> None:
     stream.handler(load_event(STREAM_EVENT), FakeContext())
     first_objects = bucket_objects(env)
     first_alerts = alert_inbox.drain()
     stream.handler(load_event(STREAM_EVENT), FakeContext())
     assert bucket_objects(env) == first_objects
     replayed = alert_inbox.drain()
-    assert [a["attributes"]["dedupe_key"] for a in replayed] == [
-        a["attributes"]["dedupe_key"] for a in first_alerts
-    ]
+    assert [a["attributes"]["dedupe_key"] for a in replayed] == [a["attributes"]["dedupe_key"] for a in first_alerts]
     assert [a["body"] for a in replayed] == [a["body"] for a in first_alerts]
 
 

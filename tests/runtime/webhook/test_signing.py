@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 
 from fraud_detection import signing
 
+pytestmark = pytest.mark.unit
+
 SECRET = "s" * 32
 OTHER = "o" * 32
 NOW = 1_795_342_050

@@ -29,7 +29,6 @@ import pytest
 from fraud_detection import signing
 from local_stage import gateway
 from local_stage.emulator import free_port
-from tests.support.moto_stack import ACCOUNT_ID, NAMES, REGION, SIGNING_SECRET
 from tests.runtime.webhook.webhook_support import (
     NOW_TS,
     REQUEST_ID,
@@ -39,6 +38,9 @@ from tests.runtime.webhook.webhook_support import (
     base_transaction,
     set_header,
 )
+from tests.support.moto_stack import ACCOUNT_ID, NAMES, REGION, SIGNING_SECRET
+
+pytestmark = pytest.mark.unit
 
 API_KEY = "abuse-test-api-key"
 FORBIDDEN = ("arn:", ACCOUNT_ID, NAMES.table, NAMES.bucket, SENTINEL_PAN, "Traceback", 'File "', ".py")
@@ -336,6 +338,7 @@ def http_post(url: str, sent: Delivery) -> tuple[int, str, dict[str, str]]:
         connection.close()
 
 
+@pytest.mark.tool
 @pytest.mark.parametrize("case", [case for case in CASES if case.id in GATEWAY_SUBSET], ids=lambda case: case.id)
 def test_abuse_case_over_http_through_the_local_gateway(local_api: str, case: Case) -> None:
     before = count_items()

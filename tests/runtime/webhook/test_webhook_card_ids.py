@@ -23,8 +23,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from fraud_detection.redaction import identifier_is_card_number, luhn_valid
-from tests.support.moto_stack import NAMES, REGION
 from tests.runtime.webhook.webhook_support import SENTINEL_PAN, WebhookClient, base_transaction
+from tests.support.moto_stack import NAMES, REGION
+
+pytestmark = pytest.mark.unit
 
 PROPERTY_SETTINGS = settings(
     max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

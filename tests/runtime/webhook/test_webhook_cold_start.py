@@ -16,8 +16,10 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.support.moto_stack import NAMES
 from tests.runtime.webhook.webhook_support import WebhookClient, base_transaction
+from tests.support.moto_stack import NAMES
+
+pytestmark = pytest.mark.tool
 
 IMAGE = Path(__file__).resolve().parents[3] / "lambda_image"
 

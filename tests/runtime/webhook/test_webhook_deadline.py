@@ -17,8 +17,10 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from tests.support.moto_stack import NAMES, REGION
 from tests.runtime.webhook.webhook_support import FakeContext, WebhookClient, base_transaction
+from tests.support.moto_stack import NAMES, REGION
+
+pytestmark = pytest.mark.unit
 
 DRIP_SECONDS_PER_BYTE = 0.25
 

@@ -12,7 +12,6 @@ import pytest
 
 from fraud_detection import keys
 from fraud_detection.pattern import pattern_id
-from tests.support.moto_stack import NAMES, REGION, SECOND_SIGNING_SECRET
 from tests.runtime.webhook.webhook_support import (
     FIXED_NOW,
     NOW_TS,
@@ -21,6 +20,9 @@ from tests.runtime.webhook.webhook_support import (
     base_transaction,
     load_event,
 )
+from tests.support.moto_stack import NAMES, REGION, SECOND_SIGNING_SECRET
+
+pytestmark = pytest.mark.unit
 
 FORBIDDEN_IN_RESPONSES = (
     "arn:",

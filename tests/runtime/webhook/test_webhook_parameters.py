@@ -17,8 +17,10 @@ from fraud_detection.adapters.parameters import (
     parse_fingerprint_key,
     parse_signing_keys,
 )
-from tests.support.moto_stack import NAMES, REGION, SECOND_SIGNING_SECRET, SIGNING_SECRET, Names
 from tests.runtime.webhook.webhook_support import MovableClock
+from tests.support.moto_stack import NAMES, REGION, SECOND_SIGNING_SECRET, SIGNING_SECRET, Names
+
+pytestmark = pytest.mark.unit
 
 PARAMETER_NAMES = ParameterNames(
     settings=NAMES.settings_parameter,

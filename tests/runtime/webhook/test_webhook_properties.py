@@ -7,11 +7,14 @@ import json
 from typing import Any
 
 import boto3
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support.moto_stack import NAMES, REGION
 from tests.runtime.webhook.webhook_support import NOW_TS, SENTINEL_PAN, WebhookClient, base_transaction
+from tests.support.moto_stack import NAMES, REGION
+
+pytestmark = pytest.mark.unit
 
 PROPERTY_SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
