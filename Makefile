@@ -113,13 +113,14 @@ pin-base-image: setup ## 4a. Look up the Lambda base image digest (needs registr
 image: setup ## 4b. Build (buildx, linux/arm64, no attestations) and push the image to ECR; prints repo@sha256 digest
 	$(if $(FRAUD_EMULATOR_ENDPOINT),$(DEPLOY) emulator-image,$(PY) -m tools.build_image)
 
-# --- local stage (issue 5): the whole app against moto, real handlers in-process, 127.0.0.1 only ---
+# --- local stage (issue 5, docs/local-stage.md): the whole app against moto, one worker process per
+# function, 127.0.0.1 only ---
 .PHONY: local local-down
 
-local: setup ## Bring the app up locally (moto + gateway + stream pump + schedule); prints a READY curl. Ctrl-C stops
+local: setup ## Bring the app up locally (moto, function workers, gateway, stream pump, alerts, schedule); Ctrl-C stops
 	$(PY) -m local_stage.stage up
 
-local-down: ## Stop a running `make local` (destroys its stacks, stops its servers)
+local-down: ## Stop a running `make local`, showing each step (destroys its stacks, stops servers and workers)
 	$(PY) -m local_stage.stage down
 
 # --- after a deploy (issue 11): smoke-test the running local stage or a real deployment ---

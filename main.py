@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from fraud_constructs import provider_loader
 from stacks.config import IMAGE_CONTEXT_DIR, ConfigError, load_config
 from stacks.image_tag import image_tag
 
@@ -29,7 +30,10 @@ def main() -> int:
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    from stacks.assembly import build_app  # the provider import is the slow part
+    # The provider import is the slow part: register the lazy provider package first (explicit, so
+    # importing fraud_constructs or stacks never patches a third-party package as a side effect).
+    provider_loader.install()
+    from stacks.assembly import build_app
 
     assembly = build_app(
         config,

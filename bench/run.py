@@ -43,6 +43,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from fraud_detection import contract
+from tests.support.tables import pattern_table_definition
 from tools.jsii_env import silence_banner
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,11 +55,10 @@ EVENTS = REPO / "tests" / "runtime" / "events"
 PYTHON = sys.executable
 REGION = "us-east-1"
 ENVIRONMENT = "bench"
-TABLE = f"fraud-patterns-{ENVIRONMENT}"
-BUCKET = f"fraud-audit-{ENVIRONMENT}-123456789012-{REGION}"
-SETTINGS_PARAMETER = f"/fraud-detection/{ENVIRONMENT}/settings"
-SIGNING_PARAMETER = f"/fraud-detection/{ENVIRONMENT}/webhook-signing-keys"
-FINGERPRINT_PARAMETER = f"/fraud-detection/{ENVIRONMENT}/card-fingerprint-key"
+TABLE = contract.resource_name(contract.TABLE_BASE, ENVIRONMENT)
+BUCKET = f"{contract.resource_name('audit', ENVIRONMENT)}-123456789012-{REGION}"
+SETTINGS_PARAMETER = contract.settings_parameter_name(ENVIRONMENT)
+SIGNING_PARAMETER, FINGERPRINT_PARAMETER = contract.secret_parameter_names(ENVIRONMENT)
 SIGNING_SECRET = "bench-signing-secret-0123456789abcdef"  # noqa: S105  (>= 32 chars, moto only)
 FINGERPRINT_SECRET = "bench-fingerprint-key-0123456789abcdef"  # noqa: S105
 PRICES_AS_OF = "2026-11-22"  # stated on this date from the named pages; not re-fetched (no network to AWS)
@@ -158,7 +159,7 @@ def bench_synth(report: Report, runs: int, budget_s: float) -> None:
             "~0.3x",
             f"median of {len(fast)}: {f:.1f} s vs {s:.1f} s; provider submodules imported {fast_modules} vs "
             f"{stock_modules}",
-            "" if engaged else "LAZY PATH NOT ENGAGED: something imports the provider before fraud_constructs",
+            "" if engaged else "LAZY PATH NOT ENGAGED: something imports the provider before main.py installs the loader",
         )
     )
 
@@ -175,7 +176,7 @@ def _aws_env(**extra: str) -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": "testing",
         "ENVIRONMENT": ENVIRONMENT,
         "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "FraudDetection",
+        contract.ENV_METRICS_NAMESPACE: contract.METRICS_NAMESPACE,
         "LOG_LEVEL": "WARNING",
         **extra,
     }
@@ -211,37 +212,8 @@ class FakeContext:
 
 
 def create_pattern_table(client: Any, *, stream: bool = True) -> None:
-    """The table per docs/contract.md: pk, GSIs by_window/by_customer/by_card, NEW_IMAGE stream."""
-
-    def gsi(name: str, hash_key: str, projection: str) -> dict[str, Any]:
-        return {
-            "IndexName": name,
-            "KeySchema": [
-                {"AttributeName": hash_key, "KeyType": "HASH"},
-                {"AttributeName": "event_ts", "KeyType": "RANGE"},
-            ],
-            "Projection": {"ProjectionType": projection},
-        }
-
-    attributes = [
-        ("pk", "S"),
-        ("window_key", "S"),
-        ("customer_key", "S"),
-        ("card_key", "S"),
-        ("event_ts", "N"),
-    ]
-    client.create_table(
-        TableName=TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": a, "AttributeType": t} for a, t in attributes],
-        GlobalSecondaryIndexes=[
-            gsi("by_window", "window_key", "ALL"),
-            gsi("by_customer", "customer_key", "ALL"),
-            gsi("by_card", "card_key", "ALL"),
-        ],
-        **({"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}} if stream else {}),
-    )
+    """The table per the contract (``tests.support.tables``): pk, its GSIs and projections, NEW_IMAGE stream."""
+    client.create_table(**pattern_table_definition(TABLE, stream=stream))
 
 
 def item_template() -> dict[str, Any]:
@@ -266,7 +238,7 @@ def pattern_item(template: dict[str, Any], txn: str, moment: datetime, shards: i
         event_ts=Decimal(int(moment.timestamp() * 1000)),
         received_at=moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         window_start=start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        customer_key=f"CUST#c{hash(txn) % 5000}",
+        customer_key=f"{contract.CUSTOMER_KEY_PREFIX}c{hash(txn) % 5000}",
     )
     return item
 
@@ -295,9 +267,9 @@ def bench_read_amplification(report: Report, sizes: list[int], k: int, budget_s:
         TABLE_NAME=TABLE,
         WINDOW_SHARDS=str(shards),
         BUCKET_NAME=BUCKET,
-        TOPIC_ARN=f"arn:aws:sns:{REGION}:123456789012:fraud-alerts-{ENVIRONMENT}",
+        TOPIC_ARN=f"arn:aws:sns:{REGION}:123456789012:{contract.resource_name('alerts', ENVIRONMENT)}",
         SETTINGS_PARAMETER=SETTINGS_PARAMETER,
-        POWERTOOLS_SERVICE_NAME="fraud-batch",
+        POWERTOOLS_SERVICE_NAME=contract.BATCH.service,
         AWS_LAMBDA_FUNCTION_NAME="fraud-batch-bench",
     )
     target = datetime(2026, 11, 21, 10, 5, tzinfo=UTC)
@@ -312,7 +284,7 @@ def bench_read_amplification(report: Report, sizes: list[int], k: int, budget_s:
         from fraud_detection.handlers import batch as batch_handler
 
         boto3.client("s3").create_bucket(Bucket=BUCKET)
-        boto3.client("sns").create_topic(Name=f"fraud-alerts-{ENVIRONMENT}")
+        boto3.client("sns").create_topic(Name=contract.resource_name("alerts", ENVIRONMENT))
         boto3.client("ssm").put_parameter(Name=SETTINGS_PARAMETER, Type="SecureString", Value="{}")
         for n in sizes:
             spent = time.perf_counter() - started
@@ -390,7 +362,7 @@ def bench_read_amplification(report: Report, sizes: list[int], k: int, budget_s:
 def _lambda_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"_X_AMZN_TRACE_ID", "PYTHONPATH"}}
     env |= {
-        "AWS_LAMBDA_FUNCTION_NAME": f"fraud-webhook-{ENVIRONMENT}",
+        "AWS_LAMBDA_FUNCTION_NAME": contract.WEBHOOK.function_name(ENVIRONMENT),
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
         "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
         # Powertools decides "in Lambda" (tracing on, X-Ray SDK loaded) from LAMBDA_TASK_ROOT.
@@ -403,8 +375,8 @@ def _lambda_env() -> dict[str, str]:
         "SETTINGS_PARAMETER": SETTINGS_PARAMETER,
         "SIGNING_KEYS_PARAMETER": SIGNING_PARAMETER,
         "FINGERPRINT_KEY_PARAMETER": FINGERPRINT_PARAMETER,
-        "POWERTOOLS_SERVICE_NAME": "fraud-webhook",
-        "POWERTOOLS_METRICS_NAMESPACE": "FraudDetection",
+        "POWERTOOLS_SERVICE_NAME": contract.WEBHOOK.service,
+        contract.ENV_METRICS_NAMESPACE: contract.METRICS_NAMESPACE,
         "LOG_LEVEL": "INFO",
     }
     return env
@@ -584,11 +556,11 @@ def _stream_events(template: dict[str, Any], total: int, batch_size: int) -> lis
         record = copy.deepcopy(template)
         image = record["dynamodb"]["NewImage"]
         txn = f"txn-stream-{i:06d}"
-        image["pk"] = {"S": f"TXN#{txn}"}
+        image[contract.PARTITION_KEY] = {"S": f"{contract.TRANSACTION_KEY_PREFIX}{txn}"}
         image["transaction_id"] = {"S": txn}
         image["action"] = {"S": "approve"}
         image["risk_score"] = {"N": "10"}
-        record["dynamodb"]["Keys"] = {"pk": {"S": f"TXN#{txn}"}}
+        record["dynamodb"]["Keys"] = {contract.PARTITION_KEY: image[contract.PARTITION_KEY]}
         record["dynamodb"]["SequenceNumber"] = str(4421584500000000017450439091 + i)
         record["eventName"] = "INSERT"
         records.append(record)
@@ -606,7 +578,7 @@ def bench_webhook_cost(report: Report, stream_batch_size: int) -> dict[str, floa
         TABLE_NAME=TABLE,
         WINDOW_SHARDS="8",
         BUCKET_NAME=BUCKET,
-        TOPIC_ARN=f"arn:aws:sns:{REGION}:123456789012:fraud-alerts-{ENVIRONMENT}",
+        TOPIC_ARN=f"arn:aws:sns:{REGION}:123456789012:{contract.resource_name('alerts', ENVIRONMENT)}",
         SETTINGS_PARAMETER=SETTINGS_PARAMETER,
         SIGNING_KEYS_PARAMETER=SIGNING_PARAMETER,
         FINGERPRINT_KEY_PARAMETER=FINGERPRINT_PARAMETER,
@@ -621,7 +593,7 @@ def bench_webhook_cost(report: Report, stream_batch_size: int) -> dict[str, floa
 
         create_pattern_table(boto3.client("dynamodb"))
         boto3.client("s3").create_bucket(Bucket=BUCKET)
-        boto3.client("sns").create_topic(Name=f"fraud-alerts-{ENVIRONMENT}")
+        boto3.client("sns").create_topic(Name=contract.resource_name("alerts", ENVIRONMENT))
         ssm = boto3.client("ssm")
         ssm.put_parameter(Name=SETTINGS_PARAMETER, Type="SecureString", Value="{}")
         ssm.put_parameter(

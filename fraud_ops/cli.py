@@ -3,26 +3,31 @@
 Works against the running local stage (``.local-stage/stage.json``, written by ``make local``)
 or a real account (``--target aws``: the app stack's Terraform outputs, from ``--outputs FILE``
 or ``terraform output`` in ``cdktf.out/stacks/app``; credentials and region from the usual AWS
-environment). The batch runs in-process against the local stage (its function environment,
-boto3 pointed at the emulator) and through Lambda ``Invoke`` (the ``live`` alias) in an account.
+environment). Against the local stage the batch runs in a worker process of its own (the function's
+environment, boto3 pointed at the emulator, its output in the run's ``batch.log``); in an account
+through Lambda ``Invoke`` (the ``live`` alias).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from fraud_detection.audit import AUDIT_PREFIX, decode_jsonl_gz, dedupe_by_transaction
+from fraud_detection import contract
+from fraud_detection.audit import decode_jsonl_gz, dedupe_by_transaction
+from fraud_detection.keys import window_start
 from fraud_ops import dlq, key_rotation, load, samples, smoke
+from fraud_ops.alert_queues import alert_of, describe_alert
 from fraud_ops.targets import (
     ROOT,
     STAGE_FILE,
@@ -33,7 +38,7 @@ from fraud_ops.targets import (
     outputs_from_file,
     outputs_from_terraform,
 )
-from local_stage.functions import LambdaInvoker, LocalFunctions
+from local_stage.functions import LocalFunctions
 
 Command = Callable[[argparse.Namespace, Target], int]
 
@@ -50,16 +55,21 @@ def resolve_target(args: argparse.Namespace) -> Target:
     return aws_target(outputs, region)
 
 
-def invoker_for(target: Target, stage_file: str) -> dlq.Invoker:
-    if target.kind == "local":  # handler logs go where the stage's go, not into the CLI's output
-        log = open(Path(stage_file).parent / "functions.log", "a", encoding="utf-8")  # noqa: SIM115 - process-long
-        return LocalFunctions(target.functions, target.aws_environment(), region=target.region, log=log)
-    return LambdaInvoker(target.client("lambda"))
+@contextlib.contextmanager
+def invoker_for(target: Target, stage_file: str) -> Iterator[dlq.Invoker]:
+    """Lambda ``Invoke`` in an account; locally, workers of this command (stopped when it ends) whose
+    output goes to the running stage's log directory, not into the CLI's output."""
+    if target.kind != "local":
+        yield dlq.LambdaInvoker(target.client("lambda"))
+        return
+    log_dir = Path(target.log_dir) if target.log_dir else Path(stage_file).parent
+    with LocalFunctions(target.functions, target.aws_environment(), region=target.region, log_dir=log_dir) as local:
+        yield local
 
 
 def batch_function(target: Target) -> str:
     """The alias EventBridge invokes (a real account), or the local function."""
-    return str(target.output("batch_alias_arn")) if target.kind == "aws" else "batch"
+    return str(target.output("batch_alias_arn")) if target.kind == "aws" else contract.BATCH.role
 
 
 # ---------------------------------------------------------------- send
@@ -83,7 +93,7 @@ def audit_lines(target: Target, transaction_ids: set[str], wait_seconds: float) 
     while True:
         pairs = [
             (entry["Key"], line)
-            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=AUDIT_PREFIX)
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=contract.AUDIT_PREFIX)
             for entry in page.get("Contents", [])
             for line in decode_jsonl_gz(s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read())
         ]
@@ -98,11 +108,16 @@ def audit_lines(target: Target, transaction_ids: set[str], wait_seconds: float) 
         time.sleep(1)
 
 
+def transaction_key(transaction_id: str) -> str:
+    """The pattern table's partition key of a transaction item."""
+    return f"{contract.TRANSACTION_KEY_PREFIX}{transaction_id}"
+
+
 def newest_signing_key(target: Target) -> tuple[str, str] | None:
     """(key id, secret) senders sign with now; None (and the reason on stderr) when none is set."""
     adapter = key_rotation.ParameterAdapter(target.client("ssm"))
     try:
-        return key_rotation.parse_key_set(adapter.read(target.parameter("SIGNING_KEYS_PARAMETER"))).newest()
+        return key_rotation.parse_key_set(adapter.read(target.parameter(contract.ENV_SIGNING_KEYS_PARAMETER))).newest()
     except key_rotation.KeySetError as error:
         print(f"error: {error}", file=sys.stderr)
         return None
@@ -130,7 +145,7 @@ def cmd_send(args: argparse.Namespace, target: Target) -> int:
     dynamodb = target.client("dynamodb")
     print(f"\ntable {table}:")
     for transaction_id in sample_set.stored_transaction_ids:
-        item = dynamodb.get_item(TableName=table, Key={"pk": {"S": f"TXN#{transaction_id}"}}).get("Item")
+        item = dynamodb.get_item(TableName=table, Key={"pk": {"S": transaction_key(transaction_id)}}).get("Item")
         if item is None:
             print(f"  {transaction_id}: MISSING")
             failures += 1
@@ -156,23 +171,23 @@ def cmd_smoke(args: argparse.Namespace, target: Target) -> int:
     if signing is None:
         return 2
     secret = signing[1]
-    invoker = invoker_for(target, args.stage_file)
+    with invoker_for(target, args.stage_file) as invoker:
 
-    def run_batch(event: dict[str, Any]) -> tuple[bool, str]:
-        result = invoker.invoke(batch_function(target), event)
-        return result.ok, result.detail
+        def run_batch(event: dict[str, Any]) -> tuple[bool, str]:
+            result = invoker.invoke(batch_function(target), event)
+            return result.ok, result.detail
 
-    environment = smoke.SmokeEnvironment(
-        client=target.client,
-        outputs=target.output,
-        deliver=lambda body, headers: post(target.webhook_url, body, headers),
-        signing_secret=secret,
-        api_key=target.api_key,
-        audit_lines=lambda ids, wait: audit_lines(target, ids, wait),
-        run_batch=run_batch,
-    )
-    run_id = args.run_id or datetime.now(UTC).strftime("%Y%m%d%H%M%S")
-    return 0 if smoke.run(environment, run_id=run_id, wait_seconds=args.wait) else 1
+        environment = smoke.SmokeEnvironment(
+            client=target.client,
+            outputs=target.output,
+            deliver=lambda body, headers: post(target.webhook_url, body, headers),
+            signing_secret=secret,
+            api_key=target.api_key,
+            audit_lines=lambda ids, wait: audit_lines(target, ids, wait),
+            run_batch=run_batch,
+        )
+        run_id = args.run_id or datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+        return 0 if smoke.run(environment, run_id=run_id, wait_seconds=args.wait) else 1
 
 
 def cmd_load(args: argparse.Namespace, target: Target) -> int:
@@ -190,7 +205,7 @@ def cmd_load(args: argparse.Namespace, target: Target) -> int:
     table, dynamodb = str(target.output("table_name")), target.client("dynamodb")
 
     def item_exists(transaction_id: str) -> bool:
-        return "Item" in dynamodb.get_item(TableName=table, Key={"pk": {"S": f"TXN#{transaction_id}"}})
+        return "Item" in dynamodb.get_item(TableName=table, Key={"pk": {"S": transaction_key(transaction_id)}})
 
     problems = load.verify(deliveries, result, item_exists, lambda ids, w: audit_lines(target, ids, w), args.wait)
     for problem in problems:
@@ -202,15 +217,25 @@ def cmd_load(args: argparse.Namespace, target: Target) -> int:
 # ---------------------------------------------------------------- batch / report
 
 
-def window_event(args: argparse.Namespace) -> dict[str, Any]:
+def iso_z(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def window_event(args: argparse.Namespace, now: datetime | None = None) -> dict[str, Any]:
+    """``--window``: that window (backfill); ``--current``: the open window, the events just sent;
+    ``--now`` (the default): what a scheduled run now sends, so the batch analyses the last closed window."""
+    moment = now or datetime.now(UTC)
     if args.window:
         return {"job": "window", "window_start": args.window}
-    return {"job": "window", "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    if args.current:
+        return {"job": "window", "window_start": iso_z(window_start(moment))}
+    return {"job": "window", "time": iso_z(moment)}
 
 
 def cmd_batch(args: argparse.Namespace, target: Target) -> int:
     event = window_event(args)
-    result = invoker_for(target, args.stage_file).invoke(batch_function(target), event)
+    with invoker_for(target, args.stage_file) as invoker:
+        result = invoker.invoke(batch_function(target), event)
     print(f"{json.dumps(event)} -> {'ok' if result.ok else 'FAILED'}: {result.detail}")
     if result.ok and not args.quiet:
         key = json.loads(result.detail).get("analysis_key")
@@ -223,15 +248,15 @@ def cmd_batch(args: argparse.Namespace, target: Target) -> int:
 def cmd_report(args: argparse.Namespace, target: Target) -> int:
     day = date.fromisoformat(args.day).isoformat()
     if not args.no_run:
-        invoker = invoker_for(target, args.stage_file)
-        result = invoker.invoke(batch_function(target), {"job": "daily_report", "day": day})
+        with invoker_for(target, args.stage_file) as invoker:
+            result = invoker.invoke(batch_function(target), {"job": "daily_report", "day": day})
         print(f"daily_report {day} -> {'ok' if result.ok else 'FAILED'}: {result.detail}")
         if not result.ok:
             return 1
     s3 = target.client("s3")
     bucket = str(target.output("bucket_name"))
     for name in ("summary.json", "flagged.csv"):
-        key = f"reports/{day}/{name}"
+        key = f"{contract.REPORTS_PREFIX}{day}/{name}"
         try:
             body = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
         except s3.exceptions.NoSuchKey:
@@ -251,8 +276,35 @@ def cmd_redrive(args: argparse.Namespace, target: Target) -> int:
         "note: stream failure records carry only the shard and sequence range, not the data; they are "
         "redriven by re-reading the stream (24 h retention)"
     )
-    _, left = dlq.process_queue(queue, invoker_for(target, args.stage_file), reader, apply=args.yes)
+    with invoker_for(target, args.stage_file) as invoker:
+        _, left = dlq.process_queue(queue, invoker, reader, apply=args.yes)
     return 1 if (args.yes and left) else 0
+
+
+# ---------------------------------------------------------------- alerts
+
+
+def cmd_alerts(args: argparse.Namespace, target: Target) -> int:
+    if not target.alerts_queue_url:
+        print(
+            "error: alerts are shown for the local stage (its inbox queue on the alert topic); in an account "
+            "they go to the topic's subscriptions (make check-alert-subscription)",
+            file=sys.stderr,
+        )
+        return 2
+    queue = dlq.QueueAdapter(target.client("sqs"), target.alerts_queue_url)
+    messages = queue.receive_all(visibility_seconds=30, limit=args.limit)
+    for message in messages:
+        print(describe_alert(alert_of(message.body), message.attributes))
+        if args.json:
+            print(f"  {message.body}")
+        if args.keep:
+            queue.release(message)
+        else:
+            queue.delete(message)
+    kept = " (kept in the inbox)" if args.keep else ""
+    print(f"{len(messages)} alert(s){kept}" if messages else "no new alerts")
+    return 0
 
 
 # ---------------------------------------------------------------- rotate-secret
@@ -266,7 +318,7 @@ def app_key_arn(target: Target) -> str | None:
 
 def cmd_rotate(args: argparse.Namespace, target: Target) -> int:
     adapter = key_rotation.ParameterAdapter(target.client("ssm"))
-    signing = target.parameter("SIGNING_KEYS_PARAMETER")
+    signing = target.parameter(contract.ENV_SIGNING_KEYS_PARAMETER)
     try:
         if args.add:
             result = key_rotation.rotate_add(adapter, signing, datetime.now(UTC), key_arn=app_key_arn(target))
@@ -274,12 +326,12 @@ def cmd_rotate(args: argparse.Namespace, target: Target) -> int:
             result = key_rotation.rotate_retire(adapter, signing, args.retire)
         elif args.init_fingerprint:
             result = key_rotation.init_fingerprint(
-                adapter, target.parameter("FINGERPRINT_KEY_PARAMETER"), key_arn=app_key_arn(target)
+                adapter, target.parameter(contract.ENV_FINGERPRINT_KEY_PARAMETER), key_arn=app_key_arn(target)
             )
         else:
             value = adapter.read_optional(signing)
             ids = key_rotation.parse_key_set(value).ids if value is not None else ()
-            state = "none (UNSET)" if value is not None else "none (parameter not created yet)"
+            state = f"none ({contract.PLACEHOLDER})" if value is not None else "none (parameter not created yet)"
             print(f"signing keys: {', '.join(ids) or state}")
             return 0
     except key_rotation.KeySetError as error:
@@ -289,7 +341,9 @@ def cmd_rotate(args: argparse.Namespace, target: Target) -> int:
     if args.add and result.key_set is not None:
         key_id, secret = result.key_set.newest()
         if args.secret_dir:
-            environment = str(target.function("webhook").environment.get("ENVIRONMENT", "unknown"))
+            environment = str(
+                target.function(contract.WEBHOOK.role).environment.get(contract.ENV_ENVIRONMENT, "unknown")
+            )
             path = key_rotation.write_secret_file(Path(args.secret_dir), environment, signing, key_id, secret)
             print(f"new signing secret {key_id} written to {path} (mode 600): give it to the sender, then delete it")
         if args.show_secret:
@@ -354,11 +408,15 @@ def build_parser() -> argparse.ArgumentParser:
         "batch",
         cmd_batch,
         help="run the window batch now or for a given window (backfill)",
-        description="Without --window: like a scheduled run now (the last closed window).",
+        description=(
+            "Without an option (or --now): like a scheduled run now, which analyses the last *closed* window. "
+            "--current analyses the open window, the events just sent."
+        ),
     )
     when = batch.add_mutually_exclusive_group()
     when.add_argument("--window", help="window start, a 5-minute boundary, e.g. 2026-11-22T10:05:00Z")
-    when.add_argument("--now", action="store_true", help="the last closed window (default)")
+    when.add_argument("--now", action="store_true", help="as the schedule would now: the last closed window (default)")
+    when.add_argument("--current", action="store_true", help="the open window (the events just sent)")
     batch.add_argument("--quiet", action="store_true", help="do not print the analysis object")
 
     report = command("report", cmd_report, help="run (or just show) the daily report of a day")
@@ -374,6 +432,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     redrive.add_argument("--yes", action="store_true", help="redrive; delete each message only after success")
 
+    alerts = command(
+        "alerts",
+        cmd_alerts,
+        help="local stage: show the alerts that reached the stage's inbox queue on the alert topic",
+        description="Each alert once: shown alerts are removed from the inbox unless --keep.",
+    )
+    alerts.add_argument("--keep", action="store_true", help="leave them in the inbox (shown again next time)")
+    alerts.add_argument("--json", action="store_true", help="also print each alert's JSON body")
+    alerts.add_argument("--limit", type=int, default=100, help="at most this many (default: 100)")
+
     rotate = command(
         "rotate-secret",
         cmd_rotate,
@@ -387,7 +455,9 @@ def build_parser() -> argparse.ArgumentParser:
     action.add_argument("--add", action="store_true", help="add a new signing key; old keys stay valid")
     action.add_argument("--retire", metavar="KEY_ID", help="remove a signing key (never the last one)")
     action.add_argument(
-        "--init-fingerprint", action="store_true", help="set the card-fingerprint key if missing or UNSET"
+        "--init-fingerprint",
+        action="store_true",
+        help=f"set the card-fingerprint key if missing or {contract.PLACEHOLDER}",
     )
     rotate.add_argument("--show-secret", action="store_true", help="with --add: print the new secret")
     rotate.add_argument(

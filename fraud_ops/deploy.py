@@ -11,16 +11,16 @@
 Each target runs ``python -m fraud_ops.deploy <step>``: validate the configuration (stacks.config),
 synthesize (``python main.py``), then Terraform in ``cdktf.out/stacks/<stack>`` itself, so the
 local backend's relative path lands in ``state/<env>/`` as before. Terraform is run by the
-emulator harness's runner (:class:`local_stage.emulator.StackRunner`) with the offline provider
-mirror when the machine has one; here it works in place instead of on a copy.
+project's one runner (:class:`fraud_ops.terraform.StackRunner`, in place) with the offline provider
+mirror when the machine has one.
 
 ``FRAUD_EMULATOR_ENDPOINT=http://127.0.0.1:<port>`` (a moto server) makes the same steps deploy to
-the emulator: the provider override of the harness, the S3 backend pointed at moto through a
-``-backend-config`` file (endpoint, path-style, dummy credentials, no account checks), the known
-moto-gap patches (``local_stage.emulator``: no bucket policies, no stream mapping), boto3 calls of
-this module sent to the emulator, and ``make image`` pushes a bare manifest (no Docker needed).
-Nothing of that reaches the synthesized JSON: override files sit next to it and are removed again
-by a run without the variable.
+the emulator: the emulator override file (``local_stage.emulator_patches``: provider endpoints,
+dummy credentials, the registered moto-gap patches), the S3 backend pointed at moto through a
+``-backend-config`` file (endpoint, path-style, dummy credentials, no account checks), boto3 calls
+of this module sent to the emulator, and ``make image`` pushes a bare manifest (no Docker needed).
+Nothing of that reaches the synthesized JSON: those files sit next to it and are removed again by
+a run without the variable.
 
 ``CDKTF_OUTDIR`` moves the synth output (and with it ``state/``, its sibling) elsewhere, e.g. a
 test's temporary directory. The new signing secret of ``set-secrets`` is written to a new mode-600
@@ -33,37 +33,31 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from fraud_detection import contract
 from fraud_ops import key_rotation
-from local_stage.emulator import (
-    DUMMY_CREDENTIALS,
-    OVERRIDE_FILE,
-    WORKLOAD_OVERRIDE_FILE,
-    StackRunner,
-    TerraformError,
-    provider_override,
-    put_image,
-    s3_backend_config,
-    write_workload_override,
-)
+from fraud_ops.synth import SynthError
+from fraud_ops.synth import synthesize as run_synth
+from fraud_ops.targets import ROOT
+from fraud_ops.terraform import StackRunner, TerraformError
+from fraud_ops.timing import timed
+from local_stage.emulator import emulator_client, put_image
+from local_stage.emulator_patches import OVERRIDE_FILE, s3_backend_config, write_override
 from stacks.config import AppConfig, ConfigError, load_config
-from tools.jsii_env import silence_banner
 from tools.preflight import expected_image, image_exists
 
-ROOT = Path(__file__).resolve().parent.parent
 EMULATOR_VARIABLE = "FRAUD_EMULATOR_ENDPOINT"
 SECRET_DIR_VARIABLE = "FRAUD_SECRET_DIR"  # noqa: S105 - a variable name, not a secret
 BACKEND_CONFIG_FILE = "emulator.s3.tfbackend"
 _EMULATOR_URL = re.compile(r"^http://(127\.0\.0\.1|localhost):\d{1,5}$")
-EMULATOR_ONLY_FILES = (OVERRIDE_FILE, WORKLOAD_OVERRIDE_FILE, BACKEND_CONFIG_FILE)
+# (zz_local_stage_override.tf.json: the second override file of earlier versions, removed if still there)
+EMULATOR_ONLY_FILES = (OVERRIDE_FILE, BACKEND_CONFIG_FILE, "zz_local_stage_override.tf.json")
 
 
 class DeployError(RuntimeError):
@@ -100,35 +94,26 @@ class Deployment:
 
     def client(self, service: str, region: str | None = None) -> Any:
         """A boto3 client for this deployment: the account of the usual AWS credentials, or the emulator."""
-        import boto3
-
-        region = region or self.config.region
-        if self.endpoint is None:
-            return boto3.client(service, region_name=region)
-        return boto3.client(
-            service,
-            region_name=region,
-            endpoint_url=self.endpoint,
-            aws_access_key_id=DUMMY_CREDENTIALS["access_key"],
-            aws_secret_access_key=DUMMY_CREDENTIALS["secret_key"],
-        )
+        return emulator_client(service, self.endpoint, region or self.config.region)
 
     def runner(self) -> DeployRunner:
         return DeployRunner(
             self.outdir,
             self.outdir.parent / ".local" / "deploy",
-            self.endpoint or "",
-            region=self.config.region,
+            isolated=self.endpoint is not None,
             command_timeout=3600.0,
+            endpoint=self.endpoint or "",
+            region=self.config.region,
         )
 
 
+@dataclass
 class DeployRunner(StackRunner):
-    """The harness's Terraform runner, in place in ``<outdir>/stacks/<stack>``; with an emulator endpoint it
-    adds the emulator overrides there, without one it removes any left from an emulator run."""
+    """The project's Terraform runner, in place in ``<outdir>/stacks/<stack>``; with an emulator endpoint it
+    adds the emulator files there, without one it removes any left from an emulator run."""
 
-    def stack_dir(self, stack: str) -> Path:
-        return self.synth_outdir / "stacks" / stack
+    endpoint: str = ""
+    region: str = "us-east-1"
 
     def tf_json(self, stack: str) -> dict[str, Any]:
         path = self.stack_dir(stack) / "cdk.tf.json"
@@ -147,9 +132,7 @@ class DeployRunner(StackRunner):
         for name in EMULATOR_ONLY_FILES:
             (target / name).unlink(missing_ok=True)
         if self.endpoint:
-            override = provider_override(self.endpoint, self.region, tf_json, local_state=False)
-            (target / OVERRIDE_FILE).write_text(json.dumps(override, indent=2))
-            write_workload_override(target, tf_json)
+            write_override(target, self.endpoint, self.region, tf_json, local_state=False)
             if self.backend(stack)[0] == "s3":
                 (target / BACKEND_CONFIG_FILE).write_text(s3_backend_config(self.endpoint))
         return target
@@ -157,15 +140,6 @@ class DeployRunner(StackRunner):
     def init_args(self, stack: str) -> tuple[str, ...]:
         config = self.stack_dir(stack) / BACKEND_CONFIG_FILE
         return (f"-backend-config={config.name}",) if config.is_file() else ()
-
-    def _env(self) -> dict[str, str]:
-        if self.endpoint:  # the harness's: no AWS_* or TF_* of the caller reaches the emulator run
-            return super()._env()
-        env = dict(os.environ)  # a real account: the caller's AWS credentials and region
-        env.update(
-            TF_CLI_CONFIG_FILE=str(self.cli_config_path), TF_IN_AUTOMATION="1", TF_INPUT="0", CHECKPOINT_DISABLE="1"
-        )
-        return env
 
     def recorded_backend(self, stack: str) -> dict[str, Any] | None:
         """The backend ``terraform init`` last recorded in the working directory (None: never initialised)."""
@@ -188,16 +162,10 @@ class DeployRunner(StackRunner):
 
 def synthesize(deployment: Deployment, say: Callable[[str], None]) -> None:
     """``python main.py`` (what ``cdktf synth`` runs) into the deployment's output directory."""
-    env = dict(deployment.environ)
-    env["CDKTF_OUTDIR"] = str(deployment.outdir)
-    silence_banner(env)
-    started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "main.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False
-    )
-    if done.returncode != 0:
-        raise DeployError(f"synth failed ({done.returncode}):\n{done.stderr[-4000:]}")
-    say(f"synthesized into {deployment.outdir} in {time.monotonic() - started:.0f} s")
+    timings: dict[str, float] = {}
+    with timed("synth", timings):
+        run_synth(deployment.outdir, deployment.environ)
+    say(f"synthesized into {deployment.outdir} in {timings['synth']:.0f} s")
 
 
 def step_bootstrap(deployment: Deployment, say: Callable[[str], None]) -> int:
@@ -348,7 +316,8 @@ def step_set_secrets(deployment: Deployment, say: Callable[[str], None]) -> int:
         FunctionName=outputs["webhook_function_name"]
     )
     variables = (configuration.get("Environment") or {}).get("Variables") or {}
-    signing, fingerprint = variables["SIGNING_KEYS_PARAMETER"], variables["FINGERPRINT_KEY_PARAMETER"]
+    signing = variables[contract.ENV_SIGNING_KEYS_PARAMETER]
+    fingerprint = variables[contract.ENV_FINGERPRINT_KEY_PARAMETER]
     adapter = key_rotation.ParameterAdapter(deployment.client("ssm"))
     try:
         done = key_rotation.ensure_initial_secrets(
@@ -452,7 +421,7 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except (DeployError, TerraformError) as error:
+    except (DeployError, TerraformError, SynthError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 

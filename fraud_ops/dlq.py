@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from fraud_detection import contract
 from fraud_ops.stream_records import lambda_record
 
 
@@ -70,11 +71,13 @@ Plan = InvokeRedrive | StreamRedrive | Unredrivable
 
 
 def job_for_rule(rule_name: str) -> str | None:
-    """``fraud-batch-window-dev`` -> ``window``; ``fraud-batch-daily-report-dev`` -> ``daily_report``."""
-    if not rule_name.startswith("fraud-batch-"):
-        return None
-    middle = rule_name.removeprefix("fraud-batch-").rsplit("-", 1)[0]
-    return middle.replace("-", "_") or None
+    """``fraud-batch-window-dev`` -> ``window``; ``fraud-batch-daily-report-dev`` -> ``daily_report``
+    (the rules of the contract's ``SCHEDULES``, whatever the environment)."""
+    for schedule in contract.SCHEDULES:
+        stem = schedule.rule_name("")  # e.g. "fraud-batch-daily-report-": the name before the environment
+        if rule_name.startswith(stem) and "-" not in rule_name.removeprefix(stem):
+            return schedule.job
+    return None
 
 
 def _eventbridge(document: Mapping[str, Any], attributes: Mapping[str, str]) -> Plan:
@@ -148,7 +151,26 @@ class InvokeResult:
 
 
 class Invoker(Protocol):
+    """Runs a function synchronously: :class:`LambdaInvoker` in an account, the local stage's
+    ``local_stage.functions.LocalFunctions`` locally."""
+
     def invoke(self, function: str, payload: Mapping[str, Any]) -> InvokeResult: ...
+
+
+@dataclass(frozen=True)
+class LambdaInvoker:
+    """A real account: synchronous ``Invoke``; a ``FunctionError`` is a failed result."""
+
+    client: Any  # botocore Lambda client
+
+    def invoke(self, function: str, payload: Mapping[str, Any]) -> InvokeResult:
+        response = self.client.invoke(
+            FunctionName=function, InvocationType="RequestResponse", Payload=json.dumps(payload).encode()
+        )
+        body = response["Payload"].read().decode("utf-8", "replace")
+        if response.get("FunctionError"):
+            return InvokeResult(False, f"{function} failed: {body}")
+        return InvokeResult(True, body)
 
 
 class StreamRangeReader(Protocol):
@@ -182,6 +204,14 @@ def redrive(plan: Plan, invoker: Invoker, reader: StreamRangeReader) -> RedriveO
     return RedriveOutcome(result.ok, f"{len(records)} stream records re-delivered: {result.detail}")
 
 
+def message_from(raw: Mapping[str, Any]) -> DlqMessage:
+    """An SQS ``ReceiveMessage`` entry (received with ``MessageAttributeNames=["All"]``)."""
+    attributes = {
+        name: str(value.get("StringValue", "")) for name, value in (raw.get("MessageAttributes") or {}).items()
+    }
+    return DlqMessage(raw["MessageId"], raw["ReceiptHandle"], raw["Body"], attributes)
+
+
 @dataclass(frozen=True)
 class QueueAdapter:
     """The DLQ (SQS): receive with a visibility timeout, release, delete."""
@@ -202,12 +232,7 @@ class QueueAdapter:
             batch = response.get("Messages", [])
             if not batch:
                 break
-            for raw in batch:
-                attributes = {
-                    name: str(value.get("StringValue", ""))
-                    for name, value in (raw.get("MessageAttributes") or {}).items()
-                }
-                messages.append(DlqMessage(raw["MessageId"], raw["ReceiptHandle"], raw["Body"], attributes))
+            messages += [message_from(raw) for raw in batch]
         return messages
 
     def release(self, message: DlqMessage) -> None:

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fraud_detection import contract
+
 ROLLBACK_HORIZON_DAYS = 30
 
 
@@ -108,13 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.horizon_days < 1:
         parser.error("--horizon-days must be at least 1")
-    from stacks.compute import FUNCTION_SPECS
-    from stacks.config import load_config
-    from stacks.registry import repository_name
+    from stacks.config import load_config  # validates the environment and region names
 
     config = load_config({"environment": args.environment, "region": args.region}, {})
-    repository = repository_name(config)
-    functions = [spec.function_name(config.environment) for spec in FUNCTION_SPECS]
+    repository = contract.repository_name(config.environment)
+    functions = [function.function_name(config.environment) for function in contract.FUNCTIONS]
     doomed = prune(
         boto3.client("ecr", region_name=args.region),
         boto3.client("lambda", region_name=args.region),

@@ -274,7 +274,12 @@ def write_secret_file(directory: Path, environment: str, parameter: str, key_id:
         "secret": secret,
         "signature": 'X-Fraud-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>',
     }
+    return write_private_file(path, json.dumps(document, indent=2) + "\n")
+
+
+def write_private_file(path: Path, text: str) -> Path:
+    """A new file (never an existing one: its mode could be wider) only its owner can read and write."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(json.dumps(document, indent=2) + "\n")
+        handle.write(text)
     return path

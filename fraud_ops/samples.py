@@ -120,10 +120,15 @@ def build_samples(
     return SampleSet(requests=requests, stored_transaction_ids=stored)
 
 
-def curl_command(url: str, headers: Mapping[str, str], body: bytes) -> str:
-    """A copy-paste ``curl`` that sends exactly ``body`` (``--data-binary`` keeps the bytes)."""
+def curl_command(url: str, headers: Mapping[str, str], body: bytes, *, shell_header: str | None = None) -> str:
+    """A copy-paste ``curl`` that sends exactly ``body`` (``--data-binary`` keeps the bytes). ``shell_header``
+    is added as ``-H "<shell_header>"`` unquoted inside the double quotes, so the shell expands it when the
+    command runs (e.g. an API key read from a file instead of printed)."""
     parts = ["curl", "-sS", "-X", "POST", url]
     for name, value in headers.items():
         parts += ["-H", f"{name}: {value}"]
     parts += ["--data-binary", body.decode("utf-8")]
-    return " ".join(shlex.quote(part) for part in parts)
+    quoted = [shlex.quote(part) for part in parts]
+    if shell_header is not None:
+        quoted[5:5] = ["-H", f'"{shell_header}"']
+    return " ".join(quoted)

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from fraud_detection.contract import NAME_PREFIX, SMOKE_ATTRIBUTE, SMOKE_PREFIX, TRANSACTION_KEY_PREFIX
 from fraud_detection.keys import window_start
-from fraud_detection.smoke import SMOKE_ATTRIBUTE, SMOKE_PREFIX
+from fraud_ops.alert_queues import remove_subscription, subscribe_queue
 
 EXPECTED_ACTIONS = ("approve", "review", "block")
 
@@ -45,35 +46,11 @@ class Check:
 @contextmanager
 def alert_subscription(sqs: Any, sns: Any, topic_arn: str, run_id: str) -> Iterator[str]:
     """A queue subscribed to the topic for this run only; removed on exit."""
-    url = sqs.create_queue(QueueName=f"fraud-smoke-{run_id}")["QueueUrl"]
-    subscription = None
+    subscription = subscribe_queue(sqs, sns, topic_arn, f"{NAME_PREFIX}-{SMOKE_PREFIX}{run_id}")
     try:
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        policy = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "sns.amazonaws.com"},
-                    "Action": "sqs:SendMessage",
-                    "Resource": arn,
-                    "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
-                }
-            ],
-        }
-        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
-        subscription = sns.subscribe(
-            TopicArn=topic_arn,
-            Protocol="sqs",
-            Endpoint=arn,
-            Attributes={"RawMessageDelivery": "true"},
-            ReturnSubscriptionArn=True,
-        )["SubscriptionArn"]
-        yield url
+        yield subscription.queue_url
     finally:
-        if subscription:
-            sns.unsubscribe(SubscriptionArn=subscription)
-        sqs.delete_queue(QueueUrl=url)
+        remove_subscription(sqs, sns, subscription)
 
 
 def dlq_depth(sqs: Any, url: str) -> int:
@@ -135,7 +112,9 @@ def run(env: SmokeEnvironment, *, run_id: str, wait_seconds: float, say: Callabl
         stored: dict[str, str | None] = {}
         windows: set[str] = set()
         for action, transaction_id in ids.items():
-            item = dynamodb.get_item(TableName=table, Key={"pk": {"S": f"TXN#{transaction_id}"}}).get("Item")
+            item = dynamodb.get_item(
+                TableName=table, Key={"pk": {"S": f"{TRANSACTION_KEY_PREFIX}{transaction_id}"}}
+            ).get("Item")
             stored[action] = item["action"]["S"] if item else None
             if item and "window_start" in item:
                 windows.add(item["window_start"]["S"])

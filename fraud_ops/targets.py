@@ -1,9 +1,10 @@
 """Where the operator CLI points: the local stage (``.local-stage/stage.json``) or a real account.
 
 Both are described by one ``Target``: the app stack's outputs, the webhook URL and API key,
-and per function its name, handler and environment. The local stage writes the file when it
-is READY (values read from Terraform state); for a real account the same facts come from the
-app stack's Terraform outputs, the API key from API Gateway and the environments from Lambda.
+and per function (:class:`FunctionSpec`) its name, handler and environment. The local stage writes
+the file when it is READY (values read from Terraform state, plus its run's log directory, secrets
+file and alert inbox); for a real account the same facts come from the app stack's Terraform
+outputs, the API key from API Gateway and the environments from Lambda.
 """
 
 from __future__ import annotations
@@ -15,14 +16,34 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from local_stage.functions import FunctionSpec
+from fraud_detection import contract
+from local_stage.emulator import emulator_client, emulator_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGE_DIR = ROOT / ".local-stage"
 STAGE_FILE = STAGE_DIR / "stage.json"
 PID_FILE = STAGE_DIR / "local-stage.pid"
-DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-ROLES = ("webhook", "stream", "batch")
+ROLES = tuple(function.role for function in contract.FUNCTIONS)
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One deployed function as the tooling needs it."""
+
+    role: str  # webhook | stream | batch
+    name: str
+    handler: str  # module.attribute, the image's command
+    environment: Mapping[str, str]
+    memory_mb: int = 512
+    timeout_seconds: int = 60
+    aliases: tuple[str, ...] = ()  # ARNs / qualified names that also mean this function
+
+    def matches(self, function: str) -> bool:
+        return (
+            function in (self.role, self.name, *self.aliases)
+            or function.split(":")[-1] == self.name
+            or (":function:" in function and function.split(":function:")[1].split(":")[0] == self.name)
+        )
 
 
 class TargetError(RuntimeError):
@@ -40,6 +61,12 @@ class Target:
     endpoint_url: str | None = None
     stream_arn: str | None = None
     pid: int | None = None
+    log_dir: str | None = None
+    """The local stage's log directory of this run (one log file per function worker)."""
+    secrets_file: str | None = None
+    """The local stage's mode-600 file with the API key and the signing secret."""
+    alerts_queue_url: str | None = None
+    """The local stage's queue subscribed to the alert topic (``cli alerts`` reads it)."""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def output(self, name: str) -> Any:
@@ -62,22 +89,10 @@ class Target:
 
     def aws_environment(self) -> dict[str, str]:
         """What boto3 needs to reach this target (the emulator: endpoint + dummy credentials)."""
-        if self.endpoint_url is None:
-            return {}
-        return {"AWS_ENDPOINT_URL": self.endpoint_url, **DUMMY_CREDENTIALS}
+        return {} if self.endpoint_url is None else emulator_environment(self.endpoint_url)
 
     def client(self, service: str) -> Any:
-        import boto3
-
-        if self.endpoint_url is None:
-            return boto3.client(service, region_name=self.region)
-        return boto3.client(
-            service,
-            region_name=self.region,
-            endpoint_url=self.endpoint_url,
-            aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        )
+        return emulator_client(service, self.endpoint_url, self.region)
 
     def to_json(self) -> str:
         document = asdict(self)
@@ -150,9 +165,9 @@ def aws_target(outputs: Mapping[str, Any], region: str) -> Target:
     import boto3
 
     api_key = os.environ.get("FRAUD_API_KEY") or str(
-        boto3.client("apigateway", region_name=region).get_api_key(
-            apiKey=outputs["api_key_id"], includeValue=True
-        )["value"]
+        boto3.client("apigateway", region_name=region).get_api_key(apiKey=outputs["api_key_id"], includeValue=True)[
+            "value"
+        ]
     )
     lambda_client = boto3.client("lambda", region_name=region)
     specs = []

@@ -1,77 +1,200 @@
-"""Run the image's real handlers in this process, each with the environment its function gets.
+"""The stage's functions, each in its own long-lived worker process (:mod:`local_stage.worker`).
 
-The local stage has no Lambda runtime (moto cannot run image functions without Docker), so it
-imports ``fraud_detection.handlers.*`` and calls them. Each call runs under one lock with
-``os.environ`` set to that function's ``environment.variables`` (read from Terraform state)
-plus the emulator endpoint and dummy credentials: the handlers build their boto3 clients and
-Powertools objects from the environment on first use, exactly as in Lambda. Calls are
-serialised; that is fine for one developer's traffic.
+The local stage has no Lambda runtime (moto cannot run image functions without Docker), so each
+function gets one worker process running the image's real handler. Its environment is set once,
+at spawn: the function's ``environment.variables`` (from Terraform state), the emulator endpoint
+and dummy credentials, the region and the function name; nothing of the caller's ``AWS_*``
+settings. Whatever the handler prints or logs goes to the function's log file of the run
+(``<log dir>/<role>.log``); invocations and results travel over the worker's stdin/stdout.
+
+Concurrency: one worker per function, invocations **serialised per worker** (the gateway may
+deliver requests concurrently; they queue, like a function with reserved concurrency 1). Waiting
+for the worker and waiting for the answer are each bounded by the function's timeout from state,
+so a stuck handler never hangs the gateway: the worker is killed, the invocation fails with
+"timed out", and the next invocation starts a fresh worker. A worker that dies (crash, ``kill``)
+is reported on the stage log with its function and exit code and started again; the invocation it
+was serving gets an error result.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 import os
+import queue
+import subprocess
+import sys
 import threading
-import time
 import uuid
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any, TextIO
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import IO, Any
 
+from fraud_detection import contract
 from fraud_ops.dlq import InvokeResult
-from local_stage.thread_stdout import stdout_of_this_thread_to
+from fraud_ops.targets import ROOT, FunctionSpec
 
-# Local-only additions (not what Lambda sets): no X-Ray daemon here.
-LOCAL_ONLY_ENVIRONMENT = {"POWERTOOLS_TRACE_DISABLED": "true"}
-# os.environ is process-wide: every LocalFunctions in this process (the stage's, a CLI's) shares one lock.
-_ENVIRONMENT_LOCK = threading.RLock()
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    """One deployed function as the local runtime needs it."""
-
-    role: str  # webhook | stream | batch
-    name: str
-    handler: str  # module.attribute, the image's command
-    environment: Mapping[str, str]
-    memory_mb: int = 512
-    timeout_seconds: int = 60
-    aliases: tuple[str, ...] = ()  # ARNs / qualified names that also mean this function
-
-    def matches(self, function: str) -> bool:
-        return function in (self.role, self.name, *self.aliases) or function.split(":")[-1] == self.name or (
-            ":function:" in function and function.split(":function:")[1].split(":")[0] == self.name
-        )
-
-
-@dataclass(frozen=True)
-class LocalContext:
-    """The attributes Powertools reads from a Lambda context."""
-
-    function_name: str
-    memory_limit_in_mb: int
-    invoked_function_arn: str
-    aws_request_id: str
-    timeout_seconds: int
-    function_version: str = "$LATEST"
-    log_group_name: str = ""
-    log_stream_name: str = "local"
-    started: float = field(default_factory=time.monotonic)
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000))
+# Local-only additions (not what Lambda sets): no X-Ray daemon here; prints reach the log at once.
+LOCAL_ONLY_ENVIRONMENT = {"POWERTOOLS_TRACE_DISABLED": "true", "PYTHONUNBUFFERED": "1"}
+STARTUP_TIMEOUT_SECONDS = 120.0  # importing a handler (the cold start) on a busy 2-core machine
 
 
 class HandlerError(RuntimeError):
-    """The handler raised: the Lambda equivalent of a function error."""
+    """The invocation failed: the handler raised, timed out, or its worker died (a Lambda function error)."""
+
+
+def worker_environment(
+    spec: FunctionSpec, aws_environment: Mapping[str, str], region: str, base: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment a function's worker is spawned with (``base``: this process's, minus ``AWS_*``)."""
+    inherited = os.environ if base is None else base
+    env = {name: value for name, value in inherited.items() if not name.startswith("AWS_")}
+    env.update(spec.environment)
+    env.update(LOCAL_ONLY_ENVIRONMENT)
+    env.update(aws_environment)
+    env.update(
+        AWS_REGION=region,
+        AWS_DEFAULT_REGION=region,
+        AWS_LAMBDA_FUNCTION_NAME=spec.name,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(spec.memory_mb),
+    )
+    return env
+
+
+class FunctionWorker:
+    """One worker process of one function; :meth:`invoke` is safe to call from many threads."""
+
+    def __init__(
+        self, spec: FunctionSpec, environment: Mapping[str, str], log_path: Path, say: Callable[[str], None]
+    ) -> None:
+        self.spec = spec
+        self._environment = dict(environment)
+        self._log_path = log_path
+        self._say = say
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._answers: queue.Queue[bytes | None] = queue.Queue()
+        self.restarts = 0
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def _spawn(self) -> None:
+        self._log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self._log_path.open("ab") as log:  # the child keeps its own descriptor
+            process = subprocess.Popen(
+                [sys.executable, "-m", "local_stage.worker", self.spec.handler],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                env=self._environment,
+                cwd=ROOT,
+            )
+        answers: queue.Queue[bytes | None] = queue.Queue()
+        threading.Thread(
+            target=_read_lines, args=(process.stdout, answers), name=f"{self.spec.role}-worker-pipe", daemon=True
+        ).start()
+        self._process, self._answers = process, answers
+        ready = self._next_answer(STARTUP_TIMEOUT_SECONDS, "start")
+        if not ready.get("ready"):
+            raise HandlerError(f"{self.spec.name}: worker did not start: {ready}")
+
+    def _next_answer(self, timeout: float, doing: str) -> dict[str, Any]:
+        assert self._process is not None
+        try:
+            raw = self._answers.get(timeout=timeout)
+        except queue.Empty:
+            self._stop_process(kill=True)
+            self._say(f"{self.spec.role} worker ({self.spec.name}) timed out after {timeout:g} s; killed")
+            raise HandlerError(f"{self.spec.name}: Task timed out after {timeout:g} seconds") from None
+        if raw is None:  # the pipe closed: the worker is gone
+            code = self._process.wait()
+            self._process = None
+            self._say(f"{self.spec.role} worker ({self.spec.name}) exited with code {code} during {doing}")
+            raise HandlerError(f"{self.spec.name}: worker exited with code {code} (log: {self._log_path})")
+        return dict(json.loads(raw))
+
+    def _ensure_running(self) -> None:
+        if self._process is not None and self._process.poll() is not None:
+            code = self._process.returncode
+            self._process = None
+            self._say(f"{self.spec.role} worker ({self.spec.name}) exited with code {code} while idle; restarting")
+            self.restarts += 1
+        if self._process is None:
+            self._spawn()
+
+    def start(self) -> FunctionWorker:
+        with self._lock:
+            self._ensure_running()
+        return self
+
+    def invoke(self, event: Mapping[str, Any], context: Mapping[str, Any]) -> Any:
+        """The handler's result; ``HandlerError`` when it raised, timed out or its worker died."""
+        timeout = float(self.spec.timeout_seconds)
+        if not self._lock.acquire(timeout=timeout):
+            raise HandlerError(f"{self.spec.name}: Task timed out after {timeout:g} seconds (worker busy)")
+        try:
+            self._ensure_running()
+            assert self._process is not None and self._process.stdin is not None
+            try:
+                self._process.stdin.write(json.dumps({"event": event, "context": context}).encode() + b"\n")
+                self._process.stdin.flush()
+            except (BrokenPipeError, OSError):
+                pass  # the worker is gone: the closed pipe below reports it
+            try:
+                answer = self._next_answer(timeout, "an invocation")
+            except HandlerError:
+                if self._process is None:  # it crashed: start the next one now, not on the next call
+                    self.restarts += 1
+                    self._restart_quietly()
+                raise
+        finally:
+            self._lock.release()
+        if not answer.get("ok"):
+            raise HandlerError(f"{self.spec.name}: {answer.get('error')}")
+        return answer.get("result")
+
+    def _restart_quietly(self) -> None:
+        try:
+            self._spawn()
+            self._say(f"{self.spec.role} worker ({self.spec.name}) restarted (PID {self.pid})")
+        except HandlerError as error:  # the next invocation tries again
+            self._say(f"{self.spec.role} worker restart failed: {error}")
+
+    def _stop_process(self, *, kill: bool = False) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if kill:
+            process.kill()
+        elif process.stdin is not None:
+            with contextlib.suppress(OSError):
+                process.stdin.close()  # ends the worker's loop
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+    def stop(self) -> None:
+        """End the worker (without waiting for an invocation in progress: a busy worker is killed after 5 s)."""
+        self._stop_process()
+
+
+def _read_lines(stream: IO[bytes] | None, answers: queue.Queue[bytes | None]) -> None:
+    assert stream is not None
+    for raw in stream:
+        answers.put(raw)
+    answers.put(None)
 
 
 class LocalFunctions:
-    """Invokes handlers in-process; ``aws_environment`` points boto3 at the emulator."""
+    """The functions of a target, each in its worker; also the ``Invoker`` of the DLQ redrive and the CLI."""
 
     def __init__(
         self,
@@ -79,14 +202,19 @@ class LocalFunctions:
         aws_environment: Mapping[str, str],
         *,
         region: str,
+        log_dir: Path,
         account_id: str = "123456789012",
-        log: TextIO | None = None,
+        say: Callable[[str], None] = lambda _line: None,
     ) -> None:
         self._specs = specs
-        self._aws = dict(aws_environment)
         self._region = region
         self._account = account_id
-        self._log = log
+        self._workers = {
+            spec.role: FunctionWorker(
+                spec, worker_environment(spec, aws_environment, region), log_dir / f"{spec.role}.log", say
+            )
+            for spec in specs
+        }
 
     def spec(self, function: str) -> FunctionSpec:
         for spec in self._specs:
@@ -94,49 +222,29 @@ class LocalFunctions:
                 return spec
         raise KeyError(f"no local function {function!r}")
 
-    @contextlib.contextmanager
-    def _environment(self, spec: FunctionSpec) -> Iterator[None]:
-        saved = dict(os.environ)
-        try:
-            for name in [n for n in os.environ if n.startswith("AWS_")]:
-                del os.environ[name]
-            os.environ.update(spec.environment)
-            os.environ.update(LOCAL_ONLY_ENVIRONMENT)
-            os.environ.update(
-                {
-                    **self._aws,
-                    "AWS_REGION": self._region,
-                    "AWS_DEFAULT_REGION": self._region,
-                    "AWS_LAMBDA_FUNCTION_NAME": spec.name,
-                }
-            )
-            yield
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+    def worker(self, function: str) -> FunctionWorker:
+        return self._workers[self.spec(function).role]
+
+    def start(self) -> LocalFunctions:
+        """Start every worker now (the stage pays the cold starts before READY)."""
+        for worker in self._workers.values():
+            worker.start()
+        return self
 
     def call(self, function: str, event: Mapping[str, Any]) -> Any:
-        """Run the handler; raises ``HandlerError`` when it raises."""
+        """Run the handler in its worker; raises ``HandlerError`` when the invocation fails."""
         spec = self.spec(function)
-        module_name, _, attribute = spec.handler.rpartition(".")
-        context = LocalContext(
-            function_name=spec.name,
-            memory_limit_in_mb=spec.memory_mb,
-            invoked_function_arn=f"arn:aws:lambda:{self._region}:{self._account}:function:{spec.name}:live",
-            aws_request_id=str(uuid.uuid4()),
-            timeout_seconds=spec.timeout_seconds,
-            log_group_name=f"/aws/lambda/{spec.name}",
-        )
-        with _ENVIRONMENT_LOCK, self._environment(spec), stdout_of_this_thread_to(self._log):
-            handler = getattr(importlib.import_module(module_name), attribute)
-            try:
-                # A JSON round trip, as Lambda gives the handler a fresh decoded payload.
-                return handler(json.loads(json.dumps(dict(event))), context)
-            except Exception as error:
-                raise HandlerError(f"{spec.name}: {type(error).__name__}: {error}") from error
-            finally:
-                if self._log:
-                    self._log.flush()
+        context = {
+            "function_name": spec.name,
+            "memory_limit_in_mb": spec.memory_mb,
+            "invoked_function_arn": (
+                f"arn:aws:lambda:{self._region}:{self._account}:function:{spec.name}:{contract.LIVE_ALIAS}"
+            ),
+            "aws_request_id": str(uuid.uuid4()),
+            "timeout_seconds": spec.timeout_seconds,
+            "log_group_name": f"/aws/lambda/{spec.name}",
+        }
+        return self._workers[spec.role].invoke(dict(event), context)
 
     def invoke(self, function: str, payload: Mapping[str, Any]) -> InvokeResult:
         """The ``Invoker`` protocol (DLQ redrive, CLI batch): a function error is a failed result."""
@@ -146,18 +254,12 @@ class LocalFunctions:
             return InvokeResult(False, str(error))
         return InvokeResult(True, json.dumps(result, default=str))
 
+    def close(self) -> None:
+        for worker in self._workers.values():
+            worker.stop()
 
-@dataclass(frozen=True)
-class LambdaInvoker:
-    """A real account: synchronous ``Invoke``; a ``FunctionError`` is a failed result."""
+    def __enter__(self) -> LocalFunctions:
+        return self
 
-    client: Any  # botocore Lambda client
-
-    def invoke(self, function: str, payload: Mapping[str, Any]) -> InvokeResult:
-        response = self.client.invoke(
-            FunctionName=function, InvocationType="RequestResponse", Payload=json.dumps(payload).encode()
-        )
-        body = response["Payload"].read().decode("utf-8", "replace")
-        if response.get("FunctionError"):
-            return InvokeResult(False, f"{function} failed: {body}")
-        return InvokeResult(True, body)
+    def __exit__(self, *_: object) -> None:
+        self.close()

@@ -1,78 +1,92 @@
-"""The batch schedules, locally: every 5 minutes a window job, daily at 00:15 UTC the report.
+"""The batch schedules, locally: the contract's ``SCHEDULES`` (every 5 minutes the window job, daily at
+00:15 UTC the report), fired at the same wall-clock times as the EventBridge rules.
 
 EventBridge sends the batch what the target's input transformer makes of the scheduled event:
-``{"job": ..., "time": <event time>}`` (docs/contract.md). This thread does the same at the
-same wall-clock times, and ``trigger_now`` runs the window job at once (the ``time`` is now,
-so the batch analyses the last *closed* window, exactly like a scheduled run would).
+``{"job": ..., "time": <event time>}`` (docs/contract.md). This thread does the same, and
+``trigger_now`` runs the rate schedules' jobs at once (the ``time`` is now, so the window job
+analyses the last *closed* window, exactly like a scheduled run would).
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-WINDOW_SECONDS = 300
-DAILY_AT = (0, 15)
+from fraud_detection.contract import SCHEDULES, Schedule
+from local_stage.background import BackgroundLoop
 
 
 def iso_z(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def job_events(fire_time: datetime) -> list[dict[str, Any]]:
-    """The transformed inputs the schedules deliver at ``fire_time`` (pure)."""
-    events: list[dict[str, Any]] = [{"job": "window", "time": iso_z(fire_time)}]
-    if (fire_time.hour, fire_time.minute) == DAILY_AT:
-        events.append({"job": "daily_report", "time": iso_z(fire_time)})
-    return events
+def is_due(schedule: Schedule, moment: datetime) -> bool:
+    """Whether ``schedule`` fires at ``moment`` (a whole second)."""
+    moment = moment.astimezone(UTC)
+    if schedule.every_seconds:
+        return int(moment.timestamp()) % schedule.every_seconds == 0
+    if schedule.daily_at_utc:
+        return (moment.hour, moment.minute, moment.second) == (*schedule.daily_at_utc, 0)
+    return False
 
 
-def next_fire(now: datetime) -> datetime:
-    """The next 5-minute boundary after ``now`` (rate(5 minutes) aligned to the clock)."""
+def job_events(fire_time: datetime, schedules: Sequence[Schedule] = SCHEDULES) -> list[dict[str, Any]]:
+    """The transformed inputs the schedules deliver at ``fire_time`` (pure), in the contract's order."""
+    return [{"job": s.job, "time": iso_z(fire_time)} for s in schedules if is_due(s, fire_time)]
+
+
+def _next_of(schedule: Schedule, now: datetime) -> datetime | None:
     epoch = int(now.timestamp())
-    return datetime.fromtimestamp(epoch - epoch % WINDOW_SECONDS + WINDOW_SECONDS, tz=UTC)
+    if schedule.every_seconds:
+        return datetime.fromtimestamp(epoch - epoch % schedule.every_seconds + schedule.every_seconds, tz=UTC)
+    if schedule.daily_at_utc:
+        hour, minute = schedule.daily_at_utc
+        today = now.astimezone(UTC).replace(hour=hour, minute=minute, second=0, microsecond=0)
+        return today if today > now else today + timedelta(days=1)
+    return None
+
+
+def next_fire(now: datetime, schedules: Sequence[Schedule] = SCHEDULES) -> datetime:
+    """The next moment after ``now`` at which any schedule fires (rates aligned to the clock)."""
+    return min(moment for s in schedules if (moment := _next_of(s, now)) is not None)
 
 
 @dataclass
-class Scheduler:
+class Scheduler(BackgroundLoop):
     run: Callable[[dict[str, Any]], Any]
     say: Callable[[str], None] = lambda _line: None
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    schedules: Sequence[Schedule] = field(default=SCHEDULES)
+
+    thread_name = "batch-scheduler"
 
     def __post_init__(self) -> None:
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._init_loop()
 
-    def fire(self, fire_time: datetime) -> None:
-        for event in job_events(fire_time):
+    def _run_all(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
             try:
                 self.say(f"batch {event} -> {self.run(event)}")
             except Exception as error:  # a failed run is logged; the next one still happens
                 self.say(f"batch {event} failed: {error}")
 
-    def trigger_now(self) -> None:
-        self.fire(self.clock())
+    def fire(self, fire_time: datetime) -> None:
+        self._run_all(job_events(fire_time, self.schedules))
 
-    def _loop(self) -> None:
+    def trigger_now(self) -> None:
+        """The rate schedules' jobs (the window job) with the time now, whatever the clock says."""
+        now = iso_z(self.clock())
+        self._run_all([{"job": s.job, "time": now} for s in self.schedules if s.every_seconds])
+
+    def _run(self) -> None:
         while True:
-            due = next_fire(self.clock())
+            due = next_fire(self.clock(), self.schedules)
             wait = max(0.0, (due - self.clock()).total_seconds()) + 1
             if self._stop.wait(wait):
                 return
             self.fire(due)
-
-    def start(self) -> Scheduler:
-        self._thread = threading.Thread(target=self._loop, name="batch-scheduler", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
 
 
 __all__ = ["Scheduler", "job_events", "next_fire"]

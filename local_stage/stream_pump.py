@@ -3,7 +3,7 @@
 In AWS, Lambda polls the table's stream and invokes the stream function with batches, bisects
 a failing batch, retries, and finally sends an on-failure record (shard and sequence range,
 no data) to the DLQ. The emulator cannot run the function, so this pump does the same with
-``DescribeStream`` / ``GetShardIterator`` / ``GetRecords`` and the in-process handler: same
+``DescribeStream`` / ``GetShardIterator`` / ``GetRecords`` and the stream function's worker: same
 event shape (``eventSourceARN`` added, as Lambda does), same batch size, bisect on error,
 bounded retries, and the same kind of on-failure record, so ``redrive-dlq`` works locally too.
 """
@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from fraud_detection import contract
 from fraud_ops.stream_records import lambda_record
+from local_stage.background import BackgroundLoop
 from local_stage.functions import HandlerError
 
 
@@ -26,6 +29,7 @@ class PumpSettings:
     batch_size: int = 100
     max_retry_attempts: int = 5
     poll_seconds: float = 1.0
+    shard_refresh_seconds: float = 30.0
 
 
 def failure_record(
@@ -40,7 +44,7 @@ def failure_record(
             "condition": "RetryAttemptsExhausted",
             "approximateInvokeCount": 1,
         },
-        "responseContext": {"statusCode": 200, "executedVersion": "live", "functionError": "Unhandled"},
+        "responseContext": {"statusCode": 200, "executedVersion": contract.LIVE_ALIAS, "functionError": "Unhandled"},
         "version": "1.0",
         "timestamp": now.astimezone(UTC).isoformat(),
         "DDBStreamBatchInfo": {
@@ -55,8 +59,11 @@ def failure_record(
     }
 
 
-class StreamPump:
+class StreamPump(BackgroundLoop):
     """Polls every shard of one stream; ``drain()`` processes everything available now."""
+
+    thread_name = "stream-pump"
+    join_seconds = 30.0
 
     def __init__(
         self,
@@ -77,15 +84,21 @@ class StreamPump:
         self._settings = settings
         self._say = say
         self._iterators: dict[str, str | None] = {}
+        self._shard_ids: list[str] | None = None
+        self._described_at = 0.0
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._init_loop()
         self.delivered = 0
         self.failed_batches = 0
 
     def _shards(self) -> list[str]:
-        description = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]
-        return [shard["ShardId"] for shard in description.get("Shards", [])]
+        """The stream's shards, described again at most every ``shard_refresh_seconds`` (not every poll)."""
+        now = time.monotonic()
+        if self._shard_ids is None or now - self._described_at >= self._settings.shard_refresh_seconds:
+            description = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]
+            self._shard_ids = [shard["ShardId"] for shard in description.get("Shards", [])]
+            self._described_at = now
+        return self._shard_ids
 
     def _iterator(self, shard_id: str) -> str | None:
         if shard_id not in self._iterators:
@@ -143,13 +156,3 @@ class StreamPump:
                 self.poll_once()
             except Exception as error:  # keep pumping; the next poll retries
                 self._say(f"stream pump error: {type(error).__name__}: {error}")
-
-    def start(self) -> StreamPump:
-        self._thread = threading.Thread(target=self._run, name="stream-pump", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)

@@ -15,39 +15,32 @@ from cdktf_cdktf_provider_aws.data_aws_ecr_image import DataAwsEcrImage
 from cdktf_cdktf_provider_aws.data_aws_ecr_repository import DataAwsEcrRepository
 from constructs import Construct
 
-from fraud_constructs.alarms import Alarms, AlarmsProps, MonitoredFunction
+from fraud_constructs.alarms import Alarms, AlarmsProps
 from fraud_constructs.alert_topic import AlertTopic, AlertTopicProps
 from fraud_constructs.audit_bucket import AuditBucket, AuditBucketProps
 from fraud_constructs.dead_letter_queue import DeadLetterQueue, DeadLetterQueueProps
 from fraud_constructs.encryption_key import EncryptionKey, EncryptionKeyProps
-from fraud_constructs.pattern_table import CARD_INDEX, CUSTOMER_INDEX, WINDOW_INDEX, PatternTable, PatternTableProps
 from fraud_constructs.schedule import Schedule, ScheduleProps
+from fraud_constructs.secure_table import SecureTable
 from fraud_constructs.webhook_api import WebhookApi, WebhookApiProps
+from fraud_detection.contract import (
+    AUDIT_PREFIX,
+    METRICS_NAMESPACE,
+    PROJECT,
+    SCHEDULES,
+    SMOKE_ATTRIBUTE,
+    TABLE_BASE,
+    repository_name,
+)
 from stacks.base import FraudStack
 from stacks.compute import Compute, Resources
 from stacks.config import AppConfig
-from stacks.registry import deploy_role_arn, repository_name
-
-# The alert attribute that marks smoke traffic (the image's fraud_detection.smoke.SMOKE_ATTRIBUTE;
-# tests/infra/test_contract.py keeps the two equal).
-SMOKE_ATTRIBUTE = "smoke"
+from stacks.monitoring import RUNBOOK, MonitoredFunction, MonitoringInputs, alarm_specs, dashboard_body
+from stacks.registry import deploy_role_arn
+from stacks.specs import ALARMED_INDEXES, WEBHOOK_REQUEST_SCHEMA, pattern_table_props
 
 # Services that act on this account's behalf with the app key.
 _KEY_SERVICES = ("dynamodb", "s3", "sqs", "sns", "ssm", "lambda")
-
-
-TABLE_INDEXES = (CUSTOMER_INDEX, CARD_INDEX, WINDOW_INDEX)
-
-# EventBridge schedules of the batch function: (construct id, job, expression). Times are UTC.
-SCHEDULES = (
-    ("window-schedule", "window", "rate(5 minutes)"),
-    ("daily-report-schedule", "daily_report", "cron(15 0 * * ? *)"),
-)
-
-
-def schedule_rule_name(config: AppConfig, job: str) -> str:
-    """e.g. ``fraud-batch-daily-report-dev``."""
-    return config.name(f"batch-{job.replace('_', '-')}")
 
 
 class AppStack(FraudStack):
@@ -63,8 +56,8 @@ class AppStack(FraudStack):
             "app-key",
             aws=self.aws,
             props=EncryptionKeyProps(
-                alias=f"fraud-app-{env}",
-                description=f"Encrypts fraud-detection data, logs, queues and topics ({env})",
+                alias=config.name("app"),
+                description=f"Encrypts {PROJECT} data, logs, queues and topics ({env})",
                 # Log groups are named below, once the functions and the API exist
                 # (the API execution log group's name holds the REST API id).
                 allow_cloudwatch_logs=True,
@@ -74,13 +67,12 @@ class AppStack(FraudStack):
                 deploy_role_arn=deploy_role_arn(self.aws, config),
             ),
         )
-        self.table = PatternTable(
+        table_name = config.name(TABLE_BASE)
+        self.table = SecureTable(
             self,
             "patterns",
-            props=PatternTableProps(
-                table_name=config.name("patterns"),
-                kms_key_arn=self.key.arn,
-                deletion_protection=config.protection.deletion_protection,
+            props=pattern_table_props(
+                table_name, self.key.arn, deletion_protection=config.protection.deletion_protection
             ),
         )
         self.bucket = AuditBucket(
@@ -90,6 +82,7 @@ class AppStack(FraudStack):
             props=AuditBucketProps(
                 name_prefix=config.name("audit"),
                 kms_key_arn=self.key.arn,
+                archive_prefix=AUDIT_PREFIX,
                 force_destroy=config.protection.force_destroy,
                 transition_days=config.audit_transition_days,
                 noncurrent_expiry_days=config.audit_noncurrent_expiry_days,
@@ -113,12 +106,12 @@ class AppStack(FraudStack):
                 # This environment's alarms: fraud-<base>-<env> and fraud-<base>-<env>-<what> (Alarms).
                 alarm_name_patterns=(config.name("*"), f"{config.name('*')}-*"),
                 email=config.alert_email,
-                # Smoke-test alerts carry the message attribute "smoke" (fraud_detection.smoke): on-call
+                # Smoke-test alerts carry the contract's SMOKE_ATTRIBUTE (fraud_detection.smoke): on-call
                 # is not paged by them; alarm notifications and real alerts have no such attribute.
                 email_filter_policy=json.dumps({SMOKE_ATTRIBUTE: [{"exists": False}]}),
             ),
         )
-        self.repository = DataAwsEcrRepository(self, "image-repository", name=repository_name(config))
+        self.repository = DataAwsEcrRepository(self, "image-repository", name=repository_name(env))
         self.image = DataAwsEcrImage(self, "image", repository_name=self.repository.name, image_tag=image_tag)
         self.image_uri = f"{self.repository.repository_url}@{self.image.image_digest}"
 
@@ -138,6 +131,9 @@ class AppStack(FraudStack):
             props=WebhookApiProps(
                 api_name=config.name("webhook-api"),
                 environment=env,
+                request_schema=WEBHOOK_REQUEST_SCHEMA,
+                metrics_namespace=METRICS_NAMESPACE,
+                description="Fraud-detection transaction webhook",
                 function_name=webhook.function_name,
                 alias_name=webhook.alias.name,
                 alias_invoke_arn=webhook.invoke_arn,
@@ -163,42 +159,47 @@ class AppStack(FraudStack):
         self.schedules = [
             Schedule(
                 self,
-                construct_id,
+                schedule.construct_id,
                 aws=self.aws,
                 props=ScheduleProps(
-                    rule_name=schedule_rule_name(config, job),
-                    schedule_expression=expression,
-                    job=job,
+                    rule_name=schedule.rule_name(env),
+                    schedule_expression=schedule.expression,
+                    job=schedule.job,
                     function_name=batch.function_name,
                     alias_name=batch.alias.name,
                     alias_arn=batch.alias_arn,
                     dead_letter_queue_arn=self.dlq.arn,
                 ),
             )
-            for construct_id, job, expression in SCHEDULES
+            for schedule in SCHEDULES
         ]
         self.dlq.allow_eventbridge_rules([schedule.arn for schedule in self.schedules])
+        monitored = MonitoringInputs(
+            environment=env,
+            functions=[
+                MonitoredFunction(fn.props.function_name, fn.props.timeout_seconds) for fn in self.compute.functions
+            ],
+            stream_function_name=self.compute.stream.props.function_name,
+            queue_name=config.name("dlq"),
+            api_name=config.name("webhook-api"),
+            stage_name=self.api.props.stage_name,
+            schedule_rule_names=[schedule.rule_name(env) for schedule in SCHEDULES],
+            destination_function_names=[self.compute.stream.props.function_name, batch.props.function_name],
+            async_function_names=[batch.props.function_name],
+            table_name=table_name,
+            table_index_names=[index.name for index in ALARMED_INDEXES],
+            topic_name=config.name("alerts"),
+        )
         self.alarms = Alarms(
             self,
             "alarms",
             aws=self.aws,
             props=AlarmsProps(
-                environment=env,
                 topic_arn=self.topic.arn,
-                functions=[
-                    MonitoredFunction(fn.props.function_name, fn.props.timeout_seconds) for fn in self.compute.functions
-                ],
-                stream_function_name=self.compute.stream.props.function_name,
-                queue_name=config.name("dlq"),
-                api_name=config.name("webhook-api"),
-                stage_name=self.api.props.stage_name,
-                dashboard_name=f"fraud-detection-{env}",
-                schedule_rule_names=[schedule_rule_name(config, job) for _, job, _ in SCHEDULES],
-                destination_function_names=[self.compute.stream.props.function_name, batch.props.function_name],
-                async_function_names=[batch.props.function_name],
-                table_name=config.name("patterns"),
-                table_index_names=list(TABLE_INDEXES),
-                topic_name=config.name("alerts"),
+                alarms=alarm_specs(monitored),
+                dashboard_name=repository_name(env),  # the project's name per environment
+                dashboard_body=dashboard_body(monitored, self.aws.region),
+                runbook=RUNBOOK,
             ),
         )
 

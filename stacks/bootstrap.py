@@ -21,11 +21,13 @@ from fraud_constructs.github_deploy_role import GITHUB_OIDC_HOST, GithubDeployRo
 from fraud_constructs.policy.suppressions import suppress
 from fraud_constructs.state_bucket import StateBucket, StateBucketProps
 from fraud_constructs.xray_encryption import XrayEncryption, XrayEncryptionProps
+from fraud_detection.contract import NAME_PREFIX, PROJECT
 from stacks.base import FraudStack
 from stacks.config import AppConfig, api_gateway_cloudwatch_role_name, deploy_role_name, permissions_boundary_name
 from stacks.deploy_permissions import DeployScope, boundary_statements, deploy_denies, deploy_statements
 
-STATE_BUCKET_PREFIX = "fraud-tfstate"
+STATE_BUCKET_PREFIX = f"{NAME_PREFIX}-tfstate"
+"""The state bucket's name prefix (account id and region are appended) and the state key's alias."""
 
 
 class BootstrapStack(FraudStack):
@@ -39,8 +41,8 @@ class BootstrapStack(FraudStack):
             "state-key",
             aws=self.aws,
             props=EncryptionKeyProps(
-                alias="fraud-tfstate",
-                description="Encrypts the fraud-detection Terraform state bucket",
+                alias=STATE_BUCKET_PREFIX,
+                description=f"Encrypts the {PROJECT} Terraform state bucket",
                 allow_cloudwatch_logs=False,
                 via_services=("s3",),
             ),
@@ -68,7 +70,7 @@ class BootstrapStack(FraudStack):
                 "xray-key",
                 aws=self.aws,
                 props=EncryptionKeyProps(
-                    alias="fraud-xray",
+                    alias=f"{NAME_PREFIX}-xray",
                     description="Encrypts this account's X-Ray traces in this region (all workloads)",
                 ),
             )

@@ -1,12 +1,12 @@
 """The three functions of the app, their parameters, grants and the table-stream mapping.
 
-Names, commands and environment variables follow docs/contract.md (``tests/infra/test_contract.py``
-checks them against the image). Each grant is exactly what that handler calls, on the exact ARN.
+Names, commands, memory, timeouts and environment variable keys come from
+``fraud_detection.contract`` (docs/contract.md; ``tests/contract/`` checks the doc and the image
+against them). Each grant is exactly what that handler calls, on the exact ARN.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.lambda_event_source_mapping import (
@@ -22,35 +22,30 @@ from fraud_constructs.aws_context import AwsContext
 from fraud_constructs.container_function import Condition, ContainerFunction, ContainerFunctionProps
 from fraud_constructs.dead_letter_queue import DeadLetterQueue
 from fraud_constructs.encryption_key import EncryptionKey
-from fraud_constructs.pattern_table import CARD_INDEX, CUSTOMER_INDEX, WINDOW_INDEX, PatternTable
 from fraud_constructs.runtime_parameters import RuntimeParameters, RuntimeParametersProps
+from fraud_constructs.secure_table import SecureTable
+from fraud_detection import contract
+from fraud_detection.contract import (
+    ANALYSES_PREFIX,
+    AUDIT_PREFIX,
+    BATCH,
+    CARD_INDEX,
+    CUSTOMER_INDEX,
+    DEFAULT_LOG_LEVEL,
+    DEFAULT_SETTINGS,
+    LIVE_ALIAS,
+    METRICS_NAMESPACE,
+    REPORTS_PREFIX,
+    STREAM,
+    WEBHOOK,
+    WINDOW_INDEX,
+    FunctionRole,
+    secret_parameter_names,
+    settings_parameter_name,
+)
 from stacks.config import AppConfig, permissions_boundary_name
-
-METRICS_NAMESPACE = "FraudDetection"
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    """What differs between the functions (the contract's handler table)."""
-
-    role: str  # webhook | stream | batch
-    command: str
-    memory_size: int
-    timeout_seconds: int
-
-    @property
-    def service(self) -> str:
-        """Powertools service name and metric dimension, e.g. ``fraud-batch``."""
-        return f"fraud-{self.role}"
-
-    def function_name(self, environment: str) -> str:
-        return f"fraud-{self.role}-{environment}"
-
-
-WEBHOOK = FunctionSpec("webhook", "fraud_detection.handlers.webhook.handler", 512, 15)
-STREAM = FunctionSpec("stream", "fraud_detection.handlers.stream.handler", 512, 60)
-BATCH = FunctionSpec("batch", "fraud_detection.handlers.batch.handler", 1024, 300)
-FUNCTION_SPECS = (WEBHOOK, STREAM, BATCH)
+from stacks.functions import COMMON_VARIABLES, FUNCTION_VARIABLES
+from stacks.specs import RETIRED_SECRET_IDS, SETTINGS_DESCRIPTION
 
 STREAM_MAX_RETRY_ATTEMPTS = 5
 STREAM_MAX_RECORD_AGE_SECONDS = 24 * 3600  # the stream's own retention
@@ -61,19 +56,16 @@ class Resources:
     """The data plane the functions use (built by the app stack)."""
 
     key: EncryptionKey
-    table: PatternTable
+    table: SecureTable
     bucket: AuditBucket
     dlq: DeadLetterQueue
     topic: AlertTopic
 
 
-def common_environment(config: AppConfig, spec: FunctionSpec) -> dict[str, str]:
-    return {
-        "ENVIRONMENT": config.environment,
-        "POWERTOOLS_SERVICE_NAME": spec.service,
-        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-        "LOG_LEVEL": "INFO",
-    }
+def common_environment(config: AppConfig, spec: FunctionRole) -> dict[str, str]:
+    """The variables every function gets (``stacks.functions.COMMON_VARIABLES``, in that order)."""
+    values = (config.environment, spec.service, METRICS_NAMESPACE, DEFAULT_LOG_LEVEL)
+    return dict(zip(COMMON_VARIABLES, values, strict=True))
 
 
 class Compute(Construct):
@@ -92,13 +84,39 @@ class Compute(Construct):
         super().__init__(scope, construct_id)
         env = config.environment
         r = resources
+        signing_keys_name, fingerprint_key_name = secret_parameter_names(env)
         self.parameters = RuntimeParameters(
-            self, "parameters", aws=aws, props=RuntimeParametersProps(environment=env, kms_key_arn=r.key.arn)
+            self,
+            "parameters",
+            aws=aws,
+            props=RuntimeParametersProps(
+                kms_key_arn=r.key.arn,
+                settings_name=settings_parameter_name(env),
+                settings_value=DEFAULT_SETTINGS,
+                secret_names=(signing_keys_name, fingerprint_key_name),
+                retired_ids=RETIRED_SECRET_IDS,
+                description=SETTINGS_DESCRIPTION,
+            ),
         )
         p = self.parameters
         settings_arn, signing_arn, fingerprint_arn = p.arns
 
-        def make(spec: FunctionSpec, environment: Mapping[str, str], **extra: object) -> ContainerFunction:
+        # The value of every variable a function may get; each function takes its own (stacks/functions.py).
+        values = {
+            contract.ENV_TABLE_NAME: r.table.name,
+            contract.ENV_WINDOW_SHARDS: str(config.window_shards),
+            contract.ENV_PATTERN_TTL_DAYS: str(config.pattern_ttl_days),
+            contract.ENV_BUCKET_NAME: r.bucket.name,
+            contract.ENV_TOPIC_ARN: r.topic.arn,
+            contract.ENV_SETTINGS_PARAMETER: p.settings_name,
+            contract.ENV_SIGNING_KEYS_PARAMETER: signing_keys_name,
+            contract.ENV_FINGERPRINT_KEY_PARAMETER: fingerprint_key_name,
+        }
+
+        def make(spec: FunctionRole, **extra: object) -> ContainerFunction:
+            environment = common_environment(config, spec) | {
+                name: values[name] for name in FUNCTION_VARIABLES[spec.role]
+            }
             return ContainerFunction(
                 self,
                 spec.role,
@@ -109,9 +127,10 @@ class Compute(Construct):
                     command=spec.command,
                     kms_key_arn=r.key.arn,
                     dead_letter_queue_arn=r.dlq.arn,
-                    environment=common_environment(config, spec) | dict(environment),
+                    environment=environment,
                     memory_size=spec.memory_size,
                     timeout_seconds=spec.timeout_seconds,
+                    alias_name=LIVE_ALIAS,
                     reserved_concurrency=config.reserved_concurrency,
                     log_retention_days=config.log_retention_days,
                     # Roles created by the GitHub deploy role must carry the bootstrap's boundary.
@@ -127,22 +146,12 @@ class Compute(Construct):
         # Webhook: sync behind API Gateway; conditional put + get on the table, velocity counts on two
         # indexes, the three parameters (SecureStrings decrypted with the CMK). The two secret ones are
         # granted by name: the rotation command creates them, Terraform never holds their values.
-        self.webhook = make(
-            WEBHOOK,
-            {
-                "TABLE_NAME": r.table.name,
-                "WINDOW_SHARDS": str(config.window_shards),
-                "SETTINGS_PARAMETER": p.settings_name,
-                "SIGNING_KEYS_PARAMETER": p.signing_keys_name,
-                "FINGERPRINT_KEY_PARAMETER": p.fingerprint_key_name,
-            },
-            behind_api_gateway=True,
-        )
+        self.webhook = make(WEBHOOK, behind_api_gateway=True)
         self.webhook.grant("WritePatterns", ["dynamodb:PutItem", "dynamodb:GetItem"], [r.table.arn])
         self.webhook.grant(
             "CountVelocity",
             ["dynamodb:Query"],
-            [r.table.index_arn(CUSTOMER_INDEX), r.table.index_arn(CARD_INDEX)],
+            [r.table.index_arn(CUSTOMER_INDEX.name), r.table.index_arn(CARD_INDEX.name)],
         )
         self.webhook.grant(
             "ReadParameters",
@@ -152,7 +161,7 @@ class Compute(Construct):
 
         # Stream: reads the table stream, writes one audit object per batch, publishes block alerts;
         # failed batches go to the DLQ (on-failure destination of the mapping, sent with this role).
-        self.stream = make(STREAM, {"BUCKET_NAME": r.bucket.name, "TOPIC_ARN": r.topic.arn})
+        self.stream = make(STREAM)
         self.stream.grant(
             "ReadTableStream",
             ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
@@ -164,35 +173,25 @@ class Compute(Construct):
             ["*"],
             wildcard_reason="ListStreams has no resource type in IAM; it lists stream ARNs, reads no records",
         )
-        self.stream.grant("WriteAuditTrail", ["s3:PutObject"], [f"{r.bucket.arn}/audit/*"])
+        self.stream.grant("WriteAuditTrail", ["s3:PutObject"], [f"{r.bucket.arn}/{AUDIT_PREFIX}*"])
         self.stream.grant("PublishAlerts", ["sns:Publish"], [r.topic.arn])
         self.stream.grant_key(["kms:GenerateDataKey"])
         self.stream.grant_dead_letter_queue()
 
         # Batch: async (EventBridge), one Query per window shard, analyses and reports in S3.
-        self.batch = make(
-            BATCH,
-            {
-                "TABLE_NAME": r.table.name,
-                "WINDOW_SHARDS": str(config.window_shards),
-                "BUCKET_NAME": r.bucket.name,
-                "TOPIC_ARN": r.topic.arn,
-                "SETTINGS_PARAMETER": p.settings_name,
-            },
-            async_invocation=True,
-        )
-        self.batch.grant("ReadWindows", ["dynamodb:Query"], [r.table.index_arn(WINDOW_INDEX)])
+        self.batch = make(BATCH, async_invocation=True)
+        self.batch.grant("ReadWindows", ["dynamodb:Query"], [r.table.index_arn(WINDOW_INDEX.name)])
         self.batch.grant(
             "WriteAnalysesAndReports",
             ["s3:PutObject"],
-            [f"{r.bucket.arn}/analyses/*", f"{r.bucket.arn}/reports/*"],
+            [f"{r.bucket.arn}/{ANALYSES_PREFIX}*", f"{r.bucket.arn}/{REPORTS_PREFIX}*"],
         )
-        self.batch.grant("ReadAnalyses", ["s3:GetObject"], [f"{r.bucket.arn}/analyses/*"])
+        self.batch.grant("ReadAnalyses", ["s3:GetObject"], [f"{r.bucket.arn}/{ANALYSES_PREFIX}*"])
         self.batch.grant(
             "ListAnalyses",
             ["s3:ListBucket"],
             [r.bucket.arn],
-            conditions=[Condition("StringLike", "s3:prefix", ("analyses/*",))],
+            conditions=[Condition("StringLike", "s3:prefix", (f"{ANALYSES_PREFIX}*",))],
         )
         self.batch.grant("PublishAlerts", ["sns:Publish"], [r.topic.arn])
         self.batch.grant("ReadSettings", ["ssm:GetParameter"], [settings_arn])

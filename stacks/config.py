@@ -16,6 +16,15 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from fraud_detection.contract import (
+    DEFAULT_PATTERN_TTL_DAYS,
+    DEFAULT_WINDOW_SHARDS,
+    MAX_PATTERN_TTL_DAYS,
+    NAME_PREFIX,
+    PROJECT,
+    resource_name,
+)
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 IMAGE_CONTEXT_DIR = PROJECT_ROOT / "lambda_image"
 
@@ -62,7 +71,7 @@ class StateBackend:
 
     kind: str = "local"
     bucket: str | None = None
-    key_prefix: str = "fraud-detection"
+    key_prefix: str = PROJECT
     region: str | None = None
     kms_key_arn: str | None = None
     """The state key (bootstrap output ``state_key_arn``): state, lock and digest objects are written with it."""
@@ -80,8 +89,8 @@ class AppConfig:
     alert_email: str | None = None
     protection: Protection = DEFAULT_PROTECTION
     log_retention_days: int = DEFAULT_RETENTION_DAYS
-    pattern_ttl_days: int = 90
-    window_shards: int = 8
+    pattern_ttl_days: int = DEFAULT_PATTERN_TTL_DAYS
+    window_shards: int = DEFAULT_WINDOW_SHARDS
     audit_transition_days: int = 90
     audit_noncurrent_expiry_days: int = 30
     audit_object_lock_days: int | None = None
@@ -103,26 +112,26 @@ class AppConfig:
     @property
     def resource_tags(self) -> dict[str, str]:
         """Tags on every resource: the project's own plus the user's (the user's win)."""
-        return {"project": "fraud-detection", "environment": self.environment, "managed-by": "cdktf"} | dict(self.tags)
+        return {"project": PROJECT, "environment": self.environment, "managed-by": "cdktf"} | dict(self.tags)
 
     def name(self, base: str) -> str:
         """Environment-scoped resource name, e.g. ``fraud-patterns-dev``."""
-        return f"fraud-{base}-{self.environment}"
+        return resource_name(base, self.environment)
 
 
 def deploy_role_name(region: str) -> str:
     """The GitHub deploy role (bootstrap stack); IAM is global, so the name carries the region."""
-    return f"fraud-github-deploy-{region}"
+    return f"{NAME_PREFIX}-github-deploy-{region}"
 
 
 def permissions_boundary_name(region: str) -> str:
     """The managed policy every role the deploy role creates must carry as its permissions boundary."""
-    return f"fraud-permissions-boundary-{region}"
+    return f"{NAME_PREFIX}-permissions-boundary-{region}"
 
 
 def api_gateway_cloudwatch_role_name(region: str) -> str:
     """The account-level API Gateway logging role (bootstrap stack)."""
-    return f"fraud-apigw-cloudwatch-{region}"
+    return f"{NAME_PREFIX}-apigw-cloudwatch-{region}"
 
 
 @dataclass(frozen=True)
@@ -143,6 +152,17 @@ def _fail(field_name: str, value: object, why: str) -> ConfigError:
     )
 
 
+def _described(rule: str) -> Callable[[Callable[[str, Any], Any]], Callable[[str, Any], Any]]:
+    """Attach the human-readable validation ``rule`` to a parser (docs/configuration.md renders it)."""
+
+    def attach(parse: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
+        parse.rule = rule  # type: ignore[attr-defined]
+        return parse
+
+    return attach
+
+
+@_described("true or false (also 1/0, yes/no)")
 def _as_bool(name: str, raw: Any) -> bool:
     if isinstance(raw, bool):
         return raw
@@ -164,7 +184,21 @@ def _as_int(name: str, raw: Any, low: int, high: int) -> int:
     return value
 
 
+def validation_rule(setting: str) -> str:
+    """What a valid value of ``setting`` is, as the docs state it."""
+    return _PARSERS[setting].rule  # type: ignore[attr-defined]
+
+
+def _int_range(low: int, high: int) -> Callable[[str, Any], int]:
+    @_described(f"whole number {low}-{high}")
+    def parse(name: str, raw: Any) -> int:
+        return _as_int(name, raw, low, high)
+
+    return parse
+
+
 def _matching(pattern: re.Pattern[str], why: str) -> Callable[[str, Any], str]:
+    @_described(why.removeprefix("must ").removeprefix("is not ").removeprefix("be ").removeprefix("look like "))
     def parse(name: str, raw: Any) -> str:
         text = str(raw)
         if not pattern.fullmatch(text):
@@ -174,6 +208,7 @@ def _matching(pattern: re.Pattern[str], why: str) -> Callable[[str, Any], str]:
     return parse
 
 
+@_described("a valid ECR tag (letters, digits, '_', '.', '-'; up to 128), not `latest`")
 def _image_tag(name: str, raw: Any) -> str:
     tag = _matching(_IMAGE_TAG, "must be a valid ECR tag (letters, digits, '_', '.', '-'; up to 128)")(name, raw)
     if tag == "latest":
@@ -181,6 +216,7 @@ def _image_tag(name: str, raw: Any) -> str:
     return tag
 
 
+@_described("JSON object of string tags (keys 1-128 characters, values up to 256, no `aws:` prefix)")
 def _tags(name: str, raw: Any) -> Mapping[str, str]:
     if isinstance(raw, str):
         try:
@@ -197,6 +233,7 @@ def _tags(name: str, raw: Any) -> Mapping[str, str]:
     return dict(raw)
 
 
+@_described("non-empty JSON list or comma-separated list of distinct environment names")
 def _environments(name: str, raw: Any) -> tuple[str, ...]:
     """A JSON list or a comma-separated string of environment names, e.g. ``staging,prod``."""
     if isinstance(raw, str):
@@ -215,6 +252,7 @@ def _environments(name: str, raw: Any) -> tuple[str, ...]:
     return tuple(raw)
 
 
+@_described("a CloudWatch Logs retention value (1, 3, 5, 7, 14, 30, ... 3653)")
 def _retention(name: str, raw: Any) -> int:
     value = _as_int(name, raw, 1, 3653)
     if value not in LOG_RETENTION_DAYS:
@@ -229,17 +267,17 @@ _PARSERS: Mapping[str, Callable[[str, Any], Any]] = {
     "image_tag": _image_tag,
     "alert_email": _matching(_EMAIL, "is not an e-mail address"),
     "log_retention_days": _retention,
-    "pattern_ttl_days": lambda n, r: _as_int(n, r, 1, 3650),
-    "window_shards": lambda n, r: _as_int(n, r, 1, 64),
-    "audit_transition_days": lambda n, r: _as_int(n, r, 30, 3650),
-    "audit_noncurrent_expiry_days": lambda n, r: _as_int(n, r, 1, 3650),
-    "audit_object_lock_days": lambda n, r: _as_int(n, r, 1, 36500),
-    "api_throttle_rate": lambda n, r: _as_int(n, r, 1, 10_000),
-    "api_throttle_burst": lambda n, r: _as_int(n, r, 1, 5_000),
-    "api_quota_per_day": lambda n, r: _as_int(n, r, 1, 1_000_000_000),
-    "stream_batch_size": lambda n, r: _as_int(n, r, 1, 10_000),
-    "stream_batching_window_seconds": lambda n, r: _as_int(n, r, 0, 300),
-    "reserved_concurrency": lambda n, r: _as_int(n, r, 1, 10_000),
+    "pattern_ttl_days": _int_range(1, MAX_PATTERN_TTL_DAYS),
+    "window_shards": _int_range(1, 64),
+    "audit_transition_days": _int_range(30, 3650),
+    "audit_noncurrent_expiry_days": _int_range(1, 3650),
+    "audit_object_lock_days": _int_range(1, 36500),
+    "api_throttle_rate": _int_range(1, 10_000),
+    "api_throttle_burst": _int_range(1, 5_000),
+    "api_quota_per_day": _int_range(1, 1_000_000_000),
+    "stream_batch_size": _int_range(1, 10_000),
+    "stream_batching_window_seconds": _int_range(0, 300),
+    "reserved_concurrency": _int_range(1, 10_000),
     "manage_api_gateway_account": _as_bool,
     "github_repository": _matching(_GITHUB_REPO, "must look like 'owner/repository'"),
     "deploy_environments": _environments,
@@ -312,7 +350,7 @@ def _backend(get: Callable[[str], Any], region: str) -> StateBackend:
     return StateBackend(
         kind=kind,
         bucket=bucket,
-        key_prefix=get("state_key_prefix") or "fraud-detection",
+        key_prefix=get("state_key_prefix") or StateBackend.key_prefix,
         region=get("state_region") or region,
         kms_key_arn=kms_key_arn,
     )

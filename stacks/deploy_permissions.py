@@ -1,7 +1,7 @@
 """What the GitHub deploy role may do, and the boundary of the roles it creates: one table.
 
 Each row is a :class:`DeployStatement` (actions, resources, conditions, why). The bootstrap stack
-renders them with Terraform tokens; ``python -m stacks.deploy_permissions`` renders the README's
+renders them with Terraform tokens; ``python -m stacks.deploy_permissions`` renders docs/security.md's
 permissions table with placeholders (``<account>``, ``<region>``), and a test keeps the two equal.
 
 Scope: the deploy role deploys the ``registry`` and ``app`` stacks of the environments in
@@ -19,15 +19,20 @@ from dataclasses import dataclass, replace
 from fraud_constructs.container_function import role_name
 from fraud_constructs.github_deploy_role import ECR_PUSH_ACTIONS, DeployStatement
 from fraud_constructs.policy.statement_reader import Condition
-from fraud_constructs.runtime_parameters import parameter_prefix, secret_parameter_names
-from stacks.compute import FUNCTION_SPECS
+from fraud_detection import contract
+from fraud_detection.contract import (
+    BATCH,
+    FUNCTIONS,
+    parameter_prefix,
+    secret_parameter_names,
+    settings_parameter_name,
+)
 from stacks.config import AppConfig
-from stacks.registry import repository_name
 
 
 @dataclass(frozen=True)
 class DeployScope:
-    """Where the deploy role acts: tokens at synth, placeholders in the README."""
+    """Where the deploy role acts: tokens at synth, placeholders in docs/security.md."""
 
     config: AppConfig
     partition: str
@@ -55,7 +60,7 @@ class DeployScope:
         return tuple(
             self.role_arn(role_name(spec.function_name(env.environment), self.region))
             for env in self.environments
-            for spec in FUNCTION_SPECS
+            for spec in FUNCTIONS
         )
 
     def audit_bucket_arn(self, env: AppConfig) -> str:
@@ -63,7 +68,7 @@ class DeployScope:
 
     def aliased(self, kind: str) -> Condition:
         """Only keys whose alias is ``alias/fraud-<kind>-<env>`` of a deploy environment."""
-        aliases = tuple(f"alias/fraud-{kind}-{env.environment}" for env in self.environments)
+        aliases = tuple(f"alias/{env.name(kind)}" for env in self.environments)
         return Condition("ForAnyValue:StringEquals", "kms:ResourceAliases", aliases)
 
     @property
@@ -114,7 +119,7 @@ def deploy_statements(scope: DeployScope) -> tuple[DeployStatement, ...]:
     functions = tuple(
         a("lambda", f"function:{spec.function_name(env.environment)}{suffix}")
         for env in envs
-        for spec in FUNCTION_SPECS
+        for spec in FUNCTIONS
         for suffix in ("", ":*")
     )
     statements = [
@@ -163,13 +168,13 @@ def deploy_statements(scope: DeployScope) -> tuple[DeployStatement, ...]:
                 "ecr:TagResource",
                 "ecr:UntagResource",
             ),
-            tuple(a("ecr", f"repository/{repository_name(env)}") for env in envs),
+            tuple(a("ecr", f"repository/{contract.repository_name(env.environment)}") for env in envs),
             "the registry stack owns the repository; make image pushes to it; the app resolves the digest",
         ),
         DeployStatement(
             "KeyAliases",
             ("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"),
-            tuple(a("kms", f"alias/fraud-{kind}-{env.environment}") for env in envs for kind in ("app", "registry")),
+            tuple(a("kms", f"alias/{env.name(kind)}") for env in envs for kind in ("app", "registry")),
             "the alias half of an alias change; the key half is in each key's policy",
         ),
         DeployStatement(
@@ -313,7 +318,7 @@ def deploy_statements(scope: DeployScope) -> tuple[DeployStatement, ...]:
                 "events:TagResource",
                 "events:UntagResource",
             ),
-            tuple(a("events", f"rule/fraud-batch-*-{env.environment}") for env in envs),
+            tuple(a("events", f"rule/{env.name(f'{BATCH.role}-*')}") for env in envs),
             "the batch schedules and their targets",
         ),
         DeployStatement(
@@ -333,9 +338,9 @@ def deploy_statements(scope: DeployScope) -> tuple[DeployStatement, ...]:
                 r
                 for env in envs
                 for r in (
-                    a("cloudwatch", f"alarm:fraud-*-{env.environment}"),
-                    a("cloudwatch", f"alarm:fraud-*-{env.environment}-*"),
-                    a("cloudwatch", f"dashboard/fraud-detection-{env.environment}", region=False),
+                    a("cloudwatch", f"alarm:{env.name('*')}"),
+                    a("cloudwatch", f"alarm:{env.name('*')}-*"),
+                    a("cloudwatch", f"dashboard/{contract.repository_name(env.environment)}", region=False),
                 )
             ),
             "the alarms and the dashboard of each environment",
@@ -363,7 +368,7 @@ def deploy_statements(scope: DeployScope) -> tuple[DeployStatement, ...]:
                 r
                 for env in envs
                 for group in (
-                    f"/aws/lambda/fraud-*-{env.environment}",
+                    f"/aws/lambda/{env.name('*')}",
                     f"/aws/apigateway/{env.name('webhook-api')}/*",
                     "API-Gateway-Execution-Logs_*/*",
                 )
@@ -382,7 +387,7 @@ def deploy_statements(scope: DeployScope) -> tuple[DeployStatement, ...]:
                 "ssm:PutParameter",
                 "ssm:RemoveTagsFromResource",
             ),
-            tuple(a("ssm", f"parameter{parameter_prefix(env.environment)}/settings") for env in envs),
+            tuple(a("ssm", f"parameter{settings_parameter_name(env.environment)}") for env in envs),
             "the settings parameter only: the secret parameters are not Terraform's",
         ),
         DeployStatement(
@@ -494,7 +499,7 @@ def boundary_statements(scope: DeployScope) -> tuple[DeployStatement, ...]:
         DeployStatement(
             "OwnLogs",
             ("logs:CreateLogStream", "logs:PutLogEvents"),
-            tuple(a("logs", f"log-group:/aws/lambda/fraud-*-{env.environment}:*") for env in envs),
+            tuple(a("logs", f"log-group:/aws/lambda/{env.name('*')}:*") for env in envs),
             "functions write their own log streams",
         ),
         DeployStatement(
@@ -568,14 +573,14 @@ PLACEHOLDER_SCOPE_ARGS = {
 
 
 def readme_config() -> AppConfig:
-    """The configuration the README's table is rendered for: one environment named ``<env>``."""
+    """The configuration docs/security.md's tables are rendered for: one environment named ``<env>``."""
     from stacks.config import load_config
 
     return replace(load_config({}, {}), github_repository="<owner>/<repo>", deploy_environments=("<env>",))
 
 
 def markdown_table(config: AppConfig) -> str:
-    """The README's deploy-role table for ``config`` (placeholders instead of tokens)."""
+    """docs/security.md's deploy-role table for ``config`` (placeholders instead of tokens)."""
     from fraud_constructs.github_deploy_role import GithubDeployRoleProps, guard_statements
 
     scope = DeployScope(config=config, **PLACEHOLDER_SCOPE_ARGS)
@@ -589,6 +594,7 @@ def markdown_table(config: AppConfig) -> str:
         boundary_statements=(),
         permissions=(),
         managed_role_arns=("<function role arns>",),
+        project_tag=("project", config.resource_tags["project"]),
         protected_role_arns=("<API Gateway logging role arn>",),
         extra_denies=deploy_denies(scope),
     )
@@ -596,7 +602,7 @@ def markdown_table(config: AppConfig) -> str:
 
 
 def boundary_table(config: AppConfig) -> str:
-    """The README's table of the permissions boundary."""
+    """docs/security.md's table of the permissions boundary."""
     return _table(boundary_statements(DeployScope(config=config, **PLACEHOLDER_SCOPE_ARGS)))
 
 
@@ -609,7 +615,7 @@ def _table(rows: list[DeployStatement] | tuple[DeployStatement, ...]) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # pragma: no cover - prints the README tables
+if __name__ == "__main__":  # pragma: no cover - prints the tables of docs/security.md
     print(markdown_table(readme_config()))
     print()
     print(boundary_table(readme_config()))

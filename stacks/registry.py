@@ -8,13 +8,9 @@ from constructs import Construct
 from fraud_constructs.aws_context import AwsContext
 from fraud_constructs.encryption_key import EncryptionKey, EncryptionKeyProps
 from fraud_constructs.image_repository import ImageRepository, ImageRepositoryProps
+from fraud_detection import contract
 from stacks.base import FraudStack
 from stacks.config import AppConfig, deploy_role_name
-
-
-def repository_name(config: AppConfig) -> str:
-    """The one place the repository name is decided (the app stack looks it up by name)."""
-    return f"fraud-detection-{config.environment}"
 
 
 def deploy_role_arn(aws: AwsContext, config: AppConfig) -> str | None:
@@ -35,8 +31,8 @@ class RegistryStack(FraudStack):
             "registry-key",
             aws=self.aws,
             props=EncryptionKeyProps(
-                alias=f"fraud-registry-{config.environment}",
-                description=f"Encrypts the fraud-detection image repository ({config.environment})",
+                alias=config.name("registry"),
+                description=f"Encrypts the {contract.PROJECT} image repository ({config.environment})",
                 allow_cloudwatch_logs=False,
                 via_services=("ecr",),
                 deploy_role_arn=deploy_role_arn(self.aws, config),
@@ -47,9 +43,9 @@ class RegistryStack(FraudStack):
             "repository",
             aws=self.aws,
             props=ImageRepositoryProps(
-                repository_name=repository_name(config),
+                repository_name=contract.repository_name(config.environment),
                 kms_key_arn=self.key.arn,
-                function_name_pattern=f"fraud-*-{config.environment}",
+                function_name_pattern=config.name("*"),
                 force_delete=config.protection.force_destroy,
             ),
         )

@@ -9,10 +9,21 @@ from typing import Any
 
 import pytest
 
+from fraud_constructs import provider_loader
 from stacks.config import AppConfig, load_config
 from tools.jsii_env import silence_banner
 
-pytest_plugins = ["tests.support.tiers", "tests.support.aws", "tests.support.moto_stack"]
+# Test setup, like main.py: the lazy provider import is registered before any test module or fixture
+# imports the provider (tests/constructs/test_provider_setup.py fails if a synth ran without it).
+provider_loader.install()
+
+pytest_plugins = [
+    "tests.support.tiers",
+    "tests.support.aws",
+    "tests.support.moto_stack",
+    "tests.support.faults",
+    "tests.support.lambda_context",
+]
 
 # Tests never depend on the developer's shell or cdktf.json edits: the configuration is pinned,
 # including the image tag (a content hash would change the snapshots with every code change).

@@ -3,8 +3,9 @@
 jsii (the runtime under cdktf's Python bindings) prints a large banner each time it starts on a
 Node release past end of life, unless ``JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION`` lists the
 running major version (a comma list: any other value, such as ``1``, does not silence it). The
-Makefile derives it the same way (``node -p``) for its targets; the test session, the bench and the
-local stage's synth call :func:`silence_banner` on the environment they pass to jsii.
+Makefile derives it the same way (``node -p``) for its targets; the test session, the bench and
+:mod:`fraud_ops.synth` (the synth of the first deployment and of the local stage) call
+:func:`silence_banner` on the environment they pass to jsii.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import ClientError
 
+from fraud_detection.contract import repository_name
 from stacks.config import IMAGE_CONTEXT_DIR, ConfigError, load_config
 from stacks.image_tag import image_tag
 
@@ -25,7 +26,7 @@ def expected_image(environ: dict[str, str]) -> tuple[str, str, str]:
     """(region, repository, tag) the app stack will look up."""
     context = json.loads((ROOT / "cdktf.json").read_text()).get("context", {})
     config = load_config(context, environ)
-    return config.region, f"fraud-detection-{config.environment}", config.image_tag or image_tag(IMAGE_CONTEXT_DIR)
+    return config.region, repository_name(config.environment), config.image_tag or image_tag(IMAGE_CONTEXT_DIR)
 
 
 def image_exists(ecr: object, repository: str, tag: str) -> bool:

@@ -1,8 +1,9 @@
-"""Reusable CDKTF constructs for the fraud-detection platform."""
+"""Generic, secure-by-default CDKTF constructs and a synth-time policy pack (see constructs/README.md).
 
-# Fast provider import (issue 7, owner: perf): register the lazy cdktf_cdktf_provider_aws package
-# before anything imports it, so a synth executes only the provider submodules it uses.
-# No-op if the provider is already imported; FRAUD_STOCK_PROVIDER_IMPORT=1 opts out.
-from fraud_constructs import provider_loader as _provider_loader
+Importing this package has no side effect. The fast AWS-provider import is an explicit call that
+an app makes before anything imports ``cdktf_cdktf_provider_aws``::
 
-_provider_loader.install()
+    from fraud_constructs import provider_loader
+
+    provider_loader.install()
+"""

@@ -1,46 +1,27 @@
-"""CloudWatch alarms (all notify the alert topic, on ALARM and OK) and one dashboard.
+"""CloudWatch alarms that all notify one topic (on ALARM and OK), and one dashboard.
 
-Lambda alarms use the ``FunctionName`` dimension alone: it aggregates every version, and only
-the ``live`` alias is ever invoked, so it is the same traffic without depending on the alias's
-``Resource`` dimension (which Lambda publishes only for some metrics).
-Auth failures are counted by a metric filter on the API access log (status 401 or 403:
-bad signature, missing or invalid API key), because ``4XXError`` mixes them with validation
-errors (400) and quota refusals (429). Batch staleness watches the image's EMF metric
-``BatchWindowSucceeded{service=fraud-batch, environment=<env>}``; *missing* data is breaching,
-so a batch that stops running at all still alarms. Each alarm's description links its runbook
-entry in ``docs/runbook.md``.
-
-Lost deliveries have their own alarms, because none of the above sees them: an EventBridge
-target that failed permanently (``FailedInvocations``) or whose event could not reach the DLQ
-(``InvocationsFailedToBeSentToDlq``), a Lambda on-failure destination that could not be written
-(``DestinationDeliveryFailures``), async events Lambda dropped (``AsyncEventsDropped``), DynamoDB
-throttling of the table and of each index (``WriteThrottleEvents``/``ReadThrottleEvents``; an index
-that cannot keep up throttles the table's writes), SNS deliveries that failed
-(``NumberOfNotificationsFailed``), and 429 answers (API Gateway publishes no 429 metric: a metric
-filter on the access log counts them). Missing data is "not breaching" for all of them: the
-services publish these metrics only when they are non-zero. The metrics and the AWS pages that
-define them are listed in docs/alarms.md (a test keeps that table equal to the synthesized JSON).
+The construct knows no application: the caller passes the alarms as data (:class:`AlarmSpec`,
+so tests and runbooks can read the same list) and the dashboard's body (:func:`metric_widget`
+builds its widgets). Each alarm's description ends with a link to its runbook entry when a
+``runbook`` is given.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from constructs import Construct
 
 from fraud_constructs.aws_context import AwsContext
-
-RUNBOOK = "docs/runbook.md"
-METRICS_NAMESPACE = "FraudDetection"
+from fraud_constructs.overrides import apply_overrides
 
 
 @dataclass(frozen=True)
 class AlarmSpec:
-    """One alarm, as data (tests and the runbook read the same list)."""
+    """One alarm, as data. Its ``name`` is also its construct id: keep it stable."""
 
     name: str
     runbook_anchor: str
@@ -56,289 +37,30 @@ class AlarmSpec:
     evaluation_periods: int = 1
     datapoints_to_alarm: int | None = None
     treat_missing_data: str = "notBreaching"
-
-
-@dataclass(frozen=True)
-class MonitoredFunction:
-    """A function to alarm on; ``timeout_seconds`` sets the p99 duration threshold (80 % of it)."""
-
-    function_name: str
-    timeout_seconds: int
+    """Default: notBreaching (most AWS metrics are published only when non-zero)."""
 
 
 @dataclass(frozen=True)
 class AlarmsProps:
     """Props of :class:`Alarms`."""
 
-    environment: str
-    """Environment suffix (metric dimension)."""
     topic_arn: str
-    """Alarm and OK actions."""
-    functions: Sequence[MonitoredFunction]
-    """Functions to watch (errors, throttles, p99 duration)."""
-    stream_function_name: str
-    """Stream consumer (iterator age)."""
-    queue_name: str
-    """Dead-letter queue name."""
-    api_name: str
-    """REST API name (``ApiName`` dimension)."""
-    stage_name: str
-    """Stage name (``Stage`` dimension)."""
+    """Alarm and OK actions of every alarm."""
+    alarms: Sequence[AlarmSpec]
+    """The alarms, in a stable order (names must be unique)."""
     dashboard_name: str
-    """Dashboard name, e.g. ``fraud-detection-dev``."""
-    api_5xx_rate: float = 0.01
-    """Average of 5XXError (a 0/1 per request) over 5 minutes. Default: 1 %."""
-    api_latency_p99_ms: int = 3000
-    """Default: 3 s (the integration limit is 29 s)."""
-    auth_failures_per_5_minutes: int = 50
-    """401/403 answers in 5 minutes that count as a spike. Default: 50."""
-    dlq_oldest_age_seconds: int = 2 * 24 * 3600
-    """Default: 2 days (messages are kept 14)."""
-    stream_iterator_age_ms: int = 5 * 60 * 1000
-    """Default: 5 minutes behind the stream."""
-    staleness_period_seconds: int = 900
-    """Window over which at least one ``BatchWindowSucceeded`` must arrive. Default: 900 (3 runs)."""
-    schedule_rule_names: Sequence[str] = ()
-    """EventBridge rules whose permanent failures and DLQ-send failures alarm. Default: none."""
-    destination_function_names: Sequence[str] = ()
-    """Functions with an on-failure destination (async config or event source mapping). Default: none."""
-    async_function_names: Sequence[str] = ()
-    """Functions invoked asynchronously (dropped async events alarm). Default: none."""
-    table_name: str | None = None
-    """DynamoDB table whose read/write throttling alarms. Default: None."""
-    table_index_names: Sequence[str] = ()
-    """Global secondary indexes of that table (write throttling per index). Default: none."""
-    topic_name: str | None = None
-    """SNS topic whose failed notifications alarm. Default: None."""
-    throttled_requests_per_5_minutes: int = 0
-    """429 answers in 5 minutes above which the throttling alarm fires. Default: 0 (any refusal)."""
+    """Dashboard name."""
+    dashboard_body: str
+    """Dashboard JSON (``{"widgets": [...]}``; :func:`metric_widget` builds one widget)."""
+    runbook: str | None = None
+    """Runbook path or URL; each description ends with ``Runbook: <runbook>#<anchor>``. Default: None."""
+    overrides: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    """Escape hatch: ``add_override`` paths per alarm name (``"dashboard"`` for the dashboard). Default: none."""
 
-
-def alarm_specs(props: AlarmsProps) -> list[AlarmSpec]:
-    """Every alarm of the app, in a stable order."""
-    specs: list[AlarmSpec] = []
-    for fn in props.functions:
-        dims = {"FunctionName": fn.function_name}
-        specs += [
-            AlarmSpec(
-                f"{fn.function_name}-errors",
-                "function-errors",
-                f"{fn.function_name} reported errors",
-                "AWS/Lambda",
-                "Errors",
-                dims,
-                0,
-            ),
-            AlarmSpec(
-                f"{fn.function_name}-throttles",
-                "function-throttles",
-                f"{fn.function_name} was throttled",
-                "AWS/Lambda",
-                "Throttles",
-                dims,
-                0,
-            ),
-            AlarmSpec(
-                f"{fn.function_name}-duration-p99",
-                "function-duration",
-                f"{fn.function_name} p99 duration above 80% of its timeout",
-                "AWS/Lambda",
-                "Duration",
-                dims,
-                fn.timeout_seconds * 1000 * 0.8,
-                statistic=None,
-                extended_statistic="p99",
-                evaluation_periods=3,
-                datapoints_to_alarm=2,
-            ),
-        ]
-    specs += [
-        AlarmSpec(
-            f"fraud-stream-iterator-age-{props.environment}",
-            "stream-iterator-age",
-            "The stream consumer is falling behind the table stream",
-            "AWS/Lambda",
-            "IteratorAge",
-            {"FunctionName": props.stream_function_name},
-            props.stream_iterator_age_ms,
-            statistic="Maximum",
-            evaluation_periods=3,
-            datapoints_to_alarm=2,
-        ),
-        AlarmSpec(
-            f"{props.queue_name}-messages-visible",
-            "dlq-messages",
-            "Failed events are waiting in the DLQ",
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            {"QueueName": props.queue_name},
-            0,
-            statistic="Maximum",
-        ),
-        AlarmSpec(
-            f"{props.queue_name}-oldest-message",
-            "dlq-age",
-            "A failed event has waited in the DLQ for days",
-            "AWS/SQS",
-            "ApproximateAgeOfOldestMessage",
-            {"QueueName": props.queue_name},
-            props.dlq_oldest_age_seconds,
-            statistic="Maximum",
-        ),
-        AlarmSpec(
-            f"{props.api_name}-5xx-rate",
-            "api-5xx",
-            "The webhook answers 5XX",
-            "AWS/ApiGateway",
-            "5XXError",
-            {"ApiName": props.api_name, "Stage": props.stage_name},
-            props.api_5xx_rate,
-            statistic="Average",
-            evaluation_periods=2,
-            datapoints_to_alarm=2,
-        ),
-        AlarmSpec(
-            f"{props.api_name}-latency-p99",
-            "api-latency",
-            "Webhook p99 latency is high",
-            "AWS/ApiGateway",
-            "Latency",
-            {"ApiName": props.api_name, "Stage": props.stage_name},
-            props.api_latency_p99_ms,
-            statistic=None,
-            extended_statistic="p99",
-            evaluation_periods=3,
-            datapoints_to_alarm=2,
-        ),
-        AlarmSpec(
-            f"{props.api_name}-auth-failures",
-            "api-auth-failures",
-            "Spike of 401/403 answers (bad signatures or API keys)",
-            METRICS_NAMESPACE,
-            "ApiAuthFailures",
-            {"environment": props.environment},
-            props.auth_failures_per_5_minutes,
-        ),
-        AlarmSpec(
-            f"fraud-batch-stale-{props.environment}",
-            "batch-stale",
-            "No batch window succeeded in the last 15 minutes",
-            METRICS_NAMESPACE,
-            "BatchWindowSucceeded",
-            {"service": "fraud-batch", "environment": props.environment},
-            1,
-            comparison="LessThanThreshold",
-            period=props.staleness_period_seconds,
-            treat_missing_data="breaching",
-        ),
-    ]
-    return specs + lost_delivery_specs(props)
-
-
-def _count(name: str, anchor: str, summary: str, namespace: str, metric: str, dims: Mapping[str, str]) -> AlarmSpec:
-    """Any non-zero count in 5 minutes; no data means none happened (these metrics are sparse)."""
-    return AlarmSpec(name, anchor, summary, namespace, metric, dims, 0, treat_missing_data="notBreaching")
-
-
-def lost_delivery_specs(props: AlarmsProps) -> list[AlarmSpec]:
-    """One alarm for each way an event can be lost without any other alarm seeing it."""
-    specs: list[AlarmSpec] = []
-    for rule in props.schedule_rule_names:
-        specs += [
-            _count(
-                f"{rule}-failed-invocations",
-                "schedule-failed",
-                f"EventBridge could not invoke the target of {rule}",
-                "AWS/Events",
-                "FailedInvocations",
-                {"RuleName": rule},
-            ),
-            _count(
-                f"{rule}-dlq-send-failures",
-                "schedule-dlq-failed",
-                f"A failed event of {rule} could not be sent to the DLQ: it is lost",
-                "AWS/Events",
-                "InvocationsFailedToBeSentToDlq",
-                {"RuleName": rule},
-            ),
-        ]
-    for fn in props.destination_function_names:
-        specs.append(
-            _count(
-                f"{fn}-destination-failures",
-                "destination-failed",
-                f"A failed event of {fn} could not be written to its on-failure destination: it is lost",
-                "AWS/Lambda",
-                "DestinationDeliveryFailures",
-                {"FunctionName": fn},
-            )
-        )
-    for fn in props.async_function_names:
-        specs.append(
-            _count(
-                f"{fn}-async-dropped",
-                "async-dropped",
-                f"Lambda dropped async events of {fn} (too old, or retries exhausted without a destination)",
-                "AWS/Lambda",
-                "AsyncEventsDropped",
-                {"FunctionName": fn},
-            )
-        )
-    if props.table_name:
-        table = {"TableName": props.table_name}
-        specs += [
-            _count(
-                f"{props.table_name}-write-throttles",
-                "table-throttles",
-                "DynamoDB throttled writes to the pattern table",
-                "AWS/DynamoDB",
-                "WriteThrottleEvents",
-                table,
-            ),
-            _count(
-                f"{props.table_name}-read-throttles",
-                "table-throttles",
-                "DynamoDB throttled reads of the pattern table",
-                "AWS/DynamoDB",
-                "ReadThrottleEvents",
-                table,
-            ),
-        ]
-        specs += [
-            _count(
-                f"{props.table_name}-{index}-write-throttles",
-                "index-throttles",
-                f"The {index} index cannot keep up: DynamoDB throttles the table's writes",
-                "AWS/DynamoDB",
-                "WriteThrottleEvents",
-                {**table, "GlobalSecondaryIndexName": index},
-            )
-            for index in props.table_index_names
-        ]
-    if props.topic_name:
-        specs.append(
-            _count(
-                f"{props.topic_name}-notifications-failed",
-                "alerts-failed",
-                "SNS could not deliver alerts to a subscriber",
-                "AWS/SNS",
-                "NumberOfNotificationsFailed",
-                {"TopicName": props.topic_name},
-            )
-        )
-    specs.append(
-        AlarmSpec(
-            f"{props.api_name}-throttled",
-            "api-throttled",
-            "The webhook answered 429 (stage or usage-plan throttling, or the daily quota)",
-            METRICS_NAMESPACE,
-            "ApiThrottled",
-            {"environment": props.environment},
-            props.throttled_requests_per_5_minutes,
-            treat_missing_data="notBreaching",
-        )
-    )
-    return specs
+    def __post_init__(self) -> None:
+        names = [spec.name for spec in self.alarms]
+        if len(set(names)) != len(names):
+            raise ValueError("AlarmsProps.alarms: alarm names must be unique")
 
 
 class Alarms(Construct):
@@ -346,14 +68,16 @@ class Alarms(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: AlarmsProps) -> None:
         super().__init__(scope, construct_id)
-        self.specs = alarm_specs(props)
+        self.props = props
+        self.specs = list(props.alarms)
         self.alarms: dict[str, CloudwatchMetricAlarm] = {}
         for spec in self.specs:
+            runbook = f". Runbook: {props.runbook}#{spec.runbook_anchor}" if props.runbook else ""
             self.alarms[spec.name] = CloudwatchMetricAlarm(
                 self,
                 spec.name,
                 alarm_name=spec.name,
-                alarm_description=f"{spec.summary}. Runbook: {RUNBOOK}#{spec.runbook_anchor}",
+                alarm_description=f"{spec.summary}{runbook}",
                 namespace=spec.namespace,
                 metric_name=spec.metric_name,
                 dimensions=dict(spec.dimensions),
@@ -368,19 +92,19 @@ class Alarms(Construct):
                 alarm_actions=[props.topic_arn],
                 ok_actions=[props.topic_arn],
             )
+            apply_overrides(self.alarms[spec.name], props.overrides.get(spec.name, {}))
         self.dashboard = CloudwatchDashboard(
-            self,
-            "dashboard",
-            dashboard_name=props.dashboard_name,
-            dashboard_body=dashboard_body(props, aws.region),
+            self, "dashboard", dashboard_name=props.dashboard_name, dashboard_body=props.dashboard_body
         )
+        apply_overrides(self.dashboard, props.overrides.get("dashboard", {}))
 
     @property
     def dashboard_name(self) -> str:
         return self.dashboard.dashboard_name
 
 
-def _widget(title: str, metrics: list[list[object]], region: str, x: int, y: int, stat: str = "Sum") -> dict:
+def metric_widget(title: str, metrics: list[list[object]], region: str, x: int, y: int, stat: str = "Sum") -> dict:
+    """A 12x6 metric widget over 5-minute periods (``metrics`` rows as in the dashboard JSON)."""
     return {
         "type": "metric",
         "x": x,
@@ -389,94 +113,3 @@ def _widget(title: str, metrics: list[list[object]], region: str, x: int, y: int
         "height": 6,
         "properties": {"title": title, "metrics": metrics, "region": region, "stat": stat, "period": 300},
     }
-
-
-def dashboard_body(props: AlarmsProps, region: str) -> str:
-    """Dashboard JSON: functions, API, queue, stream lag and batch heartbeat."""
-    api = ["ApiName", props.api_name, "Stage", props.stage_name]
-    widgets: list[dict] = []
-    for row, fn in enumerate(props.functions):
-        name = ["FunctionName", fn.function_name]
-        widgets.append(
-            _widget(
-                f"{fn.function_name}: invocations / errors / throttles",
-                [["AWS/Lambda", m, *name] for m in ("Invocations", "Errors", "Throttles")],
-                region,
-                0,
-                row * 6,
-            )
-        )
-        widgets.append(
-            _widget(
-                f"{fn.function_name}: duration p99",
-                [["AWS/Lambda", "Duration", *name]],
-                region,
-                12,
-                row * 6,
-                stat="p99",
-            )
-        )
-    y = len(props.functions) * 6
-    widgets += [
-        _widget(
-            "API requests / 4XX / 5XX",
-            [["AWS/ApiGateway", m, *api] for m in ("Count", "4XXError", "5XXError")],
-            region,
-            0,
-            y,
-        ),
-        _widget("API latency p99", [["AWS/ApiGateway", "Latency", *api]], region, 12, y, stat="p99"),
-        _widget(
-            "DLQ depth and oldest message",
-            [
-                ["AWS/SQS", m, "QueueName", props.queue_name]
-                for m in ("ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage")
-            ],
-            region,
-            0,
-            y + 6,
-            stat="Maximum",
-        ),
-        _widget(
-            "Batch windows succeeded / auth failures",
-            [
-                [
-                    METRICS_NAMESPACE,
-                    "BatchWindowSucceeded",
-                    "service",
-                    "fraud-batch",
-                    "environment",
-                    props.environment,
-                ],
-                [METRICS_NAMESPACE, "ApiAuthFailures", "environment", props.environment],
-            ],
-            region,
-            12,
-            y + 6,
-        ),
-        _widget(
-            "Stream iterator age (max)",
-            [["AWS/Lambda", "IteratorAge", "FunctionName", props.stream_function_name]],
-            region,
-            0,
-            y + 12,
-            stat="Maximum",
-        ),
-    ]
-    lost = [[spec.namespace, spec.metric_name, *_flat(spec.dimensions)] for spec in lost_delivery_specs(props)]
-    throttles = [m for m in lost if m[0] == "AWS/DynamoDB"]
-    widgets += [
-        _widget(
-            "Lost deliveries (EventBridge, destinations, async drops, SNS, 429)",
-            [m for m in lost if m[0] != "AWS/DynamoDB"],
-            region,
-            12,
-            y + 12,
-        ),
-        _widget("DynamoDB throttling (table and indexes)", throttles, region, 0, y + 18),
-    ]
-    return json.dumps({"widgets": widgets})
-
-
-def _flat(dimensions: Mapping[str, str]) -> list[str]:
-    return [part for key in sorted(dimensions) for part in (key, dimensions[key])]

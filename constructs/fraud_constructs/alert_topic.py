@@ -8,7 +8,8 @@ An e-mail subscription is optional (it stays pending until the recipient confirm
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
@@ -22,6 +23,7 @@ from constructs import Construct
 
 from fraud_constructs.aws_context import AwsContext
 from fraud_constructs.iam_statements import condition, deny_insecure_transport, service_principal
+from fraud_constructs.overrides import apply_overrides
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class AlertTopicProps:
     """SNS filter policy JSON (``MessageAttributes`` scope) of the e-mail subscription, e.g. to drop
     smoke-test alerts: ``{"smoke": [{"exists": false}]}`` delivers only messages without that
     attribute (Amazon SNS Developer Guide, "Attribute key matching"). Default: None (everything)."""
+    overrides: Mapping[str, object] = field(default_factory=dict)
+    """Escape hatch: ``add_override`` paths on the topic. Default: none."""
 
 
 class AlertTopic(Construct):
@@ -51,6 +55,7 @@ class AlertTopic(Construct):
         if not props.alarm_name_patterns:
             raise ValueError("AlertTopicProps.alarm_name_patterns must name at least one alarm pattern")
         self.topic = SnsTopic(self, "topic", name=props.topic_name, kms_master_key_id=props.kms_key_arn)
+        apply_overrides(self.topic, props.overrides)
         document = DataAwsIamPolicyDocument(
             self,
             "policy-document",

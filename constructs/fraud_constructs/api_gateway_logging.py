@@ -13,7 +13,8 @@ The role's inline policy is the least-privilege equivalent of the AWS managed
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.api_gateway_account import ApiGatewayAccount
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
@@ -26,6 +27,7 @@ from constructs import Construct
 
 from fraud_constructs.aws_context import AwsContext
 from fraud_constructs.iam_statements import service_trust_document
+from fraud_constructs.overrides import apply_overrides
 
 LOG_ACTIONS = (
     "logs:CreateLogGroup",
@@ -46,6 +48,8 @@ class ApiGatewayLoggingProps:
     manage_account_setting: bool = True
     """Create ``aws_api_gateway_account`` pointing at the role. Default: True; turn it off when
     another stack or team already owns the account setting (then only the role is created)."""
+    overrides: Mapping[str, object] = field(default_factory=dict)
+    """Escape hatch: ``add_override`` paths on the role. Default: none."""
 
 
 class ApiGatewayLogging(Construct):
@@ -64,6 +68,7 @@ class ApiGatewayLogging(Construct):
             description="API Gateway writes access and execution logs of this account/region",
             assume_role_policy=trust.json,
         )
+        apply_overrides(self.role, props.overrides)
         document = DataAwsIamPolicyDocument(
             self,
             "policy",

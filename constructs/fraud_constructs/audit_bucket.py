@@ -15,19 +15,18 @@ Lock on an existing bucket"). Turning it on later is therefore an in-place chang
 default retention every PutObject needs a checksum header: the image's audit store sends one.
 
 Lifecycle and the 128 KB rule: since 2024 S3 skips objects smaller than 128 KB in lifecycle
-*transitions* unless the rule carries its own size filter. The audit layout is built for
-transitions: the stream consumer writes one gzip JSONL object per stream batch (up to
-``stream_batch_size`` records) under ``audit/dt=YYYY-MM-DD/hour=HH/``, not one object per event,
-and the archive rule filters on ``prefix = audit/`` **and** ``object_size_greater_than = 0``,
-which replaces the 128 KB default, so every audit object is archived after
-``transition_days``. Reports and analyses stay in S3 Standard (they are read by people and the
-daily roll-up). Noncurrent versions expire after ``noncurrent_expiry_days``; incomplete
-multipart uploads are aborted after 7 days.
+*transitions* unless the rule carries its own size filter. The archive rule filters on
+``prefix = <archive_prefix>`` **and** ``object_size_greater_than = 0``, which replaces the 128 KB
+default, so every object under the prefix is archived after ``transition_days`` (write few,
+larger objects there: one per batch, not one per event). Objects outside the prefix stay in S3
+Standard. Noncurrent versions expire after ``noncurrent_expiry_days``; incomplete multipart
+uploads are aborted after 7 days.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRule,
@@ -45,8 +44,6 @@ from constructs import Construct
 from fraud_constructs.aws_context import AwsContext
 from fraud_constructs.secure_bucket import SecureBucket, expire_noncurrent_versions
 
-AUDIT_PREFIX = "audit/"
-
 
 @dataclass(frozen=True)
 class AuditBucketProps:
@@ -56,6 +53,8 @@ class AuditBucketProps:
     """Bucket name prefix; the account id and region are appended (names are global)."""
     kms_key_arn: str
     """CMK for SSE-KMS."""
+    archive_prefix: str
+    """Key prefix of the objects the archive rule moves to ``transition_storage_class`` (e.g. ``audit/``)."""
     force_destroy: bool = False
     """Let ``terraform destroy`` delete a non-empty bucket. Default: False (set by protection presets)."""
     transition_days: int = 90
@@ -68,6 +67,8 @@ class AuditBucketProps:
     """Governance-mode Object Lock retention in days; None (default) disables Object Lock."""
     prevent_destroy: bool = False
     """Terraform refuses any plan that destroys the bucket (protected presets). Default: False."""
+    overrides: Mapping[str, object] = field(default_factory=dict)
+    """Escape hatch: ``add_override`` paths on the bucket. Default: none."""
 
 
 class AuditBucket(SecureBucket):
@@ -84,6 +85,7 @@ class AuditBucket(SecureBucket):
             kms_key_arn=props.kms_key_arn,
             force_destroy=props.force_destroy,
             prevent_destroy=props.prevent_destroy,
+            overrides=props.overrides,
         )
         self.lifecycle = self.add_lifecycle(
             [
@@ -94,7 +96,7 @@ class AuditBucket(SecureBucket):
                         S3BucketLifecycleConfigurationRuleFilter(
                             and_=[
                                 S3BucketLifecycleConfigurationRuleFilterAnd(
-                                    prefix=AUDIT_PREFIX, object_size_greater_than=0
+                                    prefix=props.archive_prefix, object_size_greater_than=0
                                 )
                             ]
                         )

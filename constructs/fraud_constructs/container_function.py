@@ -45,6 +45,7 @@ from constructs import Construct
 
 from fraud_constructs.aws_context import AwsContext
 from fraud_constructs.iam_statements import condition, service_trust_document
+from fraud_constructs.overrides import apply_overrides
 from fraud_constructs.policy.statement_reader import (
     Condition,  # the policy pack's condition type; re-exported for grants
 )
@@ -108,6 +109,10 @@ class ContainerFunctionProps:
     permissions_boundary_arn: str | None = None
     """Managed policy set as the role's permissions boundary. Default: None. Required when the
     deploying principal may only create roles that carry it (the GitHub deploy role)."""
+    alias_name: str = ALIAS_NAME
+    """The alias callers invoke (it follows each published version). Default: ``live``."""
+    overrides: Mapping[str, object] = field(default_factory=dict)
+    """Escape hatch: ``add_override`` paths on the function. Default: none."""
 
     def __post_init__(self) -> None:
         # The digest is usually a token (resolved at plan time), so check the shape: repo@digest, no tag.
@@ -189,10 +194,11 @@ class ContainerFunction(Construct):
             publish=True,
             depends_on=[self.role_policy, self.log_group],
         )
+        apply_overrides(self.function, props.overrides)
         self.alias = LambdaAlias(
             self,
             "alias",
-            name=ALIAS_NAME,
+            name=props.alias_name,
             description="The published version that callers invoke",
             function_name=self.function.function_name,
             function_version=self.function.version,

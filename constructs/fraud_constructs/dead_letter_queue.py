@@ -9,7 +9,8 @@ rule ARNs: the queue has exactly one policy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
@@ -21,6 +22,7 @@ from constructs import Construct
 
 from fraud_constructs.aws_context import AwsContext
 from fraud_constructs.iam_statements import condition, deny_insecure_transport, service_principal
+from fraud_constructs.overrides import apply_overrides
 
 FOURTEEN_DAYS = 14 * 24 * 3600
 
@@ -35,6 +37,8 @@ class DeadLetterQueueProps:
     """CMK for SSE; its key policy must allow ``events.amazonaws.com``."""
     retention_seconds: int = FOURTEEN_DAYS
     """How long failed events wait for a redrive. Default: 14 days, the SQS maximum."""
+    overrides: Mapping[str, object] = field(default_factory=dict)
+    """Escape hatch: ``add_override`` paths on the queue. Default: none."""
 
 
 class DeadLetterQueue(Construct):
@@ -51,6 +55,7 @@ class DeadLetterQueue(Construct):
             kms_data_key_reuse_period_seconds=300,
             message_retention_seconds=props.retention_seconds,
         )
+        apply_overrides(self.queue, props.overrides)
         self.policy: SqsQueuePolicy | None = None
 
     @property

@@ -25,8 +25,8 @@ resources created after the key (the API execution log group) can be added with
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import jsii
@@ -36,6 +36,7 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
 from fraud_constructs.aws_context import AwsContext
+from fraud_constructs.overrides import apply_overrides
 
 _USE = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
 
@@ -118,6 +119,8 @@ class EncryptionKeyProps:
     """The key outlives the stacks (the state key): the deploy role may only read the key and use it
     through ``via_services``, and is explicitly denied deleting, disabling, re-keying the policy,
     granting and re-aliasing it. Default: False."""
+    overrides: Mapping[str, object] = field(default_factory=dict)
+    """Escape hatch: ``add_override`` paths on the key. Default: none."""
 
 
 class EncryptionKey(Construct):
@@ -146,6 +149,7 @@ class EncryptionKey(Construct):
             # (``Resource: "*"`` is the only form a key policy takes). FD-KMS-1 judges it instead.
             policy=Lazy.string_value(_PolicyProducer(self)),
         )
+        apply_overrides(self.key, props.overrides)
         self.alias = KmsAlias(self, "alias", name=f"alias/{props.alias}", target_key_id=self.key.key_id)
 
     @property

@@ -33,7 +33,7 @@ Organizations and account action even if a later grant would allow it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
@@ -48,6 +48,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
 from fraud_constructs.iam_statements import condition
+from fraud_constructs.overrides import apply_overrides
 from fraud_constructs.policy.statement_reader import Condition
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -138,12 +139,12 @@ class GithubDeployRoleProps:
     """The service permissions of a deploy (explicit actions on explicit resources)."""
     managed_role_arns: tuple[str, ...]
     """The only roles the deploy role may create, change, delete and pass."""
+    project_tag: tuple[str, str]
+    """``(key, value)`` every KMS key it creates must carry (``aws:RequestTag``)."""
     protected_role_arns: tuple[str, ...] = ()
     """Other roles it must never touch (e.g. the account's API Gateway logging role)."""
     pass_to_services: tuple[str, ...] = ("lambda.amazonaws.com",)
     """Services ``iam:PassRole`` may hand the managed roles to. Default: Lambda only."""
-    project_tag: tuple[str, str] = ("project", "fraud-detection")
-    """``(key, value)`` every key it creates must carry (``aws:RequestTag``)."""
     oidc_provider_arn: str | None = None
     """An existing GitHub OIDC provider of the account. Default: None (create one)."""
     oidc_provider_arn_pattern: str = ""
@@ -152,7 +153,7 @@ class GithubDeployRoleProps:
     """More explicit denies (state history, governance bypass)."""
     max_session_seconds: int = 3600
     """Default: one hour."""
-    overrides: dict[str, object] = field(default_factory=dict)
+    overrides: Mapping[str, object] = field(default_factory=dict)
     """Escape hatch: ``add_override`` paths on the role (e.g. ``{"max_session_duration": 7200}``)."""
 
     def __post_init__(self) -> None:
@@ -289,8 +290,7 @@ class GithubDeployRole(Construct):
             assume_role_policy=trust.json,
             max_session_duration=props.max_session_seconds,
         )
-        for path, value in props.overrides.items():
-            self.role.add_override(path, value)
+        apply_overrides(self.role, props.overrides)
         self.statements = (*props.permissions, *guard_statements(props, deny_provider))
         document = DataAwsIamPolicyDocument(self, "policy", statement=[s.document_statement() for s in self.statements])
         self.role_policy = IamRolePolicy(self, "role-policy", name="deploy", role=self.role.id, policy=document.json)

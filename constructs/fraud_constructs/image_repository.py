@@ -20,7 +20,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
@@ -37,6 +38,7 @@ from constructs import Construct
 
 from fraud_constructs.aws_context import AwsContext
 from fraud_constructs.iam_statements import condition, service_principal
+from fraud_constructs.overrides import apply_overrides
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class ImageRepositoryProps:
     """Days an untagged image (a failed push) is kept. Default: 14."""
     force_delete: bool = False
     """Let ``terraform destroy`` delete a repository that still has images. Default: False."""
+    overrides: Mapping[str, object] = field(default_factory=dict)
+    """Escape hatch: ``add_override`` paths on the repository. Default: none."""
 
 
 def lifecycle_rules(keep_images: int, untagged_expiry_days: int) -> str:
@@ -109,6 +113,7 @@ class ImageRepository(Construct):
             ],
             force_delete=props.force_delete,
         )
+        apply_overrides(self.repository, props.overrides)
         self.lifecycle = EcrLifecyclePolicy(
             self,
             "lifecycle",

@@ -10,7 +10,8 @@ config. The DLQ's queue policy must name this rule (``DeadLetterQueue.allow_even
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktf_cdktf_provider_aws.cloudwatch_event_target import (
@@ -23,6 +24,7 @@ from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
 from fraud_constructs.aws_context import AwsContext
+from fraud_constructs.overrides import apply_overrides
 
 INPUT_PATHS = {"time": "$.time"}
 
@@ -56,6 +58,8 @@ class ScheduleProps:
     """Give up delivering after this long (60-86400). Default: 3600: a later run covers the next window."""
     max_retry_attempts: int = 3
     """Delivery retries (0-185). Default: 3."""
+    overrides: Mapping[str, object] = field(default_factory=dict)
+    """Escape hatch: ``add_override`` paths on the target. Default: none."""
 
     def __post_init__(self) -> None:
         if not self.schedule_expression.startswith(("rate(", "cron(")):
@@ -93,6 +97,7 @@ class Schedule(Construct):
             ),
             dead_letter_config=CloudwatchEventTargetDeadLetterConfig(arn=props.dead_letter_queue_arn),
         )
+        apply_overrides(self.target, props.overrides)
         self.permission = LambdaPermission(
             self,
             "invoke-permission",

@@ -12,6 +12,8 @@ construct ids name Terraform resources (and state): keep them stable.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
@@ -44,6 +46,7 @@ from constructs import Construct
 
 from fraud_constructs.aws_context import AwsContext
 from fraud_constructs.iam_statements import deny_insecure_transport
+from fraud_constructs.overrides import apply_overrides
 
 
 class SecureBucket(Construct):
@@ -60,6 +63,7 @@ class SecureBucket(Construct):
         kms_key_arn: str,
         force_destroy: bool,
         prevent_destroy: bool = False,
+        overrides: Mapping[str, object] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.bucket = S3Bucket(
@@ -69,6 +73,7 @@ class SecureBucket(Construct):
             force_destroy=force_destroy,
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if prevent_destroy else None,
         )
+        apply_overrides(self.bucket, overrides or {})
         bucket_id = self.bucket.id
         self.versioning = S3BucketVersioningA(
             self,

@@ -16,7 +16,8 @@ project is far smaller.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocumentStatement,
@@ -41,6 +42,8 @@ class StateBucketProps:
     """Days an old state version is kept. Default: 90."""
     force_destroy: bool = False
     """Default: False: state is the last thing to lose."""
+    overrides: Mapping[str, object] = field(default_factory=dict)
+    """Escape hatch: ``add_override`` paths on the bucket. Default: none."""
 
 
 class StateBucket(SecureBucket):
@@ -54,6 +57,7 @@ class StateBucket(SecureBucket):
             name_prefix=props.name_prefix,
             kms_key_arn=props.kms_key_arn,
             force_destroy=props.force_destroy,
+            overrides=props.overrides,
         )
         self.add_policy_statement(
             DataAwsIamPolicyDocumentStatement(

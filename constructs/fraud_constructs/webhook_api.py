@@ -2,7 +2,8 @@
 
 - API key required, with a usage plan (throttle + daily quota) and stage-wide throttling
   (``*/*`` method settings); the HMAC signature is checked by the function itself.
-- A coarse JSON Schema (draft 4) rejects malformed bodies before Lambda is invoked; the
+- A coarse JSON Schema (draft 4, the caller's ``request_schema``; its ``title`` names the model)
+  rejects malformed bodies before Lambda is invoked; the
   ``BAD_REQUEST_BODY`` gateway response is static JSON with the request id. It never embeds
   ``$context.error.validationErrorString``: that string quotes the caller's input without JSON
   escaping, and gateway-response templates are not processed by VTL, so nothing could escape it
@@ -21,15 +22,16 @@
 - Lambda may be invoked only for this method (``<execution arn>/*/POST/webhook``) and only
   through the alias.
 - A metric filter on the access log counts 401/403 answers (bad signature, bad or missing API
-  key) as ``FraudDetection/ApiAuthFailures{environment}`` for the auth-failure alarm, and another
-  counts 429 answers (throttling and the usage plan's quota) as ``FraudDetection/ApiThrottled``.
+  key) as ``<metrics_namespace>/ApiAuthFailures{environment}`` for an auth-failure alarm, and another
+  counts 429 answers (throttling and the usage plan's quota) as ``<metrics_namespace>/ApiThrottled``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from cdktf import Fn, TerraformResourceLifecycle
@@ -66,33 +68,12 @@ from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
 from fraud_constructs.aws_context import AwsContext
+from fraud_constructs.overrides import apply_overrides
 
 WEBHOOK_PATH = "webhook"
-AUTH_FAILURE_NAMESPACE = "FraudDetection"
 AUTH_FAILURE_METRIC = "ApiAuthFailures"
 # API Gateway publishes 4XXError, which mixes 429 with 400/401/403: the access log counts 429 alone.
 THROTTLED_METRIC = "ApiThrottled"
-
-# Coarse on purpose: the function validates fields precisely; this stops junk before it costs a run.
-DEFAULT_REQUEST_SCHEMA: str = json.dumps(
-    {
-        "$schema": "http://json-schema.org/draft-04/schema#",
-        "title": "WebhookTransaction",
-        "type": "object",
-        "required": ["transaction_id"],
-        "minProperties": 1,
-        "maxProperties": 40,
-        "properties": {
-            "transaction_id": {"type": "string", "minLength": 1, "maxLength": 128},
-            "amount": {"type": ["number", "string"]},
-            "currency": {"type": "string", "maxLength": 8},
-            "merchant": {"type": "string", "maxLength": 256},
-            "country": {"type": "string", "maxLength": 8},
-            "customer_id": {"type": "string", "maxLength": 128},
-        },
-    },
-    sort_keys=True,
-)
 
 BAD_REQUEST_BODY_TEMPLATE = '{"message": "invalid request body", "request_id": "$context.requestId"}'
 
@@ -156,6 +137,13 @@ class WebhookApiProps:
     """Invoke ARN of that alias (integration URI)."""
     kms_key_arn: str
     """CMK for the access and execution log groups."""
+    request_schema: str
+    """Draft-4 JSON Schema of the request body: an object schema that requires at least one property
+    (its ``title``, if any, names the API Gateway model)."""
+    metrics_namespace: str
+    """CloudWatch namespace of the access-log metric filters (auth failures, 429s)."""
+    description: str = "Transaction webhook"
+    """REST API description. Default: ``Transaction webhook``."""
     stage_name: str = "v1"
     """Default: ``v1``."""
     log_retention_days: int = 30
@@ -168,15 +156,20 @@ class WebhookApiProps:
     """Requests per API key and day. Default: 1,000,000."""
     logging_level: str = "INFO"
     """Execution log level, ``INFO`` or ``ERROR``. Default: INFO (bodies are never logged)."""
-    request_schema: str = DEFAULT_REQUEST_SCHEMA
-    """Draft-4 JSON Schema of the request body. Default: :data:`DEFAULT_REQUEST_SCHEMA`."""
+    overrides: Mapping[str, object] = field(default_factory=dict)
+    """Escape hatch: ``add_override`` paths on the stage. Default: none."""
 
     def __post_init__(self) -> None:
         if self.logging_level not in ("INFO", "ERROR"):
             raise ValueError("WebhookApiProps.logging_level must be INFO or ERROR")
         schema = json.loads(self.request_schema)
-        if schema.get("type") != "object" or "transaction_id" not in schema.get("required", []):
-            raise ValueError("WebhookApiProps.request_schema must describe an object requiring transaction_id")
+        if schema.get("type") != "object" or not schema.get("required"):
+            raise ValueError("WebhookApiProps.request_schema must describe an object that requires a property")
+
+    @property
+    def model_name(self) -> str:
+        """The schema's ``title``, else ``WebhookRequest``."""
+        return str(json.loads(self.request_schema).get("title") or "WebhookRequest")
 
 
 def definition_hash(props: WebhookApiProps) -> str:
@@ -205,7 +198,7 @@ class WebhookApi(Construct):
             self,
             "rest-api",
             name=props.api_name,
-            description="Fraud-detection transaction webhook",
+            description=props.description,
             endpoint_configuration=ApiGatewayRestApiEndpointConfiguration(types=["REGIONAL"]),
             api_key_source="HEADER",
             # A replaced API gets a new id and URL: create the new one before the old one goes.
@@ -223,7 +216,7 @@ class WebhookApi(Construct):
             self,
             "model",
             rest_api_id=api_id,
-            name="WebhookTransaction",
+            name=props.model_name,
             content_type="application/json",
             schema=props.request_schema,
         )
@@ -313,6 +306,7 @@ class WebhookApi(Construct):
             ),
             depends_on=[self.execution_log_group],
         )
+        apply_overrides(self.stage, props.overrides)
         self.method_settings = ApiGatewayMethodSettings(
             self,
             "method-settings",
@@ -376,7 +370,7 @@ class WebhookApi(Construct):
             log_group_name=self.access_log_group.name,
             pattern=pattern,
             metric_transformation=CloudwatchLogMetricFilterMetricTransformation(
-                namespace=AUTH_FAILURE_NAMESPACE,
+                namespace=self.props.metrics_namespace,
                 name=metric,
                 value="1",
                 dimensions={"environment": "$.environment"},

@@ -24,10 +24,13 @@ statement is needed. X-Ray supports symmetric keys only (EncryptionKey creates o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.xray_encryption_config import XrayEncryptionConfig
 from constructs import Construct
+
+from fraud_constructs.overrides import apply_overrides
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ class XrayEncryptionProps:
     kms_key_arn: str
     """ARN of the symmetric CMK X-Ray encrypts traces with (a key ARN, not an alias: the setting is
     account-wide, an alias could be re-pointed by anyone allowed to update it)."""
+    overrides: Mapping[str, object] = field(default_factory=dict)
+    """Escape hatch: ``add_override`` paths on the encryption config. Default: none."""
 
 
 class XrayEncryption(Construct):
@@ -48,3 +53,4 @@ class XrayEncryption(Construct):
             raise ValueError("XrayEncryptionProps.kms_key_arn must be a key ARN, not an alias")
         self.props = props
         self.config = XrayEncryptionConfig(self, "config", type="KMS", key_id=props.kms_key_arn)
+        apply_overrides(self.config, props.overrides)

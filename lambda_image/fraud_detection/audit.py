@@ -1,7 +1,7 @@
 """Audit objects built from the pattern table's stream (pure: no AWS calls).
 
-One stream batch becomes one gzip JSONL object. The key is derived from the batch itself
-(first/last sequence number, hour of the first record's ``received_at``), never from the
+One stream batch (decoded by Powertools' data classes) becomes one gzip JSONL object. The key is
+derived from the batch itself (first/last sequence number, hour of the first record's ``received_at``), never from the
 clock, so a replayed batch rewrites the same key with the same bytes. Lines are built from an
 allow-list of attributes: anything else on the item (``pattern_data``, a stray card field)
 is never copied.
@@ -21,14 +21,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
+from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
 
 from fraud_detection.alerts import Alert, block_alert
+from fraud_detection.contract import AUDIT_PREFIX, PARTITION_KEY, TRANSACTION_KEY_PREFIX
 from fraud_detection.jsonutil import canonical_dumps, plain
 from fraud_detection.redaction import redact_pan
 
-AUDIT_PREFIX = "audit/"
-PATTERN_PK_PREFIX = "TXN#"
 AUDIT_FIELDS: tuple[str, ...] = (
     "transaction_id",
     "pattern_id",
@@ -45,7 +44,6 @@ AUDIT_FIELDS: tuple[str, ...] = (
     "customer_id",
 )
 _FREE_TEXT_FIELDS = frozenset({"merchant", "reasons"})
-_deserializer = TypeDeserializer()
 
 
 class MalformedRecordError(ValueError):
@@ -67,18 +65,18 @@ class AuditBatch:
     alerts: tuple[Alert, ...]
 
 
-def changes_from_event(event: Mapping[str, Any]) -> list[StreamChange]:
-    """Decode a DynamoDB stream event (typed AttributeValues) in record order."""
+def changes_from_event(event: dict[str, Any]) -> list[StreamChange]:
+    """A DynamoDB stream event, decoded by Powertools' ``DynamoDBStreamEvent``, in record order."""
+    if not event.get("Records"):
+        return []
     changes = []
-    for record in event.get("Records", []):
-        dynamodb = record.get("dynamodb", {})
-        raw_image = dynamodb.get("NewImage", {})
-        image = {name: _deserializer.deserialize(value) for name, value in raw_image.items()}
+    for record in DynamoDBStreamEvent(event).records:
+        stream_record = record.dynamodb
         changes.append(
             StreamChange(
-                event_name=str(record.get("eventName", "")),
-                sequence_number=str(dynamodb.get("SequenceNumber", "")),
-                new_image=image,
+                event_name=record.event_name.name if record.event_name else "",
+                sequence_number=(stream_record.sequence_number if stream_record else None) or "",
+                new_image=stream_record.new_image if stream_record else {},
             )
         )
     return changes
@@ -86,8 +84,8 @@ def changes_from_event(event: Mapping[str, Any]) -> list[StreamChange]:
 
 def is_pattern_insert(change: StreamChange) -> bool:
     """Only new pattern items are audited; TTL removals and other item types are not."""
-    pk = change.new_image.get("pk")
-    return change.event_name == "INSERT" and isinstance(pk, str) and pk.startswith(PATTERN_PK_PREFIX)
+    pk = change.new_image.get(PARTITION_KEY)
+    return change.event_name == "INSERT" and isinstance(pk, str) and pk.startswith(TRANSACTION_KEY_PREFIX)
 
 
 def _masked(name: str, value: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Runtime configuration: the environment variables ``ContainerFunction`` sets (docs/contract.md).
+"""Runtime configuration: the environment variables ``ContainerFunction`` sets (``fraud_detection.contract``).
 
 Read once per cold start into a frozen dataclass. Variables a function does not need may be
 absent (the webhook has no bucket), so each field is optional and a handler asks for what it
@@ -12,19 +12,30 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-DEFAULT_WINDOW_SHARDS = 8
-DEFAULT_METRICS_NAMESPACE = "FraudDetection"  # docs/contract.md, "Metrics"
+from fraud_detection import contract
 
 
 class ConfigError(RuntimeError):
     """A variable the running handler needs is missing or malformed (a deployment bug)."""
 
 
+# Config field -> the environment variable it is read from (``require`` names the variable).
+_VARIABLES = {
+    "table_name": contract.ENV_TABLE_NAME,
+    "bucket_name": contract.ENV_BUCKET_NAME,
+    "topic_arn": contract.ENV_TOPIC_ARN,
+    "settings_parameter": contract.ENV_SETTINGS_PARAMETER,
+    "signing_keys_parameter": contract.ENV_SIGNING_KEYS_PARAMETER,
+    "fingerprint_key_parameter": contract.ENV_FINGERPRINT_KEY_PARAMETER,
+}
+
+
 @dataclass(frozen=True)
 class Config:
     environment: str
     table_name: str | None = None
-    window_shards: int = DEFAULT_WINDOW_SHARDS
+    window_shards: int = contract.DEFAULT_WINDOW_SHARDS
+    pattern_ttl_days: int = contract.DEFAULT_PATTERN_TTL_DAYS
     bucket_name: str | None = None
     topic_arn: str | None = None
     settings_parameter: str | None = None
@@ -35,33 +46,29 @@ class Config:
         """The value of an optional field, or ``ConfigError`` naming the variable."""
         value = getattr(self, field)
         if not value:
-            raise ConfigError(f"environment variable {field.upper()} is not set")
+            raise ConfigError(f"environment variable {_VARIABLES.get(field, field.upper())} is not set")
         return str(value)
+
+
+def _bounded(env: Mapping[str, str], name: str, default: int, maximum: int) -> int:
+    """An integer variable between 1 and ``maximum``; unset or empty means ``default``."""
+    text = env.get(name) or str(default)
+    if not text.isdigit() or not 1 <= int(text) <= maximum:
+        raise ConfigError(f"{name} must be an integer between 1 and {maximum}")
+    return int(text)
 
 
 def from_env(environ: Mapping[str, str] | None = None) -> Config:
     """Build the config from ``environ`` (default ``os.environ``); empty strings count as unset."""
     env = os.environ if environ is None else environ
-
-    def get(name: str) -> str | None:
-        return env.get(name) or None
-
-    shards_text = env.get("WINDOW_SHARDS") or str(DEFAULT_WINDOW_SHARDS)
-    if not shards_text.isdigit() or not 1 <= int(shards_text) <= 1000:
-        raise ConfigError("WINDOW_SHARDS must be an integer between 1 and 1000")
+    optional = {field: env.get(variable) or None for field, variable in _VARIABLES.items()}
     return Config(
-        environment=env.get("ENVIRONMENT") or "dev",
-        table_name=get("TABLE_NAME"),
-        window_shards=int(shards_text),
-        bucket_name=get("BUCKET_NAME"),
-        topic_arn=get("TOPIC_ARN"),
-        settings_parameter=get("SETTINGS_PARAMETER"),
-        signing_keys_parameter=get("SIGNING_KEYS_PARAMETER"),
-        fingerprint_key_parameter=get("FINGERPRINT_KEY_PARAMETER"),
+        environment=env.get(contract.ENV_ENVIRONMENT) or "dev",
+        window_shards=_bounded(
+            env, contract.ENV_WINDOW_SHARDS, contract.DEFAULT_WINDOW_SHARDS, contract.MAX_WINDOW_SHARDS
+        ),
+        pattern_ttl_days=_bounded(
+            env, contract.ENV_PATTERN_TTL_DAYS, contract.DEFAULT_PATTERN_TTL_DAYS, contract.MAX_PATTERN_TTL_DAYS
+        ),
+        **optional,
     )
-
-
-def metrics_namespace(environ: Mapping[str, str] | None = None) -> str:
-    """``POWERTOOLS_METRICS_NAMESPACE``, or the contract's namespace when it is unset or empty."""
-    env = os.environ if environ is None else environ
-    return env.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_METRICS_NAMESPACE

@@ -166,3 +166,34 @@ class Schedule:
 WINDOW_SCHEDULE = Schedule("window-schedule", "window", "rate(5 minutes)", every_seconds=WINDOW_SECONDS)
 DAILY_REPORT_SCHEDULE = Schedule("daily-report-schedule", "daily_report", "cron(15 0 * * ? *)", daily_at_utc=(0, 15))
 SCHEDULES = (WINDOW_SCHEDULE, DAILY_REPORT_SCHEDULE)
+
+# --- appended for the stacks (issue 12, contract adoption) ---------------------------------------------------
+
+ANALYSES_PREFIX = "analyses/"
+"""Window analyses in the audit bucket (``analyses/dt=YYYY-MM-DD/window=HHMM.json``)."""
+REPORTS_PREFIX = "reports/"
+"""Daily reports in the audit bucket (``reports/YYYY-MM-DD/...``)."""
+METRIC_BATCH_WINDOW_SUCCEEDED = "BatchWindowSucceeded"
+"""EMF metric the batch emits once per finished window; the staleness alarm watches it."""
+
+DEFAULT_SETTINGS: dict = {
+    "review_threshold": 50,
+    "block_threshold": 80,
+    "high_amount_tiers": [
+        {"min_amount": 1000, "score": 20},
+        {"min_amount": 5000, "score": 35},
+        {"min_amount": 10000, "score": 50},
+    ],
+    "blocked_merchants": [],
+    "high_risk_countries": [],
+    "home_countries": ["US"],
+    "night_hours_utc": [0, 6],
+    "velocity_window_seconds": 300,
+    "velocity_customer_max": 5,
+    "velocity_card_max": 3,
+    "alert_suspicious_count": 5,
+    "signature_tolerance_seconds": 300,
+    "max_body_bytes": 65536,
+}
+"""The settings JSON's documented defaults (docs/contract.md, "Settings JSON"): Terraform writes them to the
+settings parameter, and the image's pydantic model has the same defaults (tests/contract checks both)."""

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from fraud_detection.contract import ANALYSES_PREFIX, REPORTS_PREFIX
 from fraud_detection.jsonutil import canonical_dumps
-from fraud_detection.window_analysis import ACTIONS, ANALYSES_PREFIX
+from fraud_detection.window_analysis import ACTIONS
 
-REPORTS_PREFIX = "reports/"
 WINDOWS_PER_DAY = 288
 CSV_COLUMNS: tuple[str, ...] = (
     "window_start",

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from fraud_detection import signing
 from fraud_detection.adapters.parameters import WebhookParameters
+from fraud_detection.contract import DEFAULT_PATTERN_TTL_DAYS
 
 if TYPE_CHECKING:
     from fraud_detection.models import TransactionIn
@@ -60,7 +61,14 @@ class StoreInconsistent(RuntimeError):
     """The conditional write failed but the item is not there (should not happen; 5xx)."""
 
 
-def process(delivery: Delivery, parameters: WebhookParameters, store: Store, *, shards: int) -> Reply:
+def process(
+    delivery: Delivery,
+    parameters: WebhookParameters,
+    store: Store,
+    *,
+    shards: int,
+    ttl_days: int = DEFAULT_PATTERN_TTL_DAYS,
+) -> Reply:
     settings = parameters.settings
     if len(delivery.body) > settings.max_body_bytes:
         return _reject(413, "payload too large", "too_large")
@@ -80,11 +88,16 @@ def process(delivery: Delivery, parameters: WebhookParameters, store: Store, *, 
     document = _parse_object(delivery.body)
     if document is None:
         return _reject(400, "body must be a JSON object", "invalid_json")
-    return _admit(document, delivery, parameters, store, shards)
+    return _admit(document, delivery, parameters, store, shards, ttl_days)
 
 
 def _admit(
-    document: dict[str, Any], delivery: Delivery, parameters: WebhookParameters, store: Store, shards: int
+    document: dict[str, Any],
+    delivery: Delivery,
+    parameters: WebhookParameters,
+    store: Store,
+    shards: int,
+    ttl_days: int,
 ) -> Reply:
     """Validate, score and write an authenticated object (lazy imports: see the module docstring)."""
     from fraud_detection.models import TransactionIn, field_errors
@@ -95,7 +108,7 @@ def _admit(
     except ValidationError as error:
         return Reply(400, {"message": "validation failed", "errors": field_errors(error)}, "invalid_fields")
 
-    record = _record(transaction, delivery, parameters, store, shards)
+    record = _record(transaction, delivery, parameters, store, shards, ttl_days)
     item = record.to_item()
     if store.put_if_absent(item):
         return Reply(200, Acknowledgement.from_item(item).to_json(), "written")
@@ -111,6 +124,7 @@ def _record(
     parameters: WebhookParameters,
     store: Store,
     shards: int,
+    ttl_days: int,
 ) -> PatternRecord:
     from fraud_detection import privacy
     from fraud_detection.pattern import PatternRecord
@@ -154,6 +168,7 @@ def _record(
         request_id=delivery.request_id,
         source_ip=delivery.source_ip,
         shards=shards,
+        ttl_days=ttl_days,
         card_fingerprint=fingerprint,
         card_last4=last4,
         upstream_risk_score=transaction.risk_score,

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fraud_detection import keys
+from fraud_detection.contract import DAILY_REPORT_SCHEDULE, WINDOW_SCHEDULE
 
 
 class InvalidJobError(ValueError):
@@ -67,8 +68,8 @@ def parse_job(event: Any) -> WindowJob | DailyReportJob:
     if not isinstance(event, Mapping):
         raise InvalidJobError("event must be a JSON object")
     job = event.get("job")
-    if job == "window":
+    if job == WINDOW_SCHEDULE.job:
         return _window_job(event)
-    if job == "daily_report":
+    if job == DAILY_REPORT_SCHEDULE.job:
         return _daily_job(event)
     raise InvalidJobError(f"unknown job {job!r}")

@@ -17,7 +17,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-PLACEHOLDER = "UNSET"
+from fraud_detection.contract import PLACEHOLDER
+
 MIN_SECRET_CHARS = 32
 
 

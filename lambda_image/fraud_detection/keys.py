@@ -12,23 +12,27 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 
-WINDOW_SECONDS = 300
-WINDOW_INDEX = "by_window"
-CUSTOMER_INDEX = "by_customer"
-CARD_INDEX = "by_card"
+from fraud_detection.contract import (
+    CARD_KEY_PREFIX,
+    CUSTOMER_KEY_PREFIX,
+    TRANSACTION_KEY_PREFIX,
+    WINDOW_KEY_PREFIX,
+    WINDOW_SECONDS,
+)
+
 _WINDOW_FORMAT = "%Y%m%dT%H%MZ"
 
 
 def pattern_pk(transaction_id: str) -> str:
-    return f"TXN#{transaction_id}"
+    return f"{TRANSACTION_KEY_PREFIX}{transaction_id}"
 
 
 def customer_key(customer_id: str) -> str:
-    return f"CUST#{customer_id}"
+    return f"{CUSTOMER_KEY_PREFIX}{customer_id}"
 
 
 def card_key(fingerprint: str) -> str:
-    return f"CARD#{fingerprint}"
+    return f"{CARD_KEY_PREFIX}{fingerprint}"
 
 
 def window_start(moment: datetime) -> datetime:
@@ -50,7 +54,7 @@ def shard_for(transaction_id: str, shards: int) -> int:
 
 
 def window_key(start: datetime, shard: int) -> str:
-    return f"W#{window_start(start).strftime(_WINDOW_FORMAT)}#{shard}"
+    return f"{WINDOW_KEY_PREFIX}{window_start(start).strftime(_WINDOW_FORMAT)}#{shard}"
 
 
 def window_keys(start: datetime, shards: int) -> list[str]:

@@ -14,10 +14,18 @@ from decimal import Decimal
 from typing import Any
 
 from fraud_detection import keys
+from fraud_detection.contract import (
+    CARD_INDEX,
+    CUSTOMER_INDEX,
+    DEFAULT_PATTERN_TTL_DAYS,
+    EVENT_TIME_ATTRIBUTE,
+    PARTITION_KEY,
+    TTL_ATTRIBUTE,
+    WINDOW_INDEX,
+)
 from fraud_detection.scoring import Decision
 
 PATTERN_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:fraud-detection:pattern")
-RETENTION = timedelta(days=90)
 
 
 def pattern_id(transaction_id: str) -> str:
@@ -43,6 +51,8 @@ class PatternRecord:
     request_id: str
     source_ip: str
     shards: int
+    ttl_days: int = DEFAULT_PATTERN_TTL_DAYS
+    """Days until DynamoDB's TTL removes the item (``PATTERN_TTL_DAYS``, ``patternTtlDays``)."""
     card_fingerprint: str | None = None
     card_last4: str | None = None
     upstream_risk_score: Decimal | None = None
@@ -53,11 +63,11 @@ class PatternRecord:
         event_ts = int(self.received_at.timestamp() * 1000)
         window = keys.window_start(self.received_at)
         item: dict[str, Any] = {
-            "pk": keys.pattern_pk(self.transaction_id),
-            "customer_key": keys.customer_key(self.customer_id),
-            "window_key": keys.window_key(window, keys.shard_for(self.transaction_id, self.shards)),
-            "event_ts": event_ts,
-            "expires_at": int((self.received_at + RETENTION).timestamp()),
+            PARTITION_KEY: keys.pattern_pk(self.transaction_id),
+            CUSTOMER_INDEX.hash_key: keys.customer_key(self.customer_id),
+            WINDOW_INDEX.hash_key: keys.window_key(window, keys.shard_for(self.transaction_id, self.shards)),
+            EVENT_TIME_ATTRIBUTE: event_ts,
+            TTL_ATTRIBUTE: int((self.received_at + timedelta(days=self.ttl_days)).timestamp()),
             "transaction_id": self.transaction_id,
             "pattern_id": pattern_id(self.transaction_id),
             "risk_score": self.decision.risk_score,
@@ -75,7 +85,7 @@ class PatternRecord:
             "window_start": iso_utc(window),
         }
         optional = {
-            "card_key": keys.card_key(self.card_fingerprint) if self.card_fingerprint else None,
+            CARD_INDEX.hash_key: keys.card_key(self.card_fingerprint) if self.card_fingerprint else None,
             "card_last4": self.card_last4,
             "upstream_risk_score": self.upstream_risk_score,
             "client_timestamp": self.client_timestamp,

@@ -1,7 +1,7 @@
 """Risk settings: a JSON document in SSM Parameter Store, validated once per cold start.
 
-Every key is optional; the defaults here are the documented ones (docs/contract.md), so the
-infrastructure may write ``{}`` and still get a working system.
+Every key is optional; the defaults are the contract's (``fraud_detection.contract.DEFAULT_SETTINGS``,
+documented in docs/contract.md), so the infrastructure may write ``{}`` and still get a working system.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from fraud_detection.contract import DEFAULT_SETTINGS as _DEFAULTS
 
 
 class AmountTier(BaseModel):
@@ -19,11 +21,7 @@ class AmountTier(BaseModel):
 
 
 def _default_tiers() -> tuple[AmountTier, ...]:
-    return (
-        AmountTier(min_amount=1000, score=20),
-        AmountTier(min_amount=5000, score=35),
-        AmountTier(min_amount=10000, score=50),
-    )
+    return tuple(AmountTier(**tier) for tier in _DEFAULTS["high_amount_tiers"])
 
 
 class Settings(BaseModel):
@@ -31,19 +29,21 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    review_threshold: Annotated[int, Field(ge=0, le=100)] = 50
-    block_threshold: Annotated[int, Field(ge=0, le=100)] = 80
+    review_threshold: Annotated[int, Field(ge=0, le=100)] = _DEFAULTS["review_threshold"]
+    block_threshold: Annotated[int, Field(ge=0, le=100)] = _DEFAULTS["block_threshold"]
     high_amount_tiers: tuple[AmountTier, ...] = Field(default_factory=_default_tiers)
-    blocked_merchants: tuple[str, ...] = ()
-    high_risk_countries: tuple[str, ...] = ()
-    home_countries: tuple[str, ...] = ("US",)
-    night_hours_utc: tuple[Annotated[int, Field(ge=0, le=24)], Annotated[int, Field(ge=0, le=24)]] = (0, 6)
-    velocity_window_seconds: Annotated[int, Field(ge=1, le=3600)] = 300
-    velocity_customer_max: Annotated[int, Field(ge=1)] = 5
-    velocity_card_max: Annotated[int, Field(ge=1)] = 3
-    alert_suspicious_count: Annotated[int, Field(ge=1)] = 5
-    signature_tolerance_seconds: Annotated[int, Field(ge=1, le=3600)] = 300
-    max_body_bytes: Annotated[int, Field(ge=1024, le=6 * 1024 * 1024)] = 65536
+    blocked_merchants: tuple[str, ...] = tuple(_DEFAULTS["blocked_merchants"])
+    high_risk_countries: tuple[str, ...] = tuple(_DEFAULTS["high_risk_countries"])
+    home_countries: tuple[str, ...] = tuple(_DEFAULTS["home_countries"])
+    night_hours_utc: tuple[Annotated[int, Field(ge=0, le=24)], Annotated[int, Field(ge=0, le=24)]] = tuple(
+        _DEFAULTS["night_hours_utc"]
+    )
+    velocity_window_seconds: Annotated[int, Field(ge=1, le=3600)] = _DEFAULTS["velocity_window_seconds"]
+    velocity_customer_max: Annotated[int, Field(ge=1)] = _DEFAULTS["velocity_customer_max"]
+    velocity_card_max: Annotated[int, Field(ge=1)] = _DEFAULTS["velocity_card_max"]
+    alert_suspicious_count: Annotated[int, Field(ge=1)] = _DEFAULTS["alert_suspicious_count"]
+    signature_tolerance_seconds: Annotated[int, Field(ge=1, le=3600)] = _DEFAULTS["signature_tolerance_seconds"]
+    max_body_bytes: Annotated[int, Field(ge=1024, le=6 * 1024 * 1024)] = _DEFAULTS["max_body_bytes"]
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> Settings:

@@ -12,8 +12,7 @@ other (decision, item, audit line, alert), so the smoke test proves the real pat
 
 from __future__ import annotations
 
-SMOKE_PREFIX = "smoke-"
-SMOKE_ATTRIBUTE = "smoke"
+from fraud_detection.contract import SMOKE_PREFIX
 
 
 def is_smoke(transaction_id: object) -> bool:

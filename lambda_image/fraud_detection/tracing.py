@@ -6,26 +6,30 @@ provider in the constructor with ``from aws_xray_sdk.core import xray_recorder``
 local runs) that import also builds the SDK's centralized sampler, which creates two botocore
 X-Ray clients: about 240 ms spent on a recorder that never records.
 
-``build_tracer`` asks Powertools itself whether tracing is disabled (``POWERTOOLS_TRACE_DISABLED``
-truthy, ``LAMBDA_TASK_ROOT`` unset, SAM or Chalice local) and, only then, hands the Tracer a
-no-op provider. The Tracer behaves exactly as a disabled Powertools Tracer does (decorators run,
-annotations are dropped, the SDK's global switch is still turned off) without the SDK's modules.
-When tracing is on (deployed, the default) it is the stock Tracer: SDK loaded and the given
-modules patched during init, as before.
+``build_tracer`` decides whether tracing is disabled by Powertools' documented rule, from the
+variables Powertools reads (``POWERTOOLS_TRACE_DISABLED`` truthy, ``LAMBDA_TASK_ROOT`` unset, SAM or
+Chalice local), and only then hands the Tracer a no-op provider; the stock Tracer is constructed
+only when tracing is on (no private Powertools attribute is used). The Tracer behaves exactly as
+a disabled Powertools Tracer does (decorators run, annotations are dropped, the SDK's global switch
+is still turned off) without the SDK's modules. When tracing is on (deployed, the default) it is
+the stock Tracer: SDK loaded and the given modules patched during init, as before.
 
 Every ``capture_lambda_handler``/``capture_method`` in the handlers passes
 ``capture_response=False``: Powertools' default puts the return value (transaction ids, object
 keys, counts) on the subsegment as metadata, and X-Ray is not where that data may be kept
-(``tests/image/test_tracing.py`` runs each handler against a recording provider).
+(``tests/runtime/test_tracing.py`` runs each handler against a recording provider).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator, Sequence
+import os
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 from aws_lambda_powertools import Tracer
+from aws_lambda_powertools.shared import constants
+from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 
 
@@ -73,13 +77,22 @@ class NoOpProvider(BaseProvider):
         pass
 
 
-def tracing_disabled() -> bool:
-    """Powertools' own rule (``Tracer._is_tracer_disabled``, aws-lambda-powertools 3.x), not a copy of it."""
-    return bool(Tracer._is_tracer_disabled())
+def tracing_disabled(environ: Mapping[str, str] | None = None) -> bool:
+    """Powertools' documented rule, read from the same variables (``aws_lambda_powertools.shared.constants``):
+    tracing is off when ``POWERTOOLS_TRACE_DISABLED`` is truthy, outside Lambda (``LAMBDA_TASK_ROOT`` unset),
+    and under SAM or Chalice local."""
+    env = os.environ if environ is None else environ
+    if resolve_truthy_env_var_choice(env=env.get(constants.TRACER_DISABLED_ENV, "false")):
+        return True
+    in_lambda = bool(env.get(constants.LAMBDA_TASK_ROOT_ENV))
+    return not in_lambda or bool(env.get(constants.SAM_LOCAL_ENV) or env.get(constants.CHALICE_LOCAL_ENV))
 
 
-def build_tracer(*, service: str | None = None, patch_modules: Sequence[str] | None = None) -> Tracer:
-    """A Powertools Tracer; with tracing disabled, one that never imports the X-Ray SDK."""
-    if tracing_disabled():
+def build_tracer(
+    *, service: str | None = None, patch_modules: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Tracer:
+    """A Powertools Tracer; with tracing disabled, one that never imports the X-Ray SDK. The stock Tracer
+    (X-Ray SDK, ``patch_modules`` patched) is only constructed when tracing is on."""
+    if tracing_disabled(environ):
         return Tracer(service=service, disabled=True, provider=NoOpProvider())
     return Tracer(service=service, patch_modules=patch_modules)

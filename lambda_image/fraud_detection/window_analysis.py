@@ -15,10 +15,10 @@ from decimal import Decimal
 from typing import Any
 
 from fraud_detection import keys
+from fraud_detection.contract import ANALYSES_PREFIX
 from fraud_detection.smoke import is_smoke
 
 SCHEMA_VERSION = 1
-ANALYSES_PREFIX = "analyses/"
 HIGH_RISK_SCORE = 70
 SPIKE_MULTIPLIER = Decimal(3)
 SPIKE_MIN_AMOUNT = Decimal(1000)

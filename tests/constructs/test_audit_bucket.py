@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fraud_constructs.audit_bucket import AUDIT_PREFIX, AuditBucket, AuditBucketProps
+from fraud_constructs.audit_bucket import AuditBucket, AuditBucketProps
+from fraud_detection.contract import AUDIT_PREFIX
 from tests.tfjson import only, policy_statements, resources, synth_scope
 
 pytestmark = pytest.mark.synth
@@ -12,7 +13,10 @@ pytestmark = pytest.mark.synth
 
 def _synth(**overrides: object) -> dict:
     props = AuditBucketProps(
-        name_prefix="fraud-audit-unit", kms_key_arn="arn:aws:kms:us-east-1:111111111111:key/k", **overrides
+        name_prefix="fraud-audit-unit",
+        kms_key_arn="arn:aws:kms:us-east-1:111111111111:key/k",
+        archive_prefix=AUDIT_PREFIX,
+        **overrides,
     )
     return synth_scope(lambda stack: AuditBucket(stack, "audit", aws=stack.aws, props=props))
 
@@ -85,3 +89,9 @@ def test_protected_presets_prevent_destroying_the_audit_bucket(variant: str, pro
 
     bucket = by_path(variant_stacks(variant)["app"], "aws_s3_bucket", "app/audit/bucket")
     assert bucket.get("lifecycle", {}).get("prevent_destroy", False) is protected
+
+
+def test_overrides_reach_the_bucket_and_nothing_else() -> None:
+    doc = _synth(overrides={"tags": {"data-class": "audit"}})
+    assert only(doc, "aws_s3_bucket")["tags"] == {"data-class": "audit"}
+    assert "tags" not in only(doc, "aws_s3_bucket_versioning")

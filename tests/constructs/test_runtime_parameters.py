@@ -12,7 +12,8 @@ from cdktf import App, TerraformStack
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
 
-from fraud_constructs.runtime_parameters import RETIRED_SECRET_IDS, RuntimeParameters, RuntimeParametersProps
+from fraud_constructs.runtime_parameters import RuntimeParameters, RuntimeParametersProps
+from stacks.specs import RETIRED_SECRET_IDS
 from tests.conftest import VARIANTS
 from tests.constructs.app_helpers import statements_by_sid
 from tests.tfjson import resources, synth_scope
@@ -82,14 +83,43 @@ def test_the_construct_alone_declares_no_secret_and_exposes_the_removed_addresse
     def build(stack: TerraformStack) -> None:
         built.append(
             RuntimeParameters(
-                stack, "parameters", aws=stack.aws, props=RuntimeParametersProps(environment="qa", kms_key_arn="k")
+                stack,
+                "parameters",
+                aws=stack.aws,
+                props=RuntimeParametersProps(
+                    kms_key_arn="k",
+                    settings_name="/orders/qa/settings",
+                    settings_value={"limit": 5},
+                    secret_names=("/orders/qa/api-key", "/orders/qa/signing-key"),
+                    retired_ids=("api-key",),
+                ),
             )
         )
 
     doc = synth_scope(build)
     (parameters,) = built
-    assert [p["name"] for p in resources(doc, "aws_ssm_parameter").values()] == ["/fraud-detection/qa/settings"]
+    (settings,) = resources(doc, "aws_ssm_parameter").values()
+    assert (settings["name"], settings["value"], settings["type"]) == (
+        "/orders/qa/settings",
+        '{"limit":5}',
+        "SecureString",
+    )
     assert [block["from"] for block in doc["removed"]] == list(parameters.removed_addresses)
+    assert len(parameters.removed_addresses) == 1
     assert json.dumps(doc).count("UNSET") == 0
-    assert parameters.arns[1].endswith(":parameter/fraud-detection/qa/webhook-signing-keys")
-    assert parameters.arns[2].endswith(":parameter/fraud-detection/qa/card-fingerprint-key")
+    assert parameters.arns[1].endswith(":parameter/orders/qa/api-key")
+    assert parameters.secret_arn("/orders/qa/signing-key").endswith(":parameter/orders/qa/signing-key")
+
+
+def test_without_retired_ids_no_removed_block_is_written() -> None:
+    def build(stack: TerraformStack) -> None:
+        props = RuntimeParametersProps(kms_key_arn="k", settings_name="/orders/qa/settings", settings_value={})
+        RuntimeParameters(stack, "parameters", aws=stack.aws, props=props)
+
+    assert "removed" not in synth_scope(build)
+
+
+@pytest.mark.unit
+def test_names_must_be_hierarchical() -> None:
+    with pytest.raises(ValueError, match="hierarchical"):
+        RuntimeParametersProps(kms_key_arn="k", settings_name="settings", settings_value={})

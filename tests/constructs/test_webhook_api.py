@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from fraud_constructs.webhook_api import (
-    DEFAULT_REQUEST_SCHEMA,
     WebhookApi,
     WebhookApiProps,
     access_log_format,
@@ -24,9 +23,21 @@ pytestmark = pytest.mark.synth
 
 API = "app/webhook-api"
 
+UNIT_SCHEMA = json.dumps(
+    {
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "title": "Order",
+        "type": "object",
+        "required": ["order_id"],
+        "maxProperties": 10,
+        "properties": {"order_id": {"type": "string"}},
+    }
+)
 UNIT_PROPS = WebhookApiProps(
     api_name="fraud-webhook-api-unit",
     environment="unit",
+    request_schema=UNIT_SCHEMA,
+    metrics_namespace="Orders",
     function_name="fraud-webhook-unit",
     alias_name="live",
     alias_invoke_arn="arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn/invocations",
@@ -204,8 +215,8 @@ def _trigger(props: WebhookApiProps) -> str:
 
 
 def test_deployment_trigger_changes_when_the_model_schema_changes() -> None:
-    schema = json.loads(DEFAULT_REQUEST_SCHEMA)
-    schema["maxProperties"] = 41
+    schema = json.loads(UNIT_SCHEMA)
+    schema["maxProperties"] = 11
     changed = replace(UNIT_PROPS, request_schema=json.dumps(schema))
     assert definition_hash(changed) != definition_hash(UNIT_PROPS)
     assert definition_hash(replace(UNIT_PROPS)) == definition_hash(UNIT_PROPS)
@@ -232,3 +243,14 @@ def test_auth_failures_are_counted_from_the_access_log(synthesized: dict[str, di
     assert transformation["name"] == "ApiAuthFailures"
     assert transformation["dimensions"] == {"environment": "$.environment"}
     assert render_gateway_template(access_log_format("dev"))["environment"] == "dev"
+
+
+def test_model_is_named_by_the_schema_title_and_filters_use_the_given_namespace() -> None:
+    doc = synth_scope(lambda stack: WebhookApi(stack, "api", aws=stack.aws, props=UNIT_PROPS))
+    assert only(doc, "aws_api_gateway_model")["name"] == "Order"
+    assert {
+        f["metric_transformation"]["namespace"] for f in resources(doc, "aws_cloudwatch_log_metric_filter").values()
+    } == {"Orders"}
+    untitled = json.loads(UNIT_SCHEMA)
+    del untitled["title"]
+    assert replace(UNIT_PROPS, request_schema=json.dumps(untitled)).model_name == "WebhookRequest"

@@ -1,4 +1,4 @@
-"""Fast checks of the emulator harness: what it writes, and that the shipped JSON is never touched."""
+"""Fast checks of the emulator override file: what it writes, and that the shipped JSON is never touched."""
 
 from __future__ import annotations
 
@@ -7,16 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from local_stage.emulator import (
+from fraud_ops.terraform import managed_resource_count
+from local_stage.emulator_patches import (
     EMULATED_SERVICES,
+    EMULATOR_PATCHES,
     OVERRIDE_FILE,
-    StackRunner,
-    managed_resource_count,
-    provider_override,
+    emulator_override,
+    removed_resources,
     resource_patches,
     s3_backend_config,
-    workload_patches,
 )
+from local_stage.stage import LocalStackRunner
 
 pytestmark = pytest.mark.unit
 
@@ -38,14 +39,14 @@ LIFECYCLE = {
 
 
 def test_provider_points_every_service_at_the_emulator() -> None:
-    (provider,) = provider_override("http://127.0.0.1:1", "us-east-1")["provider"]["aws"]
+    (provider,) = emulator_override("http://127.0.0.1:1", "us-east-1")["provider"]["aws"]
     (endpoints,) = provider["endpoints"]
     assert set(endpoints) == set(EMULATED_SERVICES)
     assert set(endpoints.values()) == {"http://127.0.0.1:1"}
     for flag in ("skip_credentials_validation", "skip_requesting_account_id", "s3_use_path_style"):
         assert provider[flag] is True
     assert provider["access_key"] == "testing"
-    backend = provider_override("http://x", "us-east-1")["terraform"]["backend"]
+    backend = emulator_override("http://x", "us-east-1")["terraform"]["backend"]
     assert backend == {"local": {"path": "terraform.tfstate"}}
 
 
@@ -59,7 +60,7 @@ def test_workarounds_are_limited_to_the_known_moto_gaps() -> None:
 
 
 def test_a_deployment_keeps_its_own_backend_and_points_it_at_the_emulator() -> None:
-    assert "terraform" not in provider_override("http://127.0.0.1:1", "us-east-1", local_state=False)
+    assert "terraform" not in emulator_override("http://127.0.0.1:1", "us-east-1", local_state=False)
     config = s3_backend_config("http://127.0.0.1:1")
     assert 'endpoints = { s3 = "http://127.0.0.1:1", sts = "http://127.0.0.1:1" }' in config
     for flag in (
@@ -74,8 +75,16 @@ def test_a_deployment_keeps_its_own_backend_and_points_it_at_the_emulator() -> N
 
 def test_workload_patches_only_remove_what_moto_cannot_run() -> None:
     doc = {"resource": {"aws_s3_bucket_policy": {"a": {}, "b": {}}, "aws_sqs_queue": {"q": {}}}}
-    assert workload_patches(doc) == {"aws_s3_bucket_policy": {"a": {"count": 0}, "b": {"count": 0}}}
-    assert workload_patches({"resource": {"aws_sqs_queue": {"q": {}}}}) == {}
+    assert resource_patches(doc) == {"aws_s3_bucket_policy": {"a": {"count": 0}, "b": {"count": 0}}}
+    assert removed_resources(doc) == {"aws_s3_bucket_policy.a", "aws_s3_bucket_policy.b"}
+    assert removed_resources(LIFECYCLE) == set()  # patched, not removed
+    assert resource_patches({"resource": {"aws_sqs_queue": {"q": {}}}}) == {}
+
+
+def test_one_registry_holds_every_gap_with_its_reason() -> None:
+    types = [patch.resource_type for patch in EMULATOR_PATCHES]
+    assert len(types) == len(set(types))
+    assert all(len(patch.reason) > 40 for patch in EMULATOR_PATCHES)
 
 
 def test_counts_resources_not_data_sources() -> None:
@@ -87,7 +96,7 @@ def test_prepare_copies_and_leaves_the_synth_output_alone(tmp_path: Path) -> Non
     source.mkdir(parents=True)
     original = json.dumps(LIFECYCLE)
     (source / "cdk.tf.json").write_text(original)
-    runner = StackRunner(tmp_path / "out", tmp_path / "work", "http://127.0.0.1:1")
+    runner = LocalStackRunner(tmp_path / "out", tmp_path / "work", isolated=True, endpoint="http://127.0.0.1:1")
     target = runner.prepare("app")
     assert (source / "cdk.tf.json").read_text() == original
     assert sorted(p.name for p in source.iterdir()) == ["cdk.tf.json"]

@@ -35,14 +35,16 @@ from typing import Any
 import pytest
 
 from fraud_detection import keys, privacy
+from fraud_detection.contract import repository_name
 from fraud_detection.key_set import PLACEHOLDER
 from fraud_ops import deploy, samples
-from fraud_ops.targets import DUMMY_CREDENTIALS, api_key_from_state, functions_from_state
+from fraud_ops.targets import api_key_from_state, functions_from_state
+from fraud_ops.terraform import managed_resource_count
 from local_stage import gateway
-from local_stage.emulator import MotoServer, managed_resource_count, workload_patches
+from local_stage.emulator import MotoServer, emulator_environment
+from local_stage.emulator_patches import removed_resources
 from local_stage.functions import LocalFunctions
 from stacks.assembly import STACK_NAMES
-from stacks.registry import repository_name
 
 pytestmark = pytest.mark.e2e
 
@@ -59,7 +61,6 @@ TARGETS_IN_ORDER = (
 )
 ALERT_EMAIL = "oncall@example.com"
 CARD_TOKEN = "tok-migration-0001"
-WEBHOOK_MODULE = "fraud_detection.handlers.webhook"
 
 
 @dataclass
@@ -128,7 +129,7 @@ class Deployment:
         """The operator CLI against the deployment (``--target aws`` with boto3 pointed at moto)."""
         outputs = self.root / "app-outputs.json"
         outputs.write_text(self.runner().run("app", "output", "-json", "-no-color"))
-        env = {**self.env, "AWS_ENDPOINT_URL": self.moto.url, "AWS_REGION": "us-east-1", **DUMMY_CREDENTIALS}
+        env = {**self.env, "AWS_REGION": "us-east-1", **emulator_environment(self.moto.url)}
         done = subprocess.run(
             [sys.executable, "-m", "fraud_ops.cli", *args, "--target", "aws", "--outputs", str(outputs)],
             cwd=ROOT,
@@ -196,37 +197,24 @@ def previous_app_json(new: dict[str, Any], environment: dict[str, str]) -> dict[
 
 
 def call_webhook(deployed: Deployment, body: bytes, headers: dict[str, str]) -> gateway.GatewayResponse:
-    """One request through the local stage's gateway and the real webhook handler, in this process,
-    with the function environment from the app's state (as ``make local`` runs it)."""
+    """One request through the local stage's gateway and the real webhook handler in a fresh worker process
+    (a cold start), with the function environment from the app's state (as ``make local`` runs it)."""
     state = json.loads(deployed.runner().run("app", "state", "pull"))
     outputs = {name: value["value"] for name, value in state["outputs"].items()}
-    log = (deployed.logs / "functions.log").open("a", encoding="utf-8")  # searched for secrets too
-    functions = LocalFunctions(
-        functions_from_state(state, outputs),
-        {"AWS_ENDPOINT_URL": deployed.moto.url, **DUMMY_CREDENTIALS},
-        region="us-east-1",
-        log=log,
-    )
     stage = str(outputs["webhook_url"]).rstrip("/").split("/")[-2]
     request = gateway.GatewayRequest("POST", f"/{stage}/webhook", list(headers.items()), body, "127.0.0.1")
-
-    def webhook(event: dict[str, Any]) -> Any:
-        _forget_cached_clients()  # a cold start against this emulator, not another test's
-        try:
-            return functions.call("webhook", event)
-        finally:
-            _forget_cached_clients()
-
-    try:
-        return gateway.handle(request, stage=stage, api_key=api_key_from_state(state), webhook=webhook)
-    finally:
-        log.close()
-
-
-def _forget_cached_clients() -> None:
-    module = sys.modules.get(WEBHOOK_MODULE)
-    if module is not None:
-        module.dependencies.cache_clear()
+    with LocalFunctions(  # the worker's log, deployed.logs/webhook.log, is searched for secrets too
+        functions_from_state(state, outputs),
+        emulator_environment(deployed.moto.url),
+        region="us-east-1",
+        log_dir=deployed.logs,
+    ) as functions:
+        return gateway.handle(
+            request,
+            stage=stage,
+            api_key=api_key_from_state(state),
+            webhook=lambda event: functions.call("webhook", event),
+        )
 
 
 @pytest.fixture(scope="module")
@@ -251,7 +239,6 @@ def deployed(tmp_path_factory: pytest.TempPathFactory, test_config) -> Iterator[
         print("\nfirst deployment timings (s):", json.dumps(deployed.timings, indent=1))
         yield deployed
     finally:
-        _forget_cached_clients()
         moto.stop()
 
 
@@ -342,13 +329,13 @@ def test_state_holds_what_the_json_declares(deployed: Deployment, test_config) -
     runner = deployed.runner()
     for stack in STACK_NAMES:
         tf_json = runner.tf_json(stack)
-        patched = {f"{kind}.{name}" for kind, names in workload_patches(tf_json).items() for name in names}
+        patched = removed_resources(tf_json)
         in_state = runner.state_resources(stack)
         assert not patched & set(in_state), stack
         assert len(in_state) == managed_resource_count(tf_json) - len(patched), (stack, sorted(in_state))
     outputs = runner.outputs("app")
     digest = deployed.client("ecr").describe_images(
-        repositoryName=repository_name(test_config), imageIds=[{"imageTag": str(test_config.image_tag)}]
+        repositoryName=repository_name(test_config.environment), imageIds=[{"imageTag": str(test_config.image_tag)}]
     )["imageDetails"][0]["imageDigest"]
     assert outputs["webhook_url"].endswith("/v1/webhook")
     assert outputs["image_uri"].endswith("@" + digest)
@@ -491,7 +478,7 @@ def test_no_secret_in_any_state_plan_working_directory_or_log(deployed: Deployme
     blobs = list(blobs_under(searched)) + list(s3_blobs(deployed))
     assert any(".terraform" in where for where, _ in blobs) and any("saved.tfplan!" in w for w, _ in blobs)
     assert any("?versionId=" in where and "app.tfstate" in where for where, _ in blobs)
-    assert any(where.endswith("functions.log") and b"pattern written" in data for where, data in blobs)
+    assert any(where.endswith("webhook.log") and b"pattern written" in data for where, data in blobs)
     assert find_secrets(blobs, values) == []
 
 

@@ -1,17 +1,17 @@
 """End to end through the local stage: HTTP -> webhook -> table -> stream -> audit/alerts -> batch.
 
 The stage is brought up with the programmatic API (what ``make local`` runs): moto, synth,
-bootstrap -> registry -> app applied by the emulator harness, secrets set like ``rotate-secret``,
-the gateway, the stream pump. Everything is torn down by the fixture finalizer even when a test
-fails. Slow: a few minutes.
+bootstrap -> registry -> app applied on working copies, secrets set like ``rotate-secret``, the
+function workers (one process each), the gateway, the stream pump, the alert queues. Everything is
+torn down by the fixture finalizer even when a test fails. Slow: a few minutes.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
-import shlex
-import shutil
+import os
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -29,11 +29,26 @@ from local_stage.stage import LocalStage, StageOptions
 pytestmark = pytest.mark.e2e
 
 STAGE_TIMEOUT = 1500
+STAGE_LOG: list[str] = []  # what the terminal of `make local` shows
+
+
+def said(fragment: str, wait: float = 0) -> list[str]:
+    deadline = time.monotonic() + wait
+    while True:
+        found = [line for line in STAGE_LOG if fragment in line]
+        if found or time.monotonic() >= deadline:
+            return found
+        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")
 def stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStage]:
-    options = StageOptions(stage_dir=tmp_path_factory.mktemp("local-stage"), schedule=False, pump_poll_seconds=0.5)
+    options = StageOptions(
+        stage_dir=tmp_path_factory.mktemp("local-stage"),
+        schedule=False,
+        pump_poll_seconds=0.5,
+        say=STAGE_LOG.append,
+    )
     running = LocalStage(options)
     try:
         running.up()
@@ -78,7 +93,9 @@ def audit_lines(stage: LocalStage) -> list[dict[str, Any]]:
 
 
 @pytest.mark.timeout(STAGE_TIMEOUT)
-def test_good_duplicate_and_bad_deliveries_flow_through_every_stage(stage: LocalStage, alerts_queue: str) -> None:
+def test_good_duplicate_and_bad_deliveries_flow_through_every_stage(
+    stage: LocalStage, alerts_queue: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     target, functions, pump = stage.target, stage.functions, stage.pump
     assert target is not None and functions is not None and pump is not None and stage.signing_key is not None
     sample_set = samples.build_samples(stage.signing_key[1], int(time.time()), "e2e", target.api_key)
@@ -122,6 +139,10 @@ def test_good_duplicate_and_bad_deliveries_flow_through_every_stage(stage: Local
     alerts = read_alerts(stage, alerts_queue)
     blocks = [("block", "txn-e2e-2-block"), ("block", "txn-e2e-block")]
     assert sorted((a["kind"], a["dedupe_key"]) for a in alerts) == blocks
+    # ... visible locally: a line per alert on the stage log, and in the inbox `cli alerts` reads.
+    assert said("[alert] block alert txn-e2e-block", wait=30)
+    assert cli.main(["alerts", "--stage-file", str(stage.stage_file)]) == 0
+    assert "block alert txn-e2e-2-block" in capsys.readouterr().out
 
     # Batch over the window(s) the items landed in; a low alert threshold makes the window alert fire.
     target.client("ssm").put_parameter(
@@ -151,19 +172,32 @@ def test_good_duplicate_and_bad_deliveries_flow_through_every_stage(stage: Local
 
 
 @pytest.mark.timeout(STAGE_TIMEOUT)
-def test_the_printed_curl_command_is_accepted(stage: LocalStage) -> None:
+def test_the_printed_curl_command_is_accepted_and_prints_no_secret(stage: LocalStage) -> None:
+    assert stage.target is not None and stage.signing_key is not None
     message = stage.ready_message()
+    assert stage.target.api_key not in message and stage.signing_key[1] not in message
     (line,) = [line for line in message.splitlines() if line.startswith("curl ")]
-    argv = shlex.split(line)
-    if shutil.which("curl"):
-        done = subprocess.run([*argv, "-w", "\n%{http_code}"], capture_output=True, text=True, timeout=30, check=False)
-        body, _, status = done.stdout.rpartition("\n")
-    else:  # replay exactly the printed headers and body
-        headers = dict(argv[i + 1].split(": ", 1) for i, part in enumerate(argv) if part == "-H")
-        code, body = post(argv[4], argv[argv.index("--data-binary") + 1].encode(), headers)
-        status = str(code)
-    assert status == "200", body
+    done = subprocess.run(["bash", "-c", line + " -w '\n%{http_code}'"], capture_output=True, text=True, timeout=30)
+    body, _, status = done.stdout.rpartition("\n")
+    assert status == "200", (body, done.stderr)
     assert json.loads(body)["action"] == "approve"
+
+
+@pytest.mark.timeout(STAGE_TIMEOUT)
+def test_a_killed_function_worker_is_reported_and_restarted(stage: LocalStage) -> None:
+    assert stage.functions is not None and stage.target is not None and stage.signing_key is not None
+    worker = stage.functions.worker("webhook")
+    killed = worker.pid
+    assert killed is not None and killed != os.getpid()
+    os.kill(killed, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while worker.running and time.monotonic() < deadline:
+        time.sleep(0.1)
+    request = samples.build_samples(stage.signing_key[1], int(time.time()), "e2e-restart", stage.target.api_key)
+    status, body = post(stage.target.webhook_url, request.requests[0].body, request.requests[0].headers)
+    assert status == 200, body
+    assert said(f"webhook worker ({stage.target.function('webhook').name}) exited with code -9")
+    assert worker.pid != killed
 
 
 def count_items(stage: LocalStage) -> int:
@@ -261,7 +295,8 @@ def test_200_hostile_requests_get_no_5xx_no_traceback_and_write_nothing(
 
     assert stage.gateway is not None
     port = stage.gateway.server_address[1]
-    functions_log = stage.options.stage_dir / "functions.log"
+    assert stage.run_dir is not None
+    functions_log = stage.run_dir / "webhook.log"
     log_offset = functions_log.stat().st_size
     before = count_items(stage)
     statuses = []
@@ -296,9 +331,19 @@ def test_operator_cli_against_the_local_stage(stage: LocalStage, capsys: pytest.
     """Runs after the smoke, hostile and load tests: it rotates the signing key, and the webhook's
     5-minute parameter cache keeps the old key set until it expires (as documented for senders)."""
     stage_file = ["--stage-file", str(stage.stage_file)]
+    sent_window = keys.window_start(datetime.now(UTC))
     assert cli.main(["send", "--run-id", "cli", "--wait", "20", *stage_file]) == 0
     out = capsys.readouterr().out
     assert out.count("ok  ") == 6 and "not audited yet" not in out
+
+    # --current: the open window, which holds the events just sent (unless the send straddled a boundary)
+    assert cli.main(["batch", "--current", *stage_file]) == 0
+    first_line = capsys.readouterr().out.splitlines()[0]
+    event, _, result = first_line.partition(" -> ok: ")
+    current = keys.window_start(datetime.now(UTC))
+    assert json.loads(event)["window_start"] == json.loads(result)["window_start"]
+    if current == sent_window:
+        assert json.loads(result)["transactions"] >= 3  # approve, review, block of the send above
 
     window = keys.last_closed_window(datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert cli.main(["batch", "--window", window, "--quiet", *stage_file]) == 0
@@ -337,10 +382,20 @@ def test_operator_cli_against_the_local_stage(stage: LocalStage, capsys: pytest.
 
 @pytest.mark.timeout(STAGE_TIMEOUT)
 def test_down_destroys_and_stops_every_server(stage: LocalStage) -> None:
-    assert stage.moto is not None and stage.gateway is not None
+    assert stage.moto is not None and stage.gateway is not None and stage.functions is not None
+    assert stage.run_dir is not None
     moto_process, gateway_url = stage.moto.process, stage.gateway.url
+    workers = [stage.functions.worker(role) for role in ("webhook", "stream", "batch")]
     stage.down()
     assert moto_process.poll() is not None
-    assert not Path(stage.stage_file).exists()
+    assert not any(worker.running for worker in workers)
+    assert not Path(stage.stage_file).exists() and not stage.secrets_file.exists()
     with pytest.raises(OSError):
         post(gateway_url, b"{}", {}, timeout=2)
+    # Each step was said as it happened, and this run's logs stay in its own directory.
+    for step in ("stop functions: done", "destroy app: done", "destroy bootstrap: done", "stop moto: done"):
+        assert said(step), step
+    logs = {path.name for path in stage.run_dir.iterdir()}
+    assert {"stage.log", "moto.log", "webhook.log", "stream.log", "batch.log", "terraform"} <= logs
+    assert "destroy app: done" in (stage.run_dir / "stage.log").read_text()
+    assert len((stage.run_dir / "moto.log").read_text().splitlines()) < 50  # no line per API call

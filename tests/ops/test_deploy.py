@@ -15,7 +15,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from fraud_ops import deploy
-from local_stage.emulator import OVERRIDE_FILE, WORKLOAD_OVERRIDE_FILE
+from local_stage.emulator_patches import OVERRIDE_FILE
 from tests.conftest import STATE_KEY_ARN
 
 pytestmark = pytest.mark.unit
@@ -75,7 +75,7 @@ def test_emulator_mode_writes_its_overrides_next_to_the_json_and_a_real_run_remo
     override = json.loads((directory / OVERRIDE_FILE).read_text())
     assert "terraform" not in override  # the stack's own S3 backend stays, pointed at moto below
     assert set(override["provider"]["aws"][0]["endpoints"][0].values()) == {ENDPOINT}
-    patches = json.loads((directory / WORKLOAD_OVERRIDE_FILE).read_text())["resource"]
+    patches = override["resource"]  # one override file: endpoints and the registered emulator gaps
     assert patches == {
         "aws_s3_bucket_policy": {"p": {"count": 0}},
         "aws_lambda_event_source_mapping": {"m": {"count": 0}},
@@ -84,7 +84,9 @@ def test_emulator_mode_writes_its_overrides_next_to_the_json_and_a_real_run_remo
     for line in (f's3 = "{ENDPOINT}"', "use_path_style = true", "skip_credentials_validation = true"):
         assert line in backend_config
     assert runner.init_args("app") == (f"-backend-config={deploy.BACKEND_CONFIG_FILE}",)
-    assert runner._env()["TF_CLI_CONFIG_FILE"] == str(runner.cli_config_path)
+    environment = runner.terraform("app").environment()
+    assert environment["TF_CLI_CONFIG_FILE"] == str(runner.cli_config_path)
+    assert environment["AWS_EC2_METADATA_DISABLED"] == "true"  # an emulator run drops the caller's AWS_*
 
     real = deploy.Deployment.from_environment(environ(tmp_path, **S3, FRAUD_STATE_KMS_KEY_ARN=STATE_KEY_ARN)).runner()
     real.prepare("app")

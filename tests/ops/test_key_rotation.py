@@ -16,7 +16,7 @@ from moto import mock_aws
 from fraud_detection.adapters.parameters import parse_signing_keys
 from fraud_ops import key_rotation, samples
 from local_stage import gateway
-from local_stage.functions import FunctionSpec, LocalFunctions
+from local_stage.worker import LocalContext
 
 pytestmark = pytest.mark.unit
 
@@ -202,10 +202,10 @@ def test_the_webhook_answers_503_with_retry_after_while_the_secrets_do_not_exist
         "SIGNING_KEYS_PARAMETER": SIGNING,
         "FINGERPRINT_KEY_PARAMETER": FINGERPRINT,
     }
-    spec = FunctionSpec("webhook", "fraud-webhook-dev", "fraud_detection.handlers.webhook.handler", environment)
-    functions = LocalFunctions(
-        (spec,), {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}, region="us-east-1"
-    )
+    for name, value in {**environment, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    context = LocalContext("fraud-webhook-dev", 512, "arn:aws:lambda:us-east-1:1:function:fraud-webhook-dev", "r", 15)
     body = samples.encode(samples.transaction("missing", "approve"))
     request = gateway.GatewayRequest(
         "POST", "/v1/webhook", list(samples.signed_headers("s" * 40, body, 0, None).items()), body, "127.0.0.1"
@@ -213,7 +213,9 @@ def test_the_webhook_answers_503_with_retry_after_while_the_secrets_do_not_exist
     event = gateway.proxy_event(request, "v1", "req-1", NOW)
     forget_cold_start()  # the handler module (imported in the function's environment) caches its clients
     try:
-        result = functions.call("webhook", event)
+        from fraud_detection.handlers import webhook
+
+        result = webhook.handler(event, context)
     finally:
         forget_cold_start()
     assert result["statusCode"] == 503, result

@@ -10,7 +10,8 @@ import boto3
 import pytest
 
 from fraud_detection import privacy
-from tests.runtime.webhook.webhook_support import SENTINEL_PAN, WebhookClient, base_transaction
+from tests.runtime.webhook.webhook_support import WebhookClient, base_transaction
+from tests.support.leaks import SENTINEL_PAN
 from tests.support.moto_stack import NAMES, REGION
 
 pytestmark = pytest.mark.unit

@@ -12,7 +12,8 @@ from moto import mock_aws
 
 from fraud_detection.adapters.alerts import AlertPublisher
 from fraud_detection.alerts import block_alert
-from fraud_detection.smoke import SMOKE_ATTRIBUTE, SMOKE_PREFIX, is_smoke
+from fraud_detection.contract import SMOKE_ATTRIBUTE, SMOKE_PREFIX
+from fraud_detection.smoke import is_smoke
 from fraud_detection.window_analysis import analyze_window
 
 pytestmark = pytest.mark.unit

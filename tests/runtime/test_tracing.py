@@ -21,8 +21,9 @@ from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 
 from fraud_detection.handlers import batch, stream
-from tests.runtime.async_fixtures import FakeContext, input_transformer, load_event
 from tests.runtime.webhook.webhook_support import WebhookClient, base_transaction
+from tests.support.events import input_transformer, load_event
+from tests.support.lambda_context import FakeLambdaContext
 
 pytestmark = pytest.mark.unit
 
@@ -98,15 +99,6 @@ def record(monkeypatch: pytest.MonkeyPatch, tracer: Tracer) -> RecordingProvider
     return recorder
 
 
-@pytest.fixture
-def fresh_dependencies() -> Iterator[None]:
-    batch.dependencies.cache_clear()
-    stream.dependencies.cache_clear()
-    yield
-    batch.dependencies.cache_clear()
-    stream.dependencies.cache_clear()
-
-
 def test_the_recorder_sees_a_response_captured_with_powertools_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     recorder = record(monkeypatch, stream.tracer)
 
@@ -119,7 +111,7 @@ def test_the_recorder_sees_a_response_captured_with_powertools_defaults(monkeypa
         return {"audit_key": "audit/x"}
 
     leaky()
-    leaky_handler({}, FakeContext())
+    leaky_handler({}, FakeLambdaContext())
     assert [name.rsplit(".", 1)[-1] for name in recorder.names] == ["leaky", "## leaky_handler"]
     assert [(key.rsplit(".", 1)[-1], value) for _, key, value in recorder.all_metadata()] == [
         ("leaky response", {"customer_id": "cust-8812"}),
@@ -137,10 +129,10 @@ def test_webhook_response_is_not_recorded(webhook: WebhookClient, monkeypatch: p
 
 
 def test_stream_response_is_not_recorded(
-    lambda_env: object, bucket: str, topic: str, fresh_dependencies: None, monkeypatch: pytest.MonkeyPatch
+    lambda_env: object, bucket: str, topic: str, fresh_containers: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     recorder = record(monkeypatch, stream.tracer)
-    result = stream.handler(load_event("dynamodb_stream_patterns.json"), FakeContext())
+    result = stream.handler(load_event("dynamodb_stream_patterns.json"), FakeLambdaContext())
     assert result["lines"] == 3
     assert recorder.names == ["## handler"]
     assert recorder.all_metadata() == []
@@ -155,14 +147,14 @@ def test_stream_response_is_not_recorded(
 )
 def test_batch_responses_are_not_recorded(
     stack: object,
-    fresh_dependencies: None,
+    fresh_containers: None,
     monkeypatch: pytest.MonkeyPatch,
     job: str,
     event_file: str,
     method: str,
 ) -> None:
     recorder = record(monkeypatch, batch.tracer)
-    result = batch.handler(input_transformer(load_event(event_file), job), FakeContext())
+    result = batch.handler(input_transformer(load_event(event_file), job), FakeLambdaContext())
     assert result["job"] == job
     assert recorder.names == ["## handler", method]
     assert recorder.all_metadata() == []

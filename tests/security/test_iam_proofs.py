@@ -23,12 +23,14 @@ from typing import Any
 import boto3
 import pytest
 
-from fraud_constructs.runtime_parameters import secret_parameter_names
+from fraud_detection.contract import secret_parameter_names
 from fraud_detection.handlers import batch, stream
-from tests.runtime.async_fixtures import FakeContext as AsyncContext
-from tests.runtime.async_fixtures import input_transformer, load_event, pattern_item, put_patterns, subscribe_inbox
 from tests.runtime.webhook.webhook_support import WebhookClient, base_transaction
+from tests.support.events import input_transformer, load_event
+from tests.support.lambda_context import FakeLambdaContext
 from tests.support.moto_stack import NAMES, Names
+from tests.support.outputs import subscribe_inbox
+from tests.support.tables import pattern_item, put_patterns
 from tests.tfjson import data_sources, only, resources
 
 pytestmark = pytest.mark.synth
@@ -110,17 +112,13 @@ class _Running:
 
 
 @pytest.fixture
-def recorder(webhook: WebhookClient) -> Iterator[Recorder]:
+def recorder(webhook: WebhookClient, fresh_containers: None) -> Iterator[Recorder]:
     """Hooked into the default session before any handler client exists (all caches cleared)."""
-    stream.dependencies.cache_clear()
-    batch.dependencies.cache_clear()
     recording = Recorder()
     events = boto3._get_default_session().events
     events.register("before-parameter-build", recording)
     yield recording
     events.unregister("before-parameter-build", recording)
-    stream.dependencies.cache_clear()
-    batch.dependencies.cache_clear()
 
 
 WINDOW = datetime(2026, 11, 22, 10, 5, tzinfo=UTC)
@@ -144,7 +142,7 @@ def exercise(recorder: Recorder, webhook: WebhookClient, stack: Names) -> None:
 
     subscribe_inbox(stack.topic_arn)
     with recorder.run("stream"):
-        result = stream.handler(load_event("dynamodb_stream_patterns.json"), AsyncContext())
+        result = stream.handler(load_event("dynamodb_stream_patterns.json"), FakeLambdaContext())
     assert result["alerts"] >= 1
 
     put_patterns(
@@ -158,9 +156,9 @@ def exercise(recorder: Recorder, webhook: WebhookClient, stack: Names) -> None:
     )
     with recorder.run("batch"):
         window = batch.handler(
-            input_transformer(load_event("eventbridge_scheduled_window.json"), "window"), AsyncContext()
+            input_transformer(load_event("eventbridge_scheduled_window.json"), "window"), FakeLambdaContext()
         )
-        report = batch.handler({"job": "daily_report", "day": "2026-11-22"}, AsyncContext())
+        report = batch.handler({"job": "daily_report", "day": "2026-11-22"}, FakeLambdaContext())
     assert window["alerted"] is True
     assert report["windows_found"] == 1
 

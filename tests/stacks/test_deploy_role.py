@@ -236,7 +236,7 @@ def _between(text: str, marker: str) -> str:
 def test_readme_tables_are_the_code() -> None:
     from stacks.deploy_permissions import boundary_table, markdown_table, readme_config
 
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "security.md").read_text()
     assert _between(readme, "deploy-role-table") == markdown_table(readme_config())
     assert _between(readme, "boundary-table") == boundary_table(readme_config())
 

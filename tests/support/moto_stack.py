@@ -8,6 +8,7 @@ and ``lambda_env`` for the environment variables ``ContainerFunction`` sets. Nam
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -16,33 +17,35 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 
-from fraud_detection import keys
+from fraud_detection import contract
+from tests.support.aws import ACCOUNT_ID, REGION, moto_client
+from tests.support.outputs import AlertInbox, subscribe_inbox
+from tests.support.tables import create_pattern_table
 
 # Powertools reads these when a handler module is imported, which may happen before any fixture.
-os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "FraudDetection")
+os.environ.setdefault(contract.ENV_METRICS_NAMESPACE, contract.METRICS_NAMESPACE)
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-
-from tests.support.aws import ACCOUNT_ID, REGION
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 SECOND_SIGNING_SECRET = "test-signing-secret-fedcba9876543210"
 FINGERPRINT_SECRET = "test-fingerprint-secret-0123456789abcdef"
+ENVIRONMENT = "test"
+_SIGNING_KEYS, _FINGERPRINT_KEY = contract.secret_parameter_names(ENVIRONMENT)
 
 
 @dataclass(frozen=True)
 class Names:
-    """Resource names of the test environment (the contract's patterns with env ``test``)."""
+    """Resource names of the test environment (the contract's names with environment ``test``)."""
 
-    environment: str = "test"
-    table: str = "fraud-patterns-test"
-    bucket: str = f"fraud-audit-test-{ACCOUNT_ID}-{REGION}"
-    topic: str = "fraud-alerts-test"
-    settings_parameter: str = "/fraud-detection/test/settings"
-    signing_keys_parameter: str = "/fraud-detection/test/webhook-signing-keys"
-    fingerprint_key_parameter: str = "/fraud-detection/test/card-fingerprint-key"
+    environment: str = ENVIRONMENT
+    table: str = contract.resource_name(contract.TABLE_BASE, ENVIRONMENT)
+    bucket: str = f"{contract.resource_name('audit', ENVIRONMENT)}-{ACCOUNT_ID}-{REGION}"
+    topic: str = contract.resource_name("alerts", ENVIRONMENT)
+    settings_parameter: str = contract.settings_parameter_name(ENVIRONMENT)
+    signing_keys_parameter: str = _SIGNING_KEYS
+    fingerprint_key_parameter: str = _FINGERPRINT_KEY
     window_shards: int = 4
 
     @property
@@ -62,72 +65,39 @@ def names() -> Names:
 def lambda_env(monkeypatch: pytest.MonkeyPatch, aws_credentials: None) -> Names:
     """The environment ``ContainerFunction`` gives every function (union of all three)."""
     values = {
-        "ENVIRONMENT": NAMES.environment,
-        "TABLE_NAME": NAMES.table,
-        "WINDOW_SHARDS": str(NAMES.window_shards),
-        "BUCKET_NAME": NAMES.bucket,
-        "TOPIC_ARN": NAMES.topic_arn,
-        "SETTINGS_PARAMETER": NAMES.settings_parameter,
-        "SIGNING_KEYS_PARAMETER": NAMES.signing_keys_parameter,
-        "FINGERPRINT_KEY_PARAMETER": NAMES.fingerprint_key_parameter,
-        "POWERTOOLS_METRICS_NAMESPACE": "FraudDetection",
+        contract.ENV_ENVIRONMENT: NAMES.environment,
+        contract.ENV_TABLE_NAME: NAMES.table,
+        contract.ENV_WINDOW_SHARDS: str(NAMES.window_shards),
+        contract.ENV_BUCKET_NAME: NAMES.bucket,
+        contract.ENV_TOPIC_ARN: NAMES.topic_arn,
+        contract.ENV_SETTINGS_PARAMETER: NAMES.settings_parameter,
+        contract.ENV_SIGNING_KEYS_PARAMETER: NAMES.signing_keys_parameter,
+        contract.ENV_FINGERPRINT_KEY_PARAMETER: NAMES.fingerprint_key_parameter,
+        contract.ENV_METRICS_NAMESPACE: contract.METRICS_NAMESPACE,
         "POWERTOOLS_TRACE_DISABLED": "true",
-        "LOG_LEVEL": "INFO",
+        contract.ENV_LOG_LEVEL: contract.DEFAULT_LOG_LEVEL,
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     return NAMES
 
 
-def _gsi(name: str, hash_key: str) -> dict[str, Any]:
-    return {
-        "IndexName": name,
-        "KeySchema": [
-            {"AttributeName": hash_key, "KeyType": "HASH"},
-            {"AttributeName": "event_ts", "KeyType": "RANGE"},
-        ],
-        "Projection": {"ProjectionType": "ALL"},
-    }
-
-
 @pytest.fixture
 def table(aws: None) -> str:
-    """The pattern table with the contract's key design: pk, 3 GSIs on event_ts, NEW_IMAGE stream, TTL."""
-    client = boto3.client("dynamodb", region_name=REGION)
-    client.create_table(
-        TableName=NAMES.table,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "customer_key", "AttributeType": "S"},
-            {"AttributeName": "card_key", "AttributeType": "S"},
-            {"AttributeName": "window_key", "AttributeType": "S"},
-            {"AttributeName": "event_ts", "AttributeType": "N"},
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        GlobalSecondaryIndexes=[
-            _gsi(keys.CUSTOMER_INDEX, "customer_key"),
-            _gsi(keys.CARD_INDEX, "card_key"),
-            _gsi(keys.WINDOW_INDEX, "window_key"),
-        ],
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-    )
-    client.update_time_to_live(
-        TableName=NAMES.table,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
-    )
+    """The pattern table as production creates it (``tests.support.tables``, from the contract)."""
+    create_pattern_table(moto_client("dynamodb"), NAMES.table)
     return NAMES.table
 
 
 @pytest.fixture
 def bucket(aws: None) -> str:
-    boto3.client("s3", region_name=REGION).create_bucket(Bucket=NAMES.bucket)
+    moto_client("s3").create_bucket(Bucket=NAMES.bucket)
     return NAMES.bucket
 
 
 @pytest.fixture
 def topic(aws: None) -> str:
-    return boto3.client("sns", region_name=REGION).create_topic(Name=NAMES.topic)["TopicArn"]
+    return moto_client("sns").create_topic(Name=NAMES.topic)["TopicArn"]
 
 
 @pytest.fixture
@@ -139,14 +109,14 @@ def settings_document() -> dict[str, Any]:
 @pytest.fixture
 def parameters(aws: None, settings_document: dict[str, Any]) -> Names:
     """The three SSM parameters with usable values (as after the rotation command ran)."""
-    client = boto3.client("ssm", region_name=REGION)
-    client.put_parameter(Name=NAMES.settings_parameter, Type="SecureString", Value=json.dumps(settings_document))
-    client.put_parameter(
+    ssm = moto_client("ssm")
+    ssm.put_parameter(Name=NAMES.settings_parameter, Type="SecureString", Value=json.dumps(settings_document))
+    ssm.put_parameter(
         Name=NAMES.signing_keys_parameter,
         Type="SecureString",
         Value=json.dumps({"keys": {"k1": SIGNING_SECRET, "k2": SECOND_SIGNING_SECRET}}),
     )
-    client.put_parameter(Name=NAMES.fingerprint_key_parameter, Type="SecureString", Value=FINGERPRINT_SECRET)
+    ssm.put_parameter(Name=NAMES.fingerprint_key_parameter, Type="SecureString", Value=FINGERPRINT_SECRET)
     return NAMES
 
 
@@ -157,21 +127,45 @@ def stack(lambda_env: Names, table: str, bucket: str, topic: str, parameters: Na
 
 
 @pytest.fixture
-def webhook(stack: Names, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """The webhook handler against the moto stack, clock pinned to the captured event's time.
+def fresh_containers() -> Iterator[None]:
+    """The stream and batch handlers start as new containers (their dependencies built anew) and end so."""
+    from fraud_detection.handlers import batch, stream
 
-    Its log lines (formatted exactly as in Lambda) are collected in ``client.log``: the
-    Powertools handler binds ``sys.stdout`` at import, so ``capsys`` alone would miss them.
+    for handler in (stream, batch):
+        handler.dependencies.cache_clear()
+    yield
+    for handler in (stream, batch):
+        handler.dependencies.cache_clear()
+
+
+@pytest.fixture
+def alert_inbox(topic: str) -> AlertInbox:
+    """An SQS queue subscribed to the alert topic: what an alert subscriber receives."""
+    return subscribe_inbox(topic)
+
+
+@pytest.fixture
+def webhook(stack: Names) -> Iterator[Any]:
+    """The webhook handler against the moto stack, as a fresh container whose clocks the test holds.
+
+    The receive-time clock is pinned to the captured event's time (``client.now``, a test may move it)
+    and the parameter cache's monotonic clock is ``client.clock`` (moved instead of waiting); both are
+    injected into the handler's dependencies. Log lines (formatted exactly as in Lambda) are collected
+    in ``client.log``: the Powertools handler binds ``sys.stdout`` at import, so ``capsys`` would miss them.
     """
     from fraud_detection.handlers import webhook as module
     from tests.runtime.webhook.webhook_support import FIXED_NOW, WebhookClient
+    from tests.support.clocks import MovableClock
 
-    module.dependencies.cache_clear()
-    monkeypatch.setattr(module, "utc_now", lambda: FIXED_NOW)
+    client = WebhookClient(module=module, secret=SIGNING_SECRET, now=FIXED_NOW, clock=MovableClock())
+    module.dependencies.use(
+        functools.partial(module.build_dependencies, now=lambda: client.now, monotonic=client.clock)
+    )
     log = io.StringIO()
     handler = logging.StreamHandler(log)
     handler.setFormatter(module.logger.registered_formatter)
     module.logger.addHandler(handler)
-    yield WebhookClient(module=module, secret=SIGNING_SECRET, log=log)
+    client.log = log
+    yield client
     module.logger.removeHandler(handler)
-    module.dependencies.cache_clear()
+    module.dependencies.use()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fraud_detection.alerts import Alert
-from fraud_detection.smoke import SMOKE_ATTRIBUTE
+from fraud_detection.contract import SMOKE_ATTRIBUTE
 
 
 @dataclass(frozen=True)

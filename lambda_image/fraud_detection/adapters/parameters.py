@@ -1,11 +1,13 @@
 """SSM Parameter Store adapter: risk settings, webhook signing keys, card fingerprint key.
 
-One ``GetParameters`` call (with decryption) fetches all three, cached for ``max_age`` seconds:
-a warm container does not pay SSM on every request, yet picks up a rotated signing key within
-``max_age`` (the rotation runbook waits that long before moving senders). The Terraform
-placeholder ``UNSET`` and keys shorter than 32 characters are refused (``fraud_detection.key_set``,
-the same rules the rotation command writes by): serving with a guessable key would be worse than
-not serving.
+Every reader of a parameter goes through ``CachedParameters``: Powertools Parameters
+(``SSMProvider``) fetch them (with decryption) and cache them for ``max_age`` seconds, so a warm
+container does not pay SSM on every request, yet picks up a rotated signing key within ``max_age``
+(the rotation runbook waits that long before moving senders). Several names are one batched
+``GetParameters`` call (the webhook: all three, once per cold start and per ``max_age``); a single
+name is one ``GetParameter`` (the batch's settings). The Terraform placeholder ``UNSET`` and keys
+shorter than 32 characters are refused (``fraud_detection.key_set``, the same rules the rotation
+command writes by): serving with a guessable key would be worse than not serving.
 
 A failed load (SSM or KMS down, throttled, a placeholder, a missing parameter) is remembered for
 ``retry_after`` seconds: during that time every request is refused at once with
@@ -19,17 +21,20 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from aws_lambda_powertools.utilities.parameters.ssm import SSMProvider
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from fraud_detection import key_set
 from fraud_detection.settings import Settings, parse_settings
 
-DEFAULT_MAX_AGE_SECONDS = 300.0
+T = TypeVar("T")
+DEFAULT_MAX_AGE_SECONDS = 300
 DEFAULT_RETRY_AFTER_SECONDS = 5.0
 
 
@@ -73,60 +78,126 @@ def parse_fingerprint_key(value: str) -> bytes:
     return value.encode("utf-8")
 
 
-class ParameterStore:
-    """Loads and caches ``WebhookParameters``; thread-safe so one cold start makes one call."""
+class _ObservedClient:
+    """The SSM client as Powertools sees it, remembering why the last ``GetParameters`` failed.
+
+    Powertools answers ``InternalServerError`` and ``InvalidKeyId`` from a batched call with an empty
+    result instead of an error (``SSMProvider.get_parameters_by_name``); the back-off still has to
+    log the cause (an operator reads "InternalServerError", not "not found")."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.last_error: Exception | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def get_parameters(self, **request: Any) -> Any:
+        self.last_error = None
+        try:
+            return self._client.get_parameters(**request)
+        except (ClientError, BotoCoreError) as error:
+            self.last_error = error
+            raise
+
+
+class CachedParameters:
+    """Named parameters through Powertools (cached ``max_age`` seconds) behind a failure back-off.
+
+    Thread-safe, so one cold start makes one call. ``load(parse)`` returns ``parse(values)``, parsed
+    once per fetched value set (a cached read returns the very same object)."""
 
     def __init__(
         self,
         client: Any,
-        names: ParameterNames,
+        names: Sequence[str],
         *,
-        max_age_seconds: float = DEFAULT_MAX_AGE_SECONDS,
+        max_age_seconds: int = DEFAULT_MAX_AGE_SECONDS,
         retry_after_seconds: float = DEFAULT_RETRY_AFTER_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._client = client
-        self._names = names
+        self._client = _ObservedClient(client)
+        self.provider = SSMProvider(boto3_client=self._client)
+        self._names = tuple(names)
         self._max_age = max_age_seconds
         self._retry_after = retry_after_seconds
         self._clock = clock
         self._lock = threading.Lock()
-        self._cached: tuple[float, WebhookParameters] | None = None
+        self._parsed: tuple[tuple[str, ...], Any] | None = None  # the values last parsed, and the result
         self._failed: tuple[float, str] | None = None  # when the last load failed, and why
 
-    def webhook_parameters(self) -> WebhookParameters:
-        """The cached parameters, a fresh load, or ``ParametersUnavailable`` while backing off."""
+    def load(self, parse: Callable[[dict[str, str]], T]) -> T:
+        """``parse`` of the cached or freshly fetched values, or ``ParametersUnavailable`` while backing off."""
         with self._lock:
             now = self._clock()
-            if self._cached is not None and now - self._cached[0] < self._max_age:
-                return self._cached[1]
             if self._failed is not None and now - self._failed[0] < self._retry_after:
                 wait = self._retry_after - (now - self._failed[0])
                 raise ParametersUnavailable(f"backing off after: {self._failed[1]}", wait)
             try:
-                loaded = self._load()
-            except (ClientError, BotoCoreError, ParameterError) as error:
+                values = self._fetch()
+                key = tuple(values[name] for name in self._names)
+                if self._parsed is None or self._parsed[0] != key:
+                    self._parsed = (key, parse(values))
+            except (ClientError, BotoCoreError, GetParameterError, ParameterError) as error:
+                self.provider.clear_cache()  # values that did not parse are fetched again after the back-off
                 reason = f"{type(error).__name__}: {error}"
                 self._failed = (now, reason)
                 raise ParametersUnavailable(reason, self._retry_after) from error
-            self._cached, self._failed = (now, loaded), None
-            return loaded
+            self._failed = None
+            return self._parsed[1]
 
-    def _load(self) -> WebhookParameters:
-        names = self._names
-        response = self._client.get_parameters(
-            Names=[names.settings, names.signing_keys, names.fingerprint_key], WithDecryption=True
-        )
-        values = {item["Name"]: item["Value"] for item in response.get("Parameters", [])}
-        missing = [name for name in (names.settings, names.signing_keys, names.fingerprint_key) if name not in values]
+    def _fetch(self) -> dict[str, str]:
+        if len(self._names) == 1:
+            [name] = self._names
+            return {name: str(self.provider.get(name, max_age=self._max_age, decrypt=True))}
+        try:
+            values = self.provider.get_parameters_by_name(
+                {name: {} for name in self._names}, decrypt=True, max_age=self._max_age, raise_on_error=True
+            )
+        except GetParameterError as error:  # SSM listed some names as InvalidParameters
+            raise ParameterError(f"parameters not found ({error})") from error
+        missing = [name for name in self._names if name not in values]
+        if missing and self._client.last_error is not None:
+            raise self._client.last_error
         if missing:
             raise ParameterError(f"parameters not found: {', '.join(missing)}")
-        try:
-            settings = parse_settings(values[names.settings])
-        except ValidationError as error:
-            raise ParameterError("settings parameter is invalid") from error
+        return {name: str(values[name]) for name in self._names}
+
+
+class ParameterStore:
+    """The webhook's three parameters, loaded together (one ``GetParameters``) and parsed."""
+
+    def __init__(self, client: Any, names: ParameterNames, **options: Any) -> None:
+        self._names = names
+        batch = (names.settings, names.signing_keys, names.fingerprint_key)
+        self.parameters = CachedParameters(client, batch, **options)
+
+    def webhook_parameters(self) -> WebhookParameters:
+        """The cached parameters, a fresh load, or ``ParametersUnavailable`` while backing off."""
+        return self.parameters.load(self._parse)
+
+    def _parse(self, values: dict[str, str]) -> WebhookParameters:
+        names = self._names
         return WebhookParameters(
-            settings=settings,
+            settings=parse_settings_value(values[names.settings]),
             signing_secrets=parse_signing_keys(values[names.signing_keys]),
             fingerprint_key=parse_fingerprint_key(values[names.fingerprint_key]),
         )
+
+
+class SettingsStore:
+    """The risk settings alone (the batch): one ``GetParameter``, through the same cache and back-off."""
+
+    def __init__(self, client: Any, name: str, **options: Any) -> None:
+        self._name = name
+        self.parameters = CachedParameters(client, (name,), **options)
+
+    def load(self) -> Settings:
+        return self.parameters.load(lambda values: parse_settings_value(values[self._name]))
+
+
+def parse_settings_value(value: str) -> Settings:
+    try:
+        return parse_settings(value)
+    except ValidationError as error:
+        raise ParameterError("settings parameter is invalid") from error

@@ -18,6 +18,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from fraud_detection import keys
+from fraud_detection.contract import CARD_INDEX, CUSTOMER_INDEX, PARTITION_KEY, IndexSpec
 
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
@@ -46,7 +47,7 @@ class PatternStore:
             self._client.put_item(
                 TableName=self._table,
                 Item={name: _SERIALIZER.serialize(value) for name, value in item.items()},
-                ConditionExpression="attribute_not_exists(pk)",
+                ConditionExpression=f"attribute_not_exists({PARTITION_KEY})",
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
@@ -57,29 +58,29 @@ class PatternStore:
     def get(self, transaction_id: str) -> dict[str, Any] | None:
         response = self._client.get_item(
             TableName=self._table,
-            Key={"pk": {"S": keys.pattern_pk(transaction_id)}},
+            Key={PARTITION_KEY: {"S": keys.pattern_pk(transaction_id)}},
             ConsistentRead=True,
         )
         raw = response.get("Item")
         return None if raw is None else {name: _DESERIALIZER.deserialize(value) for name, value in raw.items()}
 
     def count_customer(self, customer_id: str, since_ms: int, until_ms: int) -> int:
-        return self._count(keys.CUSTOMER_INDEX, "customer_key", keys.customer_key(customer_id), since_ms, until_ms)
+        return self._count(CUSTOMER_INDEX, keys.customer_key(customer_id), since_ms, until_ms)
 
     def count_card(self, fingerprint: str, since_ms: int, until_ms: int) -> int:
-        return self._count(keys.CARD_INDEX, "card_key", keys.card_key(fingerprint), since_ms, until_ms)
+        return self._count(CARD_INDEX, keys.card_key(fingerprint), since_ms, until_ms)
 
-    def _count(self, index: str, attribute: str, value: str, since_ms: int, until_ms: int) -> int:
+    def _count(self, index: IndexSpec, value: str, since_ms: int, until_ms: int) -> int:
         """COUNT query on a GSI (eventually consistent: velocity is a heuristic, not a ledger).
 
         Stops at ``VELOCITY_COUNT_CAP``: past any threshold the exact number does not matter.
         """
         request: dict[str, Any] = {
             "TableName": self._table,
-            "IndexName": index,
+            "IndexName": index.name,
             "Select": "COUNT",
-            "KeyConditionExpression": "#key = :key AND event_ts BETWEEN :since AND :until",
-            "ExpressionAttributeNames": {"#key": attribute},
+            "KeyConditionExpression": "#key = :key AND #time BETWEEN :since AND :until",
+            "ExpressionAttributeNames": {"#key": index.hash_key, "#time": index.range_key},
             "ExpressionAttributeValues": {
                 ":key": {"S": value},
                 ":since": {"N": str(since_ms)},

@@ -14,6 +14,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 
 from fraud_detection import keys
+from fraud_detection.contract import WINDOW_INDEX
 
 _deserializer = TypeDeserializer()
 
@@ -46,8 +47,9 @@ class WindowReader:
         paginator = self.client.get_paginator("query")
         return paginator.paginate(
             TableName=self.table_name,
-            IndexName=keys.WINDOW_INDEX,
-            KeyConditionExpression="window_key = :w",
+            IndexName=WINDOW_INDEX.name,
+            KeyConditionExpression="#window = :w",
+            ExpressionAttributeNames={"#window": WINDOW_INDEX.hash_key},
             ExpressionAttributeValues={":w": {"S": window_key}},
         )
 

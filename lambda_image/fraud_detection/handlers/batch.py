@@ -11,29 +11,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fraud_detection import config
+from fraud_detection import config, contract
 from fraud_detection.adapters.alerts import AlertPublisher
 from fraud_detection.adapters.audit_store import AuditStore
-from fraud_detection.adapters.settings_reader import SettingsReader
+from fraud_detection.adapters.parameters import SettingsStore
 from fraud_detection.adapters.window_reader import WindowReader
 from fraud_detection.alerts import window_alert
 from fraud_detection.daily_report import analyses_prefix, build_daily_report
 from fraud_detection.jobs import DailyReportJob, WindowJob, parse_job
 from fraud_detection.jsonutil import canonical_dumps
+from fraud_detection.lambda_platform import PerContainer, observability
 from fraud_detection.window_analysis import analysis_key, analyze_window, iso_z
 
-SERVICE = "fraud-batch"  # the staleness alarm filters on exactly this dimension value
-logger = Logger(service=SERVICE)
-metrics = Metrics(namespace=config.metrics_namespace(), service=SERVICE)
-tracer = Tracer(service=SERVICE)
+# The staleness alarm filters on the service dimension (contract.BATCH.service, set by the stacks).
+platform = observability(contract.BATCH)
+# Shorter than the window schedule's period: every scheduled run reads the settings afresh, so a
+# settings change applies to the very next window (the cache only spares repeated reads in one run).
+SETTINGS_MAX_AGE_SECONDS = 60
+logger, metrics, tracer = platform.logger, platform.metrics, platform.tracer
 
 
 @dataclass(frozen=True)
@@ -41,20 +42,23 @@ class BatchDependencies:
     reader: WindowReader
     store: AuditStore
     publisher: AlertPublisher
-    settings: SettingsReader
+    settings: SettingsStore
 
 
-@cache
-def dependencies() -> BatchDependencies:
-    """Built on first use (not at import), so tests can start moto before any client exists."""
+def build_dependencies() -> BatchDependencies:
+    """The clients of one container, from the environment (built on the first invocation)."""
     cfg = config.from_env()
-    metrics.set_default_dimensions(environment=cfg.environment)  # once: it outlives every flush
     return BatchDependencies(
         reader=WindowReader(boto3.client("dynamodb"), cfg.require("table_name"), cfg.window_shards),
         store=AuditStore(boto3.client("s3"), cfg.require("bucket_name")),
         publisher=AlertPublisher(boto3.client("sns"), cfg.require("topic_arn")),
-        settings=SettingsReader(boto3.client("ssm"), cfg.require("settings_parameter")),
+        settings=SettingsStore(
+            boto3.client("ssm"), cfg.require("settings_parameter"), max_age_seconds=SETTINGS_MAX_AGE_SECONDS
+        ),
     )
+
+
+dependencies = PerContainer(build_dependencies)
 
 
 @tracer.capture_method(capture_response=False)
@@ -69,7 +73,7 @@ def run_window(start: datetime, deps: BatchDependencies) -> dict[str, Any]:
             window_alert(iso_z(analysis.window_start), analysis.suspicious_count, threshold, key)
         )
     result = {
-        "job": "window",
+        "job": contract.WINDOW_SCHEDULE.job,
         "window_start": iso_z(analysis.window_start),
         "analysis_key": key,
         "transactions": analysis.transactions,
@@ -89,7 +93,7 @@ def run_daily_report(day: date, deps: BatchDependencies) -> dict[str, Any]:
     deps.store.put(report.csv_key, report.flagged_csv.encode("utf-8"), "text/csv; charset=utf-8")
     deps.store.put(report.summary_key, report.summary_json.encode("utf-8"), "application/json")
     result = {
-        "job": "daily_report",
+        "job": contract.DAILY_REPORT_SCHEDULE.job,
         "day": day.isoformat(),
         "windows_found": len(analyses),
         "summary_key": report.summary_key,
@@ -99,15 +103,13 @@ def run_daily_report(day: date, deps: BatchDependencies) -> dict[str, Any]:
     return result
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@platform.lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     job = parse_job(event)
     deps = dependencies()
     if isinstance(job, WindowJob):
         result = run_window(job.start, deps)
-        metrics.add_metric(name="BatchWindowSucceeded", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=contract.METRIC_BATCH_WINDOW_SUCCEEDED, unit=MetricUnit.Count, value=1)
         return result
     assert isinstance(job, DailyReportJob)
     result = run_daily_report(job.day, deps)

@@ -10,23 +10,20 @@ rewrites the same audit key with the same bytes and republishes alerts with the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fraud_detection import config
+from fraud_detection import config, contract
 from fraud_detection.adapters.alerts import AlertPublisher
 from fraud_detection.adapters.audit_store import AuditStore
 from fraud_detection.audit import build_audit_batch, changes_from_event
+from fraud_detection.lambda_platform import PerContainer, observability
 
-SERVICE = "fraud-stream"
-logger = Logger(service=SERVICE)
-metrics = Metrics(namespace=config.metrics_namespace(), service=SERVICE)
-tracer = Tracer(service=SERVICE)
+platform = observability(contract.STREAM)
+logger, metrics, tracer = platform.logger, platform.metrics, platform.tracer
 
 
 @dataclass(frozen=True)
@@ -35,20 +32,19 @@ class StreamDependencies:
     publisher: AlertPublisher
 
 
-@cache
-def dependencies() -> StreamDependencies:
-    """Built on first use (not at import), so tests can start moto before any client exists."""
+def build_dependencies() -> StreamDependencies:
+    """The clients of one container, from the environment (built on the first invocation)."""
     settings = config.from_env()
-    metrics.set_default_dimensions(environment=settings.environment)  # once: it outlives every flush
     return StreamDependencies(
         store=AuditStore(boto3.client("s3"), settings.require("bucket_name")),
         publisher=AlertPublisher(boto3.client("sns"), settings.require("topic_arn")),
     )
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+dependencies = PerContainer(build_dependencies)
+
+
+@platform.lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deps = dependencies()
     changes = changes_from_event(event)

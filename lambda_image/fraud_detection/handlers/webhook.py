@@ -30,7 +30,6 @@ import binascii
 import functools
 import json
 import math
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -39,7 +38,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
@@ -47,7 +45,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config as BotoConfig
 
-from fraud_detection import config, intake
+from fraud_detection import config, contract, intake
 from fraud_detection.adapters.parameters import (
     ParameterError,
     ParameterNames,
@@ -55,12 +53,10 @@ from fraud_detection.adapters.parameters import (
     ParametersUnavailable,
 )
 from fraud_detection.adapters.patterns import PatternStore
-from fraud_detection.tracing import build_tracer
+from fraud_detection.lambda_platform import PerContainer, observability
 
-logger = Logger()
-tracer = build_tracer(patch_modules=("botocore",))
-metrics = Metrics()
-metrics.set_default_dimensions(environment=os.environ.get("ENVIRONMENT", "dev"))
+platform = observability(contract.WEBHOOK, patch_modules=("botocore",))
+logger, metrics, tracer = platform.logger, platform.metrics, platform.tracer
 app = APIGatewayRestResolver(debug=False)
 
 # The deadline: every answer leaves before the invocation's own timeout, with this much to spare for
@@ -118,25 +114,29 @@ def within_deadline(seconds: float, work: Callable[[], intake.Reply]) -> intake.
         raise outcome["error"]
     return outcome["reply"]
 
-utc_now: Callable[[], datetime] = functools.partial(datetime.now, UTC)
-"""Receive-time clock (module attribute so tests can pin it)."""
-monotonic: Callable[[], float] = time.monotonic
-"""The parameter cache's clock (module attribute so tests can move it)."""
-
-
 @dataclass(frozen=True)
 class Dependencies:
     config: config.Config
     parameters: ParameterStore
     store: PatternStore
+    now: Callable[[], datetime]
+    """The receive-time clock."""
 
 
-@functools.cache
-def dependencies() -> Dependencies:
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_dependencies(
+    *,
+    now: Callable[[], datetime] = utc_now,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> Dependencies:
     """Clients and cached parameters, built on the first request of a cold start (DynamoDB: on first use).
 
     Client timeouts come from that first request's deadline: an invocation's remaining time at its
-    start is the function's timeout, the same for every request of the container."""
+    start is the function's timeout, the same for every request of the container. ``now`` stamps
+    deliveries; ``monotonic`` is the parameter cache's clock."""
     boto_config = client_config(budget_seconds(app.lambda_context))
     settings = config.from_env()
     names = ParameterNames(
@@ -146,11 +146,15 @@ def dependencies() -> Dependencies:
     )
     return Dependencies(
         config=settings,
-        parameters=ParameterStore(boto3.client("ssm", config=boto_config), names, clock=lambda: monotonic()),
+        parameters=ParameterStore(boto3.client("ssm", config=boto_config), names, clock=monotonic),
         store=PatternStore(
             functools.partial(boto3.client, "dynamodb", config=boto_config), settings.require("table_name")
         ),
+        now=now,
     )
+
+
+dependencies = PerContainer(build_dependencies)
 
 
 @app.post("/webhook")
@@ -167,12 +171,16 @@ def receive() -> Response:
         signature=event.headers.get("x-fraud-signature"),
         request_id=request_id,
         source_ip=event.request_context.identity.source_ip or "",
-        received_at=utc_now(),
+        received_at=deps.now(),
     )
     reply = within_deadline(
         budget_seconds(app.lambda_context),
         lambda: intake.process(
-            delivery, deps.parameters.webhook_parameters(), deps.store, shards=deps.config.window_shards
+            delivery,
+            deps.parameters.webhook_parameters(),
+            deps.store,
+            shards=deps.config.window_shards,
+            ttl_days=deps.config.pattern_ttl_days,
         ),
     )
     return _reply(reply, request_id)
@@ -212,9 +220,7 @@ def failed(error: Exception) -> Response:
     return _failure(500, "internal error")
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@platform.lambda_handler(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
 

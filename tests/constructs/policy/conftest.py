@@ -30,8 +30,6 @@ def _policy_app(tmp_path_factory: pytest.TempPathFactory, name: str) -> tuple[An
     from cdktf import App, TerraformStack
     from cdktf_cdktf_provider_aws.provider import AwsProvider
 
-    import fraud_constructs  # noqa: F401  (installs the fast provider loader first)
-
     outdir = tmp_path_factory.mktemp(f"policy-{name}")
     app = App(outdir=str(outdir))
     stack = TerraformStack(app, name)

@@ -83,7 +83,8 @@ def test_synth_process_exits_non_zero(tmp_path: Path) -> None:
     script.write_text(
         textwrap.dedent(
             f"""
-            import fraud_constructs
+            from fraud_constructs import provider_loader
+            provider_loader.install()
             from cdktf import App, TerraformStack
             from cdktf_cdktf_provider_aws.provider import AwsProvider
             from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue

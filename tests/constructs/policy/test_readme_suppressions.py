@@ -15,7 +15,7 @@ from stacks.config import load_config
 
 pytestmark = pytest.mark.synth
 
-README = Path(__file__).resolve().parents[3] / "README.md"
+SECURITY_DOC = Path(__file__).resolve().parents[3] / "docs" / "security.md"
 
 
 def test_readme_lists_every_suppression_with_its_reason() -> None:
@@ -27,4 +27,4 @@ def test_readme_lists_every_suppression_with_its_reason() -> None:
     assembly = build_app(config, image_tag="src-0123456789abcdef")
     suppressions = list_suppressions(assembly.app)
     assert suppressions, "expected the deploy role's documented suppressions"
-    assert suppressions_markdown(suppressions) in README.read_text()
+    assert suppressions_markdown(suppressions) in SECURITY_DOC.read_text()

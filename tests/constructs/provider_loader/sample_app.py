@@ -1,3 +1,4 @@
+# ruff: noqa: E402  (the lazy provider import must run before the cdktf imports below)
 """A small cdktf app that exercises the provider the way our stacks do, independent of them.
 
 Why: the equivalence test runs this app with the lazy provider import and with the stock one and
@@ -11,8 +12,10 @@ from __future__ import annotations
 
 import json
 
-# fraud_constructs first: importing it activates the lazy provider import.
-import fraud_constructs  # noqa: F401
+# The lazy provider import first: an explicit call, before anything imports the provider.
+from fraud_constructs import provider_loader
+
+provider_loader.install()
 
 # isort: split
 import jsii

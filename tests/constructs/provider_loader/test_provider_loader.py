@@ -60,8 +60,8 @@ def test_importing_one_resource_leaves_unrelated_submodules_unimported() -> None
         "import json, sys\n"
         + LOADED
         + """
-import fraud_constructs
 from fraud_constructs import provider_loader
+provider_loader.install()
 import cdktf_cdktf_provider_aws.s3_bucket as s3
 print(json.dumps({"active": provider_loader.is_active(), "loaded": loaded(),
                   "cls": s3.S3Bucket.__jsii_type__}))
@@ -77,7 +77,8 @@ def test_package_attributes_match_the_stock_public_surface() -> None:
     result = run_snippet(
         """
 import json, sys
-import fraud_constructs
+from fraud_constructs import provider_loader
+provider_loader.install()
 import cdktf_cdktf_provider_aws as aws
 from cdktf_cdktf_provider_aws import kms_key
 fn = aws.lambda_function.LambdaFunction
@@ -109,7 +110,8 @@ print(json.dumps({"all": aws.__all__, "kms": kms_key.KmsKey.__jsii_type__,
 
 CREATE_IN_NODE = """
 import json, sys
-import fraud_constructs
+from fraud_constructs import provider_loader
+provider_loader.install()
 import jsii
 from jsii import _reference_map
 from jsii._kernel import types as kt
@@ -176,8 +178,8 @@ def test_install_declines_when_jsii_cannot_resolve_types_lazily() -> None:
 import json, sys
 from jsii import _reference_map
 del _reference_map._submodule_fqn_map
-import fraud_constructs
 from fraud_constructs import provider_loader
+provider_loader.install()
 print(json.dumps({"active": provider_loader.is_active(),
                   "imported": "cdktf_cdktf_provider_aws" in sys.modules}))
 """
@@ -189,8 +191,8 @@ def test_opt_out_env_keeps_the_package_untouched() -> None:
     result = run_snippet(
         """
 import json, sys
-import fraud_constructs
 from fraud_constructs import provider_loader
+provider_loader.install()
 print(json.dumps({"active": provider_loader.is_active(),
                   "imported": "cdktf_cdktf_provider_aws" in sys.modules}))
 """,
@@ -206,7 +208,8 @@ def test_opt_out_env_gives_the_stock_import() -> None:
         "import json, sys\n"
         + LOADED
         + """
-import fraud_constructs
+from fraud_constructs import provider_loader
+provider_loader.install()
 import cdktf_cdktf_provider_aws.s3_bucket
 print(json.dumps({"loaded": len(loaded()),
                   "private": "cdktf_cdktf_provider_aws._private" in sys.modules}))

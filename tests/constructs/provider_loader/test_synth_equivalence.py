@@ -4,7 +4,7 @@ Each app is synthesized twice in fresh interpreters, at the same time: once as s
 provider import) and once with ``FRAUD_STOCK_PROVIDER_IMPORT=1`` (the package ``__init__``
 imports every submodule). Each run writes into its own ``CDKTF_OUTDIR``. ``run_app.py`` also
 records which provider submodules each run imported, so the test knows the fast run really was
-fast (a provider import placed before ``import fraud_constructs`` silently restores the stock
+fast (a provider import placed before ``provider_loader.install()`` silently restores the stock
 path) without timing anything.
 """
 
@@ -73,8 +73,8 @@ def assert_equivalent(fast: Synth, stock: Synth, expected: set[str]) -> None:
     assert len(stock.submodules) > 2000, "the opt-out did not give the stock import"
     assert len(fast.submodules) < LAZY_MAX_SUBMODULES, (
         f"the lazy import was not used ({len(fast.submodules)} provider submodules imported): "
-        "something imports cdktf_cdktf_provider_aws before fraud_constructs; "
-        "import fraud_constructs first (e.g. at the top of stacks/__init__.py)"
+        "something imports cdktf_cdktf_provider_aws before provider_loader.install(); "
+        "call it first (as main.py does before importing stacks.assembly)"
     )
 
 

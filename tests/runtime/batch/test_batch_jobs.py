@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from fraud_detection.jobs import DailyReportJob, InvalidJobError, WindowJob, parse_job
-from tests.runtime.async_fixtures import input_transformer, load_event
+from tests.support.events import input_transformer, load_event
 
 pytestmark = pytest.mark.unit
 

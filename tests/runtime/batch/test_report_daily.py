@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -16,16 +15,13 @@ from fraud_detection.daily_report import build_daily_report, escape_cell, report
 from fraud_detection.handlers import batch
 from fraud_detection.jsonutil import canonical_dumps
 from fraud_detection.window_analysis import analysis_key, analyze_window
-from tests.runtime.async_fixtures import (
-    REGION,
-    FakeContext,
-    bucket_objects,
-    input_transformer,
-    load_event,
-    pattern_item,
-)
+from tests.support.aws import REGION
+from tests.support.events import input_transformer, load_event
+from tests.support.lambda_context import FakeLambdaContext
+from tests.support.outputs import bucket_objects
+from tests.support.tables import pattern_item
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("fresh_containers")]
 
 DAY = date(2026, 11, 21)
 
@@ -118,18 +114,11 @@ def analyses_in_bucket(stack: Any) -> list[dict[str, Any]]:
     return documents
 
 
-@pytest.fixture(autouse=True)
-def fresh_dependencies() -> Iterator[None]:
-    batch.dependencies.cache_clear()
-    yield
-    batch.dependencies.cache_clear()
-
-
 def test_scheduled_daily_report_rolls_up_the_previous_day_from_analyses(
     stack: Any, analyses_in_bucket: list[dict[str, Any]]
 ) -> None:
     event = input_transformer(load_event("eventbridge_scheduled_daily_report.json"), "daily_report")
-    result = batch.handler(event, FakeContext())
+    result = batch.handler(event, FakeLambdaContext())
     reports = bucket_objects(stack.bucket, "reports/")
     assert sorted(reports) == ["reports/2026-11-21/flagged.csv", "reports/2026-11-21/summary.json"]
     assert result["windows_found"] == 288
@@ -144,19 +133,19 @@ def test_daily_report_does_not_read_the_table(stack: Any, analyses_in_bucket: li
     batch.dependencies().reader.client.meta.events.register(
         "before-call.dynamodb", lambda model, **_: seen.append(model.name)
     )
-    batch.handler({"job": "daily_report", "day": "2026-11-21"}, FakeContext())
+    batch.handler({"job": "daily_report", "day": "2026-11-21"}, FakeLambdaContext())
     assert seen == []
 
 
 def test_rerun_rewrites_the_same_report_objects(stack: Any, analyses_in_bucket: list[dict[str, Any]]) -> None:
-    batch.handler({"job": "daily_report", "day": "2026-11-21"}, FakeContext())
+    batch.handler({"job": "daily_report", "day": "2026-11-21"}, FakeLambdaContext())
     first = bucket_objects(stack.bucket, "reports/")
-    batch.handler({"job": "daily_report", "day": "2026-11-21"}, FakeContext())
+    batch.handler({"job": "daily_report", "day": "2026-11-21"}, FakeLambdaContext())
     assert bucket_objects(stack.bucket, "reports/") == first
 
 
 def test_day_without_analyses_reports_every_window_missing(stack: Any) -> None:
-    batch.handler({"job": "daily_report", "day": "2026-11-01"}, FakeContext())
+    batch.handler({"job": "daily_report", "day": "2026-11-01"}, FakeLambdaContext())
     summary = json.loads(
         bucket_objects(stack.bucket, "reports/2026-11-01/summary.json")["reports/2026-11-01/summary.json"]
     )

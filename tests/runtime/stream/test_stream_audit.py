@@ -16,7 +16,8 @@ from fraud_detection.audit import (
     changes_from_event,
 )
 from fraud_detection.redaction import REDACTED, redact_pan
-from tests.runtime.async_fixtures import SENTINEL_PAN, load_event
+from tests.support.events import load_event
+from tests.support.leaks import SENTINEL_PAN
 
 pytestmark = pytest.mark.unit
 

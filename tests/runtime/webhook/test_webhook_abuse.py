@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import http.client
 import json
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import boto3
 import pytest
 
 from fraud_detection import signing
@@ -32,30 +30,22 @@ from local_stage.emulator import free_port
 from tests.runtime.webhook.webhook_support import (
     NOW_TS,
     REQUEST_ID,
-    SENTINEL_PAN,
-    FakeContext,
     WebhookClient,
     base_transaction,
     set_header,
 )
-from tests.support.moto_stack import ACCOUNT_ID, NAMES, REGION, SIGNING_SECRET
+from tests.support.lambda_context import FakeLambdaContext
+from tests.support.leaks import SENTINEL_PAN, assert_no_leak
+from tests.support.moto_stack import NAMES, SIGNING_SECRET
+from tests.support.tables import count_items
 
 pytestmark = pytest.mark.unit
 
 API_KEY = "abuse-test-api-key"
-FORBIDDEN = ("arn:", ACCOUNT_ID, NAMES.table, NAMES.bucket, SENTINEL_PAN, "Traceback", 'File "', ".py")
-# a file path: two or more /segments (``application/json`` in a message has only one)
-FILE_PATH = re.compile(r"(?:/[\w.\-]+){2,}|[A-Za-z]:\\")
-
-
-def count_items() -> int:
-    return boto3.client("dynamodb", region_name=REGION).scan(TableName=NAMES.table, Select="COUNT")["Count"]
 
 
 def assert_no_internals(text: str) -> None:
-    for fragment in FORBIDDEN:
-        assert fragment not in text, f"response leaks {fragment!r}: {text}"
-    assert not FILE_PATH.search(text), f"response leaks a path: {text}"
+    assert_no_leak(text, ".py", paths=True)
 
 
 def raw(document: dict[str, Any]) -> bytes:
@@ -264,7 +254,7 @@ def expected_items(status: int) -> int:
 def assert_outcome(status: int, text: str, case: Case, before: int) -> None:
     assert status == case.status, f"{case.id}: {status} {text}"
     assert_no_internals(text)
-    assert count_items() == before + expected_items(status), case.id
+    assert count_items(NAMES.table) == before + expected_items(status), case.id
     document = json.loads(text)
     if status >= 400:
         assert set(document) <= {"message", "errors", "request_id"}, document
@@ -284,25 +274,22 @@ def as_event(webhook: WebhookClient, sent: Delivery) -> dict[str, Any]:
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_abuse_case_through_the_handler(webhook: WebhookClient, case: Case) -> None:
-    before = count_items()
+    before = count_items(NAMES.table)
     result = webhook.invoke(as_event(webhook, case.build()))
     assert_outcome(result.status, result.text, case, before)
     if result.status >= 400:
         assert result.json["request_id"] == REQUEST_ID
 
 
-def test_replay_outside_the_tolerance_is_401_and_writes_nothing_more(
-    webhook: WebhookClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_replay_outside_the_tolerance_is_401_and_writes_nothing_more(webhook: WebhookClient) -> None:
     event = webhook.event(with_card(), timestamp=NOW_TS - 200)
     assert webhook.invoke(event).status == 200
-    assert count_items() == 1
-    later = webhook.module.utc_now() + timedelta(seconds=200)
-    monkeypatch.setattr(webhook.module, "utc_now", lambda: later)  # the captured request is now 400 s old
+    assert count_items(NAMES.table) == 1
+    webhook.now += timedelta(seconds=200)  # the captured request is now 400 s old
     replay = webhook.invoke(json.loads(json.dumps(event)))
     assert replay.status == 401
     assert_no_internals(replay.text)
-    assert count_items() == 1
+    assert count_items(NAMES.table) == 1
 
 
 # --- over real HTTP: the local API Gateway stand-in on 127.0.0.1 -----------------------------
@@ -315,7 +302,7 @@ def local_api(webhook: WebhookClient) -> Iterator[str]:
         free_port(),
         stage="v1",
         api_key=API_KEY,
-        webhook=lambda event: webhook.module.handler(event, FakeContext()),
+        webhook=lambda event: webhook.module.handler(event, FakeLambdaContext()),
     ).start()
     try:
         yield server.url
@@ -341,7 +328,7 @@ def http_post(url: str, sent: Delivery) -> tuple[int, str, dict[str, str]]:
 @pytest.mark.tool
 @pytest.mark.parametrize("case", [case for case in CASES if case.id in GATEWAY_SUBSET], ids=lambda case: case.id)
 def test_abuse_case_over_http_through_the_local_gateway(local_api: str, case: Case) -> None:
-    before = count_items()
+    before = count_items(NAMES.table)
     status, text, headers = http_post(local_api, case.build())
     assert_outcome(status, text, case, before)
     assert_no_internals(json.dumps(headers))

@@ -23,8 +23,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from fraud_detection.redaction import identifier_is_card_number, luhn_valid
-from tests.runtime.webhook.webhook_support import SENTINEL_PAN, WebhookClient, base_transaction
+from tests.runtime.webhook.webhook_support import WebhookClient, base_transaction
+from tests.support.leaks import SENTINEL_PAN
 from tests.support.moto_stack import NAMES, REGION
+from tests.support.tables import count_items
 
 pytestmark = pytest.mark.unit
 
@@ -91,10 +93,6 @@ EDGE_CASES = [
     formatted(SENTINEL_PAN, [4, 8, 12], [" "] * 3, True),
     formatted(SENTINEL_PAN, [4, 8, 12], ["_"] * 3, True),
 ]
-
-
-def count_items() -> int:
-    return boto3.client("dynamodb", region_name=REGION).scan(TableName=NAMES.table, Select="COUNT")["Count"]
 
 
 def stored(transaction_id: str) -> dict[str, Any] | None:
@@ -177,14 +175,14 @@ def test_card_number_in_an_identifier_is_a_400_naming_the_field_and_writes_nothi
 ) -> None:
     transaction_id = candidate.text if field == "transaction_id" else fresh_transaction_id()
     document = base_transaction(**{"transaction_id": transaction_id, field: candidate.text})
-    before = count_items()
+    before = count_items(NAMES.table)
     log_before = len(webhook.log_text)
 
     result = webhook.post(document)
 
     if candidate.is_card_number or not candidate.in_charset:
         assert result.status == 400, result.text
-        assert count_items() == before
+        assert count_items(NAMES.table) == before
         errors = result.json["errors"]
         assert [error["field"] for error in errors] == [field]
         if candidate.in_charset:
@@ -210,7 +208,7 @@ def test_both_identifiers_and_another_bad_field_are_reported_at_once(webhook: We
         {"field": "customer_id", "error": "card_number_in_identifier"},
         {"field": "transaction_id", "error": "card_number_in_identifier"},
     ]
-    assert count_items() == 0
+    assert count_items(NAMES.table) == 0
     for text in (result.text, webhook.log_text):
         for leaked in ("4111-1111-1111-1111", "4111111111111111", "4917.6123.4500.9878", "4917612345009878"):
             assert leaked not in text

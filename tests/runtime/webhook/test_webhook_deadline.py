@@ -17,18 +17,19 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from tests.runtime.webhook.webhook_support import FakeContext, WebhookClient, base_transaction
+from tests.runtime.webhook.webhook_support import WebhookClient, base_transaction
+from tests.support.lambda_context import FakeLambdaContext
 from tests.support.moto_stack import NAMES, REGION
+from tests.support.tables import count_items
 
 pytestmark = pytest.mark.unit
 
 DRIP_SECONDS_PER_BYTE = 0.25
 
 
-def count_items() -> int:
-    """Through a session of its own: the dripping hook sits on boto3's default session."""
-    client = boto3.session.Session().client("dynamodb", region_name=REGION)
-    return client.scan(TableName=NAMES.table, Select="COUNT")["Count"]
+def own_client() -> object:
+    """A DynamoDB client of a session of its own: the dripping hook sits on boto3's default session."""
+    return boto3.session.Session().client("dynamodb", region_name=REGION)
 
 
 class _DrippingBody:
@@ -66,10 +67,10 @@ def slow_dynamodb(webhook: WebhookClient) -> Iterator[list[str]]:
 def test_a_slow_drip_dependency_gets_a_503_with_retry_after_before_the_timeout(
     webhook: WebhookClient, slow_dynamodb: list[str], remaining_ms: int
 ) -> None:
-    before = count_items()
+    before = count_items(NAMES.table, client=own_client())
     started = time.monotonic()
     result = webhook.invoke(
-        webhook.event(base_transaction(transaction_id=f"drip-{remaining_ms}")), FakeContext(remaining_ms)
+        webhook.event(base_transaction(transaction_id=f"drip-{remaining_ms}")), FakeLambdaContext(remaining_ms)
     )
     elapsed = time.monotonic() - started
 
@@ -79,7 +80,7 @@ def test_a_slow_drip_dependency_gets_a_503_with_retry_after_before_the_timeout(
     assert set(result.json) == {"message", "request_id"}
     assert elapsed < remaining_ms / 1000, f"answered after {elapsed:.2f} s of {remaining_ms / 1000} s"
     assert elapsed >= remaining_ms / 1000 - 1.5  # it waited for the dependency until the deadline
-    assert count_items() == before
+    assert count_items(NAMES.table, client=own_client()) == before
     assert "webhook dependency too slow" in webhook.log_text
 
 
@@ -98,5 +99,5 @@ def test_client_timeouts_and_retries_fit_the_deadline() -> None:
 def test_the_budget_leaves_a_margin_for_the_answer() -> None:
     from fraud_detection.handlers.webhook import DEADLINE_MARGIN_SECONDS, budget_seconds
 
-    assert budget_seconds(FakeContext(15_000)) == 15 - DEADLINE_MARGIN_SECONDS
-    assert budget_seconds(FakeContext(100)) > 0
+    assert budget_seconds(FakeLambdaContext(15_000)) == 15 - DEADLINE_MARGIN_SECONDS
+    assert budget_seconds(FakeLambdaContext(100)) > 0

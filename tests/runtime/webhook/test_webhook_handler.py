@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -18,30 +17,22 @@ from tests.runtime.webhook.webhook_support import (
     REQUEST_ID,
     WebhookClient,
     base_transaction,
-    load_event,
 )
-from tests.support.moto_stack import NAMES, REGION, SECOND_SIGNING_SECRET
+from tests.support.events import load_event
+from tests.support.faults import Faults
+from tests.support.leaks import assert_no_leak
+from tests.support.moto_stack import ACCOUNT_ID, NAMES, REGION, SECOND_SIGNING_SECRET
+from tests.support.tables import pattern_items
 
 pytestmark = pytest.mark.unit
 
-FORBIDDEN_IN_RESPONSES = (
-    "arn:",
-    NAMES.table,
-    "Traceback",
-    "botocore",
-    "/fraud-detection/",
-    "ssm",
-    "dynamodb",
-)
-
 
 def items() -> list[dict[str, Any]]:
-    return boto3.client("dynamodb", region_name=REGION).scan(TableName=NAMES.table, ConsistentRead=True)["Items"]
+    return pattern_items(NAMES.table)
 
 
 def assert_safe(text: str) -> None:
-    for fragment in FORBIDDEN_IN_RESPONSES:
-        assert fragment.lower() not in text.lower(), fragment
+    assert_no_leak(text, "ssm", "dynamodb")
 
 
 # --- the happy path, from the captured event -------------------------------------------------
@@ -356,43 +347,13 @@ def test_missing_parameter_refuses_to_serve(webhook: WebhookClient) -> None:
     assert_safe(result.text)
 
 
-class _FakeHttpResponse:
-    status_code = 500
-    headers: dict[str, str] = {}
-    raw = None
-    content = b""
-
-
-@pytest.fixture
-def aws_fault() -> Iterator[Callable[[str], None]]:
-    """Make one AWS operation fail with an error whose message names internals (ARN, table)."""
-    session = boto3._get_default_session()
-    registered: list[tuple[str, Callable[..., Any]]] = []
-
-    def inject(event_name: str) -> None:
-        def fail(**_: Any) -> tuple[_FakeHttpResponse, dict[str, Any]]:
-            message = f"arn:aws:dynamodb:{REGION}:123456789012:table/{NAMES.table} is on fire"
-            return _FakeHttpResponse(), {"Error": {"Code": "InternalServerError", "Message": message}}
-
-        session.events.register(event_name, fail)
-        registered.append((event_name, fail))
-
-    yield inject
-    for event_name, hook in registered:
-        session.events.unregister(event_name, hook)
-
-
-@pytest.mark.parametrize(
-    "operation",
-    ["before-call.dynamodb.PutItem", "before-call.dynamodb.Query", "before-call.ssm.GetParameters"],
-)
+@pytest.mark.parametrize("operation", ["dynamodb.PutItem", "dynamodb.Query", "ssm.GetParameters"])
 def test_aws_failure_is_a_5xx_with_only_the_request_id(
-    webhook: WebhookClient,
-    aws_fault: Callable[[str], None],
-    operation: str,
-    capsys: pytest.CaptureFixture[str],
+    webhook: WebhookClient, faults: Faults, operation: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    aws_fault(operation)  # clients are built on the first request, after the hook is in place
+    # the message names internals (ARN, table); clients are built on the first request, after the hook
+    message = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{NAMES.table} is on fire"
+    faults.fail(operation, "InternalServerError", status=500, message=message)
     result = webhook.post(base_transaction())
     assert result.status in (500, 503)
     assert set(result.json) == {"message", "request_id"}
@@ -402,19 +363,9 @@ def test_aws_failure_is_a_5xx_with_only_the_request_id(
     assert items() == []
 
 
-def test_failed_conditional_put_without_an_item_is_a_500(webhook: WebhookClient, aws_fault: Any) -> None:
-    session = boto3._get_default_session()
-
-    def conflict(**_: Any) -> tuple[_FakeHttpResponse, dict[str, Any]]:
-        response = _FakeHttpResponse()
-        response.status_code = 400
-        return response, {"Error": {"Code": "ConditionalCheckFailedException", "Message": "conflict"}}
-
-    session.events.register("before-call.dynamodb.PutItem", conflict)
-    try:
-        result = webhook.post(base_transaction())
-    finally:
-        session.events.unregister("before-call.dynamodb.PutItem", conflict)
+def test_failed_conditional_put_without_an_item_is_a_500(webhook: WebhookClient, faults: Faults) -> None:
+    faults.fail("dynamodb.PutItem", "ConditionalCheckFailedException", message="conflict")
+    result = webhook.post(base_transaction())
     assert result.status == 500
     assert set(result.json) == {"message", "request_id"}
 

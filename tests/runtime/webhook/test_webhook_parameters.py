@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
 
-from fraud_detection import config
+from fraud_detection import contract
 from fraud_detection.adapters.parameters import (
     ParameterError,
     ParameterNames,
@@ -17,7 +19,8 @@ from fraud_detection.adapters.parameters import (
     parse_fingerprint_key,
     parse_signing_keys,
 )
-from tests.runtime.webhook.webhook_support import MovableClock
+from fraud_detection.keys import pattern_pk
+from tests.support.clocks import MovableClock
 from tests.support.moto_stack import NAMES, REGION, SECOND_SIGNING_SECRET, SIGNING_SECRET, Names
 
 pytestmark = pytest.mark.unit
@@ -39,24 +42,33 @@ def counted_ssm_client() -> tuple[Any, list[str]]:
 
 def test_loads_all_three_with_one_call_and_caches(parameters: Names) -> None:
     client, calls = counted_ssm_client()
-    clock = MovableClock()
-    store = ParameterStore(client, PARAMETER_NAMES, max_age_seconds=300, clock=clock)
+    store = ParameterStore(client, PARAMETER_NAMES)
 
     loaded = store.webhook_parameters()
     assert loaded.signing_secrets == (SIGNING_SECRET, SECOND_SIGNING_SECRET)
     assert loaded.settings.high_risk_countries == ("KP", "IR")
     assert len(loaded.fingerprint_key) >= 32
-    clock.now += 299
     assert store.webhook_parameters() is loaded
     assert calls == ["GetParameters"]
+    # Powertools holds each value for max_age (300 s by default): its cache entries say until when
+    expiries = [entry.ttl for entry in store.parameters.provider.store.values()]
+    assert len(expiries) == 3
+    for expiry in expiries:
+        assert timedelta(seconds=298) < expiry - datetime.now() <= timedelta(seconds=300)
 
+
+def test_a_rotated_key_is_picked_up_once_max_age_has_passed(parameters: Names) -> None:
+    client, calls = counted_ssm_client()
+    store = ParameterStore(client, PARAMETER_NAMES, max_age_seconds=1)
+    loaded = store.webhook_parameters()
     boto3.client("ssm", region_name=REGION).put_parameter(
         Name=NAMES.signing_keys_parameter,
         Type="SecureString",
         Overwrite=True,
         Value=json.dumps({"keys": {"k3": "n" * 40}}),
     )
-    clock.now += 2
+    assert store.webhook_parameters() is loaded  # within max_age: the cached value, no call
+    time.sleep(1.05)  # Powertools' cache runs on the wall clock
     assert store.webhook_parameters().signing_secrets == ("n" * 40,)
     assert calls == ["GetParameters", "GetParameters"]
 
@@ -104,33 +116,26 @@ def test_error_messages_never_contain_secret_values() -> None:
     assert "leaky-secret" not in str(caught.value)
 
 
-def test_config_reads_the_contract_variables(lambda_env: Names) -> None:
-    loaded = config.from_env()
-    assert loaded == config.Config(
-        environment="test",
-        table_name=NAMES.table,
-        window_shards=NAMES.window_shards,
-        bucket_name=NAMES.bucket,
-        topic_arn=NAMES.topic_arn,
-        settings_parameter=NAMES.settings_parameter,
-        signing_keys_parameter=NAMES.signing_keys_parameter,
-        fingerprint_key_parameter=NAMES.fingerprint_key_parameter,
-    )
-    with pytest.raises(AttributeError):
-        loaded.table_name = "other"  # type: ignore[misc]
+def test_the_webhook_expires_items_after_pattern_ttl_days(webhook: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.runtime.webhook.webhook_support import FIXED_NOW, WebhookClient, base_transaction
+
+    assert isinstance(webhook, WebhookClient)
+    monkeypatch.setenv(contract.ENV_PATTERN_TTL_DAYS, "30")
+    assert webhook.post(base_transaction(transaction_id="ttl-30")).status == 200
+    item = boto3.client("dynamodb", region_name=REGION).get_item(
+        TableName=NAMES.table, Key={contract.PARTITION_KEY: {"S": pattern_pk("ttl-30")}}, ConsistentRead=True
+    )["Item"]
+    assert int(item[contract.TTL_ATTRIBUTE]["N"]) == int((FIXED_NOW + timedelta(days=30)).timestamp())
 
 
-def test_config_defaults_and_require() -> None:
-    loaded = config.from_env({"ENVIRONMENT": "dev", "TABLE_NAME": ""})
-    assert loaded.window_shards == config.DEFAULT_WINDOW_SHARDS
-    with pytest.raises(config.ConfigError, match="TABLE_NAME"):
-        loaded.require("table_name")
+def test_a_bad_pattern_ttl_days_makes_the_webhook_refuse(webhook: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.runtime.webhook.webhook_support import WebhookClient, base_transaction
 
-
-@pytest.mark.parametrize("shards", ["0", "-1", "x", "1001"])
-def test_bad_shard_count_is_a_config_error(shards: str) -> None:
-    with pytest.raises(config.ConfigError):
-        config.from_env({"WINDOW_SHARDS": shards})
+    assert isinstance(webhook, WebhookClient)
+    monkeypatch.setenv(contract.ENV_PATTERN_TTL_DAYS, "0")
+    result = webhook.post(base_transaction())
+    assert result.status == 503
+    assert contract.ENV_PATTERN_TTL_DAYS in webhook.log_text and contract.ENV_PATTERN_TTL_DAYS not in result.text
 
 
 def test_missing_environment_variable_makes_the_webhook_refuse(

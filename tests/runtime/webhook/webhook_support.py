@@ -3,28 +3,22 @@
 from __future__ import annotations
 
 import base64
-import copy
 import io
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from fraud_detection import signing
+from tests.support.clocks import MovableClock
+from tests.support.events import load_event
+from tests.support.lambda_context import FakeLambdaContext
 
-EVENTS = Path(__file__).resolve().parents[1] / "events"
 # Matches requestTimeEpoch of tests/runtime/events/webhook_post.json (10:07 UTC: outside the night rule).
 FIXED_NOW = datetime(2026, 11, 22, 10, 7, 30, tzinfo=UTC)
 NOW_TS = int(FIXED_NOW.timestamp())
-# Luhn-valid, unique to these tests: if it shows up anywhere, it leaked.
-SENTINEL_PAN = "4917612345009878"
 REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
-
-
-def load_event(name: str) -> dict[str, Any]:
-    return json.loads((EVENTS / name).read_text())
 
 
 def base_transaction(**overrides: Any) -> dict[str, Any]:
@@ -49,22 +43,6 @@ def set_header(event: dict[str, Any], name: str, value: str | None) -> None:
         event[mapping] = headers
 
 
-class FakeContext:
-    function_name = "fraud-webhook-test"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:fraud-webhook-test"
-    memory_limit_in_mb = 512
-    aws_request_id = "6f2a3c4e-0000-4000-8000-00000000abcd"
-    log_group_name = "/aws/lambda/fraud-webhook-test"
-    log_stream_name = "2026/11/22/[$LATEST]0123456789abcdef"
-
-    def __init__(self, remaining_ms: int = 29_000) -> None:
-        self.remaining_ms = remaining_ms
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
 @dataclass(frozen=True)
 class Result:
     status: int
@@ -78,16 +56,20 @@ class Result:
 
 @dataclass
 class WebhookClient:
+    """The handler of a fresh container: ``now`` is its receive-time clock, ``clock`` its monotonic one."""
+
     module: ModuleType
     secret: str
+    now: datetime = FIXED_NOW
+    clock: MovableClock = field(default_factory=MovableClock)
     log: io.StringIO = field(default_factory=io.StringIO)
 
     @property
     def log_text(self) -> str:
         return self.log.getvalue()
 
-    def invoke(self, event: dict[str, Any], context: FakeContext | None = None) -> Result:
-        response = self.module.handler(event, context or FakeContext())
+    def invoke(self, event: dict[str, Any], context: FakeLambdaContext | None = None) -> Result:
+        response = self.module.handler(event, context or FakeLambdaContext())
         headers = {name: values[-1] for name, values in (response.get("multiValueHeaders") or {}).items()}
         return Result(
             status=response["statusCode"],
@@ -109,7 +91,7 @@ class WebhookClient:
         """A captured POST event carrying ``body``, signed now (``signature="sign"``) or as given."""
         text = body if isinstance(body, str | bytes) else json.dumps(body)
         raw = text if isinstance(text, bytes) else text.encode()
-        event = copy.deepcopy(load_event(template))
+        event = load_event(template)
         if base64_encoded:
             event["body"], event["isBase64Encoded"] = base64.b64encode(raw).decode(), True
         else:
@@ -121,13 +103,3 @@ class WebhookClient:
 
     def post(self, body: bytes | str | dict[str, Any], **options: Any) -> Result:
         return self.invoke(self.event(body, **options))
-
-
-@dataclass
-class MovableClock:
-    """A monotonic clock the test moves instead of waiting (the parameter cache's ``clock``)."""
-
-    now: float = 1000.0
-
-    def __call__(self) -> float:
-        return self.now

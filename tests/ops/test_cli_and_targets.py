@@ -1,26 +1,28 @@
-"""CLI surface (every subcommand has --help) and the target description the CLI runs against."""
+"""CLI surface (every subcommand has --help), the batch windows, the alerts inbox, and the target
+description the CLI runs against."""
 
 from __future__ import annotations
 
+import argparse
 import json
-import os
-import subprocess
-import sys
-import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
+import boto3
 import pytest
+from moto import mock_aws
 
+from fraud_detection.alerts import block_alert
+from fraud_detection.contract import SMOKE_ATTRIBUTE
 from fraud_ops import cli
+from fraud_ops.alert_queues import subscribe_queue
 from fraud_ops.targets import Target, TargetError, functions_from_state, load_local, outputs_from_file
-from local_stage.functions import FunctionSpec, HandlerError, LocalFunctions
-from local_stage.thread_stdout import ThreadRoutedStdout
-from tests.local_stage import probe_handler
+from local_stage.alert_watcher import AlertWatcher
 
 pytestmark = pytest.mark.unit
 
 IMAGE_URI = "123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud-detection-dev@sha256:" + "0" * 64
-SUBCOMMANDS = ("send", "batch", "report", "redrive-dlq", "rotate-secret")
+SUBCOMMANDS = ("send", "batch", "report", "redrive-dlq", "rotate-secret", "alerts", "smoke", "load")
 
 
 @pytest.mark.parametrize("command", SUBCOMMANDS)
@@ -43,6 +45,18 @@ def test_window_event_is_a_backfill_or_a_scheduled_run() -> None:
     backfill = cli.window_event(parser.parse_args(["batch", "--window", "2026-11-22T10:05:00Z"]))
     assert backfill == {"job": "window", "window_start": "2026-11-22T10:05:00Z"}
     assert set(cli.window_event(parser.parse_args(["batch", "--now"]))) == {"job", "time"}
+
+
+def test_batch_current_analyses_the_open_window_and_now_the_last_closed_one() -> None:
+    parser = cli.build_parser()
+    moment = datetime(2026, 11, 22, 10, 7, 30, tzinfo=UTC)
+    current = cli.window_event(parser.parse_args(["batch", "--current"]), now=moment)
+    assert current == {"job": "window", "window_start": "2026-11-22T10:05:00Z"}  # the events just sent
+    scheduled = cli.window_event(parser.parse_args(["batch", "--now"]), now=moment)
+    assert scheduled == {"job": "window", "time": "2026-11-22T10:07:30Z"}  # the batch analyses 10:00-10:05
+    assert cli.window_event(parser.parse_args(["batch"]), now=moment) == scheduled
+    with pytest.raises(SystemExit):
+        parser.parse_args(["batch", "--current", "--now"])
 
 
 STATE = {
@@ -104,55 +118,7 @@ def test_outputs_file_accepts_terraform_output_json(tmp_path: Path) -> None:
     assert outputs_from_file(path) == {"table_name": "t", "plain": 1}
 
 
-def test_local_functions_run_with_the_function_environment_and_restore_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_PROFILE", "someones-real-account")
-    spec = FunctionSpec("probe", "fraud-probe", "tests.local_stage.probe_handler.handler", {"TABLE_NAME": "patterns-x"})
-    functions = LocalFunctions((spec,), {"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, region="eu-west-1")
-    before = dict(os.environ)
-    result = functions.call("fraud-probe", {})
-    assert result == {
-        "env": {
-            "TABLE_NAME": "patterns-x",
-            "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
-            "AWS_REGION": "eu-west-1",
-            "AWS_PROFILE": None,  # the operator's AWS settings never leak into a local function
-            "POWERTOOLS_TRACE_DISABLED": "true",
-        },
-        "function": "fraud-probe",
-    }
-    assert dict(os.environ) == before
-    with pytest.raises(HandlerError, match="asked to fail"):
-        functions.call("probe", {"fail": True})
-    assert dict(os.environ) == before
-    assert not functions.invoke("probe", {"fail": True}).ok
-
-
-def test_handler_output_goes_to_the_log_and_other_threads_keep_their_stdout(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """The stream pump runs handlers on its own thread while the CLI prints on the main one."""
-    spec = FunctionSpec("probe", "fraud-probe", "tests.local_stage.probe_handler.handler", {})
-    with (tmp_path / "stage.log").open("w") as log:
-        functions = LocalFunctions((spec,), {}, region="eu-west-1", log=log)
-        probe_handler.PRINTED.clear()
-        probe_handler.RELEASE.clear()
-        worker = threading.Thread(target=functions.call, args=("probe", {"say": "from the handler"}))
-        worker.start()
-        try:
-            assert probe_handler.PRINTED.wait(timeout=10)
-            print("from the main thread")  # while the handler is mid-call
-        finally:
-            probe_handler.RELEASE.set()
-            worker.join(timeout=10)
-        print("after the call")
-    assert (tmp_path / "stage.log").read_text() == "from the handler\nfrom the handler\n"
-    assert capsys.readouterr().out == "from the main thread\nafter the call\n"
-
-
 def test_aws_target_reads_the_api_key_and_each_function_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    import boto3
-    from moto import mock_aws
-
     from fraud_ops.targets import aws_target
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -181,14 +147,36 @@ def test_aws_target_reads_the_api_key_and_each_function_environment(monkeypatch:
     assert target.function("batch").environment == {"SIGNING_KEYS_PARAMETER": "/p/batch"}
 
 
-@pytest.mark.tool
-def test_routed_stdout_still_behaves_like_a_file_for_subprocesses(tmp_path: Path) -> None:
-    with (tmp_path / "fallback.txt").open("w") as fallback, (tmp_path / "routed.txt").open("w") as routed:
-        proxy = ThreadRoutedStdout(fallback)
-        subprocess.run([sys.executable, "-c", "print('child, unrouted')"], stdout=proxy, check=True)
-        with proxy.route(routed):
-            subprocess.run([sys.executable, "-c", "print('child, routed')"], stdout=proxy, check=True)
-            proxy.buffer.write(b"bytes, routed\n")
-            proxy.flush()
-    assert (tmp_path / "fallback.txt").read_text() == "child, unrouted\n"
-    assert (tmp_path / "routed.txt").read_text() == "child, routed\nbytes, routed\n"
+def test_alerts_reach_the_stage_log_and_the_inbox_cli_alerts_shows(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The local stage's two queues on the alert topic: the watcher prints a line per alert, ``cli alerts``
+    shows the inbox (and empties it unless ``--keep``)."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    alert = block_alert({"transaction_id": "smoke-42", "risk_score": 95, "action": "block"})
+    with mock_aws():
+        sqs, sns = boto3.client("sqs", region_name="us-east-1"), boto3.client("sns", region_name="us-east-1")
+        topic = sns.create_topic(Name="fraud-alerts-local")["TopicArn"]
+        watched = subscribe_queue(sqs, sns, topic, "fraud-alerts-local-stage-log")
+        inbox = subscribe_queue(sqs, sns, topic, "fraud-alerts-local-inbox")
+        sns.publish(
+            TopicArn=topic,
+            Message=alert.body(),
+            MessageAttributes={SMOKE_ATTRIBUTE: {"DataType": "String", "StringValue": "true"}},
+        )
+        lines: list[str] = []
+        assert AlertWatcher(sqs, watched.queue_url, lines.append).poll_once() == 1
+        assert lines == ["block alert smoke-42 risk_score 95 [smoke]"]
+
+        target = Target("local", "us-east-1", "", "", {}, (), alerts_queue_url=inbox.queue_url)
+        keep = argparse.Namespace(keep=True, json=True, limit=10)
+        assert cli.cmd_alerts(keep, target) == 0
+        shown = capsys.readouterr().out
+        assert "block alert smoke-42 risk_score 95 [smoke]" in shown and '"dedupe_key":"smoke-42"' in shown
+        assert cli.cmd_alerts(argparse.Namespace(keep=False, json=False, limit=10), target) == 0
+        assert "block alert smoke-42" in capsys.readouterr().out  # kept: shown again, now removed
+        assert cli.cmd_alerts(argparse.Namespace(keep=False, json=False, limit=10), target) == 0
+        assert capsys.readouterr().out == "no new alerts\n"
+    no_inbox = Target("aws", "us-east-1", "", "", {}, ())
+    assert cli.cmd_alerts(argparse.Namespace(keep=False, json=False, limit=10), no_inbox) == 2

@@ -1,114 +1,46 @@
-"""Faults moto cannot produce, injected at the botocore layer, and what the caller sees after each.
+"""Faults moto cannot produce, injected at the botocore layer, and what the webhook's caller sees after each.
 
-The webhook builds its clients from boto3's default session on first use, so a hook registered
-on that session before the first request reaches every client it builds. Each fault is a
-switch (``Faults``): on until cleared, so a test can show the failure, clear it, and show the
+The webhook builds its clients from boto3's default session on first use, so a fault registered
+on that session (``tests.support.faults``) before the first request reaches every client it builds.
+Each fault is a switch, on until cleared, so a test can show the failure, clear it, and show the
 sender's retry. The invariants: a failure is a 5xx whose body is only ``message`` and
 ``request_id`` (the injected messages carry an ARN, the account id and the table name, so any
 echo would show), nothing is half-written, and after the retry there is exactly one pattern item.
 
 Not repeated here: the generic "AWS failure is a 5xx" table and the concurrent-delivery race
-(``test_webhook_handler.py``), the stream's replay and single-failure tests
-(``test_stream_handler.py``), the batch's retry tests (``test_batch_handler.py``).
+(``test_webhook_handler.py``); the stream's and the batch's faults live in ``tests/runtime/stream``
+and ``tests/runtime/batch``.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import ClientError
 
-from fraud_detection.handlers import stream
-from tests.constructs.app_helpers import by_path, ref, statements_by_sid
-from tests.runtime.async_fixtures import AlertInbox, bucket_objects, fail_operation, subscribe_inbox
-from tests.runtime.async_fixtures import FakeContext as AsyncContext
-from tests.runtime.async_fixtures import load_event as load_async_event
-from tests.runtime.webhook.webhook_support import (
-    NOW_TS,
-    REQUEST_ID,
-    SENTINEL_PAN,
-    MovableClock,
-    WebhookClient,
-    base_transaction,
-)
+from tests.runtime.webhook.webhook_support import NOW_TS, REQUEST_ID, WebhookClient, base_transaction
+from tests.support.faults import Faults
+from tests.support.leaks import SENTINEL_PAN, assert_no_leak
 from tests.support.moto_stack import ACCOUNT_ID, NAMES, REGION
+from tests.support.tables import pattern_items as table_items
 
 pytestmark = pytest.mark.unit
 
-INTERNALS = ("arn:", ACCOUNT_ID, NAMES.table, "/fraud-detection/", "Traceback", "kms", "dynamodb", "ssm", SENTINEL_PAN)
 LEAKY_MESSAGE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{NAMES.table} says no"
 
 
-class _ErrorResponse:
-    """Enough of an HTTP response for botocore's ``before-call`` short-circuit."""
-
-    def __init__(self, status: int) -> None:
-        self.status_code = status
-        self.headers: dict[str, str] = {}
-        self.raw = None
-        self.content = b""
-
-
-class Faults:
-    """Switchable ``before-call`` faults on boto3's default session (hence on every client it builds)."""
-
-    def __init__(self) -> None:
-        self._events = boto3._get_default_session().events
-        self._active: dict[str, tuple[int, str, str]] = {}
-        self._hooks: list[tuple[str, Callable[..., Any]]] = []
-        self.calls: dict[str, int] = {}
-
-    def fail(self, operation: str, code: str, *, status: int = 400, message: str = LEAKY_MESSAGE) -> None:
-        """``operation`` is ``service.Operation`` (e.g. ``dynamodb.PutItem``)."""
-        self._active[operation] = (status, code, message)
-        if operation not in {name for name, _ in self._hooks}:
-            event = f"before-call.{operation}"
-
-            def hook(**_: Any) -> tuple[_ErrorResponse, dict[str, Any]] | None:
-                self.calls[operation] = self.calls.get(operation, 0) + 1
-                if operation not in self._active:
-                    return None
-                status, code, message = self._active[operation]
-                return _ErrorResponse(status), {"Error": {"Code": code, "Message": message}}
-
-            self._events.register(event, hook)
-            self._hooks.append((operation, hook))
-
-    def clear(self, operation: str | None = None) -> None:
-        if operation is None:
-            self._active.clear()
-        else:
-            self._active.pop(operation, None)
-
-    def close(self) -> None:
-        for operation, hook in self._hooks:
-            self._events.unregister(f"before-call.{operation}", hook)
-
-
-@pytest.fixture
-def faults(webhook: WebhookClient) -> Iterator[Faults]:
-    """Registered after ``webhook`` cleared the dependencies, before any client is built."""
-    injected = Faults()
-    yield injected
-    injected.close()
-
-
 def pattern_items() -> list[dict[str, Any]]:
-    scan = boto3.client("dynamodb", region_name=REGION).scan(TableName=NAMES.table, ConsistentRead=True)
-    return [item for item in scan["Items"] if item["pk"]["S"].startswith("TXN#")]
+    return table_items(NAMES.table)
 
 
 def assert_bare_5xx(webhook: WebhookClient, result: Any) -> None:
     assert 500 <= result.status < 600, result.text
     assert result.json == {"message": result.json["message"], "request_id": REQUEST_ID}
-    for fragment in INTERNALS:
-        assert fragment.lower() not in result.text.lower(), fragment
+    assert_no_leak(result.text, "kms", "dynamodb", "ssm")
 
 
 # --- DynamoDB -----------------------------------------------------------------------------------
@@ -126,7 +58,7 @@ def assert_bare_5xx(webhook: WebhookClient, result: Any) -> None:
 def test_throttling_is_a_bare_5xx_and_the_senders_retry_stores_exactly_one_item(
     webhook: WebhookClient, faults: Faults, operation: str, code: str
 ) -> None:
-    faults.fail(operation, code)
+    faults.fail(operation, code, message=LEAKY_MESSAGE)
     event = webhook.event(base_transaction(card_number=SENTINEL_PAN, card_token=None))
     failed = webhook.invoke(event)
     assert_bare_5xx(webhook, failed)
@@ -226,18 +158,11 @@ def test_kms_access_denied_while_decrypting_parameters_is_a_bare_5xx(webhook: We
     assert pattern_items() == []
 
 
-@pytest.fixture
-def clock(webhook: WebhookClient, monkeypatch: pytest.MonkeyPatch) -> MovableClock:
-    """The webhook's parameter-cache clock, moved by the test instead of waiting."""
-    moved = MovableClock()
-    monkeypatch.setattr(webhook.module, "monotonic", moved)
-    return moved
-
-
 def test_ssm_unavailable_at_cold_start_backs_off_then_recovers_without_a_new_container(
-    webhook: WebhookClient, faults: Faults, clock: MovableClock
+    webhook: WebhookClient, faults: Faults
 ) -> None:
-    faults.fail("ssm.GetParameters", "InternalServerError", status=503)
+    clock = webhook.clock
+    faults.fail("ssm.GetParameters", "InternalServerError", status=503, message=LEAKY_MESSAGE)
     first = webhook.post(base_transaction(transaction_id="txn-during-outage"))
     assert_bare_5xx(webhook, first)
     assert first.status == 503 and first.headers["Retry-After"] == "5"
@@ -261,13 +186,14 @@ def test_ssm_unavailable_at_cold_start_backs_off_then_recovers_without_a_new_con
 
 
 def test_ssm_outage_in_a_warm_container_is_masked_by_the_cache_until_the_next_cold_start(
-    webhook: WebhookClient, faults: Faults, clock: MovableClock
+    webhook: WebhookClient, faults: Faults
 ) -> None:
-    faults.fail("ssm.GetParameters", "InternalServerError", status=503)
+    clock = webhook.clock
+    faults.fail("ssm.GetParameters", "InternalServerError", status=503, message=LEAKY_MESSAGE)
     faults.clear()  # hook in place before the clients exist, fault off
     assert webhook.post(base_transaction(transaction_id="txn-warm-1")).status == 200
 
-    faults.fail("ssm.GetParameters", "InternalServerError", status=503)
+    faults.fail("ssm.GetParameters", "InternalServerError", status=503, message=LEAKY_MESSAGE)
     clock.now += 60
     assert webhook.post(base_transaction(transaction_id="txn-warm-2")).status == 200  # cached parameters
     webhook.module.dependencies.cache_clear()  # a new container starts during the outage
@@ -309,77 +235,3 @@ def test_timeout_after_the_write_then_the_senders_retry_returns_the_same_decisio
     assert retried.json["risk_score"] == int(written["risk_score"]["N"])
     assert retried.json["timestamp"] == written["received_at"]["S"]
     assert pattern_items() == [written]
-
-
-# --- stream consumer: S3 fails, the mapping retries the same batch ----------------------------------
-
-STREAM_EVENT = "dynamodb_stream_patterns.json"
-
-
-@pytest.fixture
-def stream_env(lambda_env: object, bucket: str, topic: str) -> Iterator[AlertInbox]:
-    stream.dependencies.cache_clear()
-    yield subscribe_inbox(topic)
-    stream.dependencies.cache_clear()
-
-
-def two_blocks_event() -> dict[str, Any]:
-    event = load_async_event(STREAM_EVENT)
-    event["Records"][0]["dynamodb"]["NewImage"]["action"] = {"S": "block"}
-    return event
-
-
-@pytest.mark.filterwarnings("ignore:No application metrics to publish")  # the failed attempts add none
-def test_stream_s3_failure_then_sns_failure_then_success_leaves_one_object_and_deduplicable_alerts(
-    stream_env: AlertInbox,
-) -> None:
-    deps = stream.dependencies()
-    undo_s3 = fail_operation(deps.store.client, "s3", "PutObject", "SlowDown")
-    with pytest.raises(ClientError, match="SlowDown"):
-        stream.handler(two_blocks_event(), AsyncContext())
-    assert bucket_objects(NAMES.bucket) == {}
-    assert stream_env.drain() == []
-    undo_s3()
-
-    # second attempt: the object is written, the second alert fails after the first went out
-    undo_sns = fail_operation(
-        deps.publisher.client, "sns", "Publish", "InternalError", when=lambda params: "txn-0002" in params["Message"]
-    )
-    with pytest.raises(ClientError, match="InternalError"):
-        stream.handler(two_blocks_event(), AsyncContext())
-    after_second = bucket_objects(NAMES.bucket)
-    undo_sns()
-
-    result = stream.handler(two_blocks_event(), AsyncContext())
-    objects = bucket_objects(NAMES.bucket)
-    assert list(objects) == [result["audit_key"]] and objects == after_second  # same key, same bytes
-    assert len(gzip.decompress(objects[result["audit_key"]]).splitlines()) == 3
-
-    alerts = stream_env.drain()
-    by_key: dict[str, list[dict[str, Any]]] = {}
-    for alert in alerts:
-        assert alert["attributes"]["dedupe_key"] == alert["body"]["dedupe_key"]
-        by_key.setdefault(alert["attributes"]["dedupe_key"], []).append(alert["body"])
-    assert sorted(by_key) == ["txn-0001", "txn-0002"]
-    assert len(by_key["txn-0001"]) == 2  # delivered on attempts 2 and 3: at-least-once ...
-    assert all(body == by_key["txn-0001"][0] for body in by_key["txn-0001"])  # ... and identical
-    assert len(by_key["txn-0002"]) == 1
-
-
-# --- batch: a failed async run is kept, not lost (static, from the synthesized app) ------------------
-
-
-@pytest.mark.synth
-def test_batch_failures_land_in_the_dlq_the_batch_role_may_write_to(synthesized: dict[str, dict]) -> None:
-    app = synthesized["app"]
-    config = by_path(app, "aws_lambda_function_event_invoke_config", "app/compute/batch/event-invoke-config")
-    dlq = ref(app, "aws_sqs_queue", "app/dlq/queue", "arn")
-    assert config["qualifier"] == ref(app, "aws_lambda_alias", "app/compute/batch/alias", "name")
-    assert 0 <= config["maximum_retry_attempts"] <= 2
-    assert config["destination_config"]["on_failure"]["destination"] == dlq
-    # the destination is written with the function's own role: without this grant the event is dropped
-    grant = statements_by_sid(app, "app/compute/batch/policy")["SendToDeadLetterQueue"]
-    assert grant["actions"] == ["sqs:SendMessage"] and grant["resources"] == [dlq]
-    # and the queue keeps a failed event longer than Lambda keeps retrying it
-    queue = by_path(app, "aws_sqs_queue", "app/dlq/queue")
-    assert queue.get("message_retention_seconds", 345_600) > config["maximum_event_age_in_seconds"]

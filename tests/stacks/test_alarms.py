@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from fraud_detection import contract
 from tests.constructs.app_helpers import by_path, ref
 from tests.tfjson import resources
 
@@ -40,10 +41,10 @@ def test_batch_staleness_alarm_matches_the_emitted_metric(synthesized: dict[str,
     assert alarm["threshold"] == 1
     assert alarm["comparison_operator"] == "LessThanThreshold"
     assert alarm["treat_missing_data"] == "breaching"
-    # the image emits it under exactly this service name
-    batch_source = (ROOT / "lambda_image/fraud_detection/handlers/batch.py").read_text()
-    assert 'SERVICE = "fraud-batch"' in batch_source
-    assert '"BatchWindowSucceeded"' in batch_source
+    # the contract's names, which the batch handler emits (tests/runtime/batch/test_batch_handler.py reads
+    # the EMF record it prints: metric BatchWindowSucceeded, dimensions service=fraud-batch and environment)
+    assert alarm["metric_name"] == contract.METRIC_BATCH_WINDOW_SUCCEEDED
+    assert alarm["dimensions"][contract.DIMENSION_SERVICE] == contract.BATCH.service
 
 
 @pytest.mark.parametrize("role", ["webhook", "stream", "batch"])

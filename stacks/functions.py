@@ -1,0 +1,43 @@
+"""Which environment variables each function gets (the contract's keys; no cdktf import, so the docs
+renderer and the tests read it without a synth). ``stacks/compute.py`` sets exactly these."""
+
+from __future__ import annotations
+
+from fraud_detection.contract import (
+    BATCH,
+    ENV_BUCKET_NAME,
+    ENV_ENVIRONMENT,
+    ENV_FINGERPRINT_KEY_PARAMETER,
+    ENV_LOG_LEVEL,
+    ENV_METRICS_NAMESPACE,
+    ENV_PATTERN_TTL_DAYS,
+    ENV_SERVICE_NAME,
+    ENV_SETTINGS_PARAMETER,
+    ENV_SIGNING_KEYS_PARAMETER,
+    ENV_TABLE_NAME,
+    ENV_TOPIC_ARN,
+    ENV_WINDOW_SHARDS,
+    STREAM,
+    WEBHOOK,
+)
+
+COMMON_VARIABLES = (ENV_ENVIRONMENT, ENV_SERVICE_NAME, ENV_METRICS_NAMESPACE, ENV_LOG_LEVEL)
+"""Every function gets these first."""
+FUNCTION_VARIABLES: dict[str, tuple[str, ...]] = {
+    WEBHOOK.role: (
+        ENV_TABLE_NAME,
+        ENV_WINDOW_SHARDS,
+        ENV_PATTERN_TTL_DAYS,
+        ENV_SETTINGS_PARAMETER,
+        ENV_SIGNING_KEYS_PARAMETER,
+        ENV_FINGERPRINT_KEY_PARAMETER,
+    ),
+    STREAM.role: (ENV_BUCKET_NAME, ENV_TOPIC_ARN),
+    BATCH.role: (ENV_TABLE_NAME, ENV_WINDOW_SHARDS, ENV_BUCKET_NAME, ENV_TOPIC_ARN, ENV_SETTINGS_PARAMETER),
+}
+"""Role -> the variables only some functions need, in the order they are set."""
+
+
+def variables_of(role: str) -> tuple[str, ...]:
+    """Every variable the function of ``role`` gets, in order."""
+    return COMMON_VARIABLES + FUNCTION_VARIABLES[role]
