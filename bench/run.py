@@ -57,6 +57,7 @@ REGION = "us-east-1"
 ENVIRONMENT = "bench"
 TABLE = contract.resource_name(contract.TABLE_BASE, ENVIRONMENT)
 BUCKET = f"{contract.resource_name('audit', ENVIRONMENT)}-123456789012-{REGION}"
+ALERTS_TOPIC = contract.resource_name("alerts", ENVIRONMENT)
 SETTINGS_PARAMETER = contract.settings_parameter_name(ENVIRONMENT)
 SIGNING_PARAMETER, FINGERPRINT_PARAMETER = contract.secret_parameter_names(ENVIRONMENT)
 SIGNING_SECRET = "bench-signing-secret-0123456789abcdef"  # noqa: S105  (>= 32 chars, moto only)
@@ -159,7 +160,7 @@ def bench_synth(report: Report, runs: int, budget_s: float) -> None:
             "~0.3x",
             f"median of {len(fast)}: {f:.1f} s vs {s:.1f} s; provider submodules imported {fast_modules} vs "
             f"{stock_modules}",
-            "" if engaged else "LAZY PATH NOT ENGAGED: something imports the provider before main.py installs the loader",
+            "" if engaged else "LAZY PATH NOT ENGAGED: the provider was imported before main.py installed the loader",
         )
     )
 
@@ -174,7 +175,7 @@ def _aws_env(**extra: str) -> dict[str, str]:
         "AWS_REGION": REGION,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
-        "ENVIRONMENT": ENVIRONMENT,
+        contract.ENV_ENVIRONMENT: ENVIRONMENT,
         "POWERTOOLS_TRACE_DISABLED": "true",
         contract.ENV_METRICS_NAMESPACE: contract.METRICS_NAMESPACE,
         "LOG_LEVEL": "WARNING",
@@ -264,13 +265,15 @@ def bench_read_amplification(report: Report, sizes: list[int], k: int, budget_s:
 
     shards = 8
     env = _aws_env(
-        TABLE_NAME=TABLE,
-        WINDOW_SHARDS=str(shards),
-        BUCKET_NAME=BUCKET,
-        TOPIC_ARN=f"arn:aws:sns:{REGION}:123456789012:{contract.resource_name('alerts', ENVIRONMENT)}",
-        SETTINGS_PARAMETER=SETTINGS_PARAMETER,
-        POWERTOOLS_SERVICE_NAME=contract.BATCH.service,
-        AWS_LAMBDA_FUNCTION_NAME="fraud-batch-bench",
+        **{
+            contract.ENV_TABLE_NAME: TABLE,
+            contract.ENV_WINDOW_SHARDS: str(shards),
+            contract.ENV_BUCKET_NAME: BUCKET,
+            contract.ENV_TOPIC_ARN: f"arn:aws:sns:{REGION}:123456789012:{ALERTS_TOPIC}",
+            contract.ENV_SETTINGS_PARAMETER: SETTINGS_PARAMETER,
+            contract.ENV_SERVICE_NAME: contract.BATCH.service,
+        },
+        AWS_LAMBDA_FUNCTION_NAME=contract.BATCH.function_name("bench"),
     )
     target = datetime(2026, 11, 21, 10, 5, tzinfo=UTC)
     template = item_template()
@@ -284,7 +287,7 @@ def bench_read_amplification(report: Report, sizes: list[int], k: int, budget_s:
         from fraud_detection.handlers import batch as batch_handler
 
         boto3.client("s3").create_bucket(Bucket=BUCKET)
-        boto3.client("sns").create_topic(Name=contract.resource_name("alerts", ENVIRONMENT))
+        boto3.client("sns").create_topic(Name=ALERTS_TOPIC)
         boto3.client("ssm").put_parameter(Name=SETTINGS_PARAMETER, Type="SecureString", Value="{}")
         for n in sizes:
             spent = time.perf_counter() - started
@@ -369,15 +372,15 @@ def _lambda_env() -> dict[str, str]:
         "LAMBDA_TASK_ROOT": str(IMAGE),
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
-        "ENVIRONMENT": ENVIRONMENT,
-        "TABLE_NAME": TABLE,
-        "WINDOW_SHARDS": "8",
-        "SETTINGS_PARAMETER": SETTINGS_PARAMETER,
-        "SIGNING_KEYS_PARAMETER": SIGNING_PARAMETER,
-        "FINGERPRINT_KEY_PARAMETER": FINGERPRINT_PARAMETER,
-        "POWERTOOLS_SERVICE_NAME": contract.WEBHOOK.service,
+        contract.ENV_ENVIRONMENT: ENVIRONMENT,
+        contract.ENV_TABLE_NAME: TABLE,
+        contract.ENV_WINDOW_SHARDS: str(contract.DEFAULT_WINDOW_SHARDS),
+        contract.ENV_SETTINGS_PARAMETER: SETTINGS_PARAMETER,
+        contract.ENV_SIGNING_KEYS_PARAMETER: SIGNING_PARAMETER,
+        contract.ENV_FINGERPRINT_KEY_PARAMETER: FINGERPRINT_PARAMETER,
+        contract.ENV_SERVICE_NAME: contract.WEBHOOK.service,
         contract.ENV_METRICS_NAMESPACE: contract.METRICS_NAMESPACE,
-        "LOG_LEVEL": "INFO",
+        contract.ENV_LOG_LEVEL: contract.DEFAULT_LOG_LEVEL,
     }
     return env
 
@@ -575,15 +578,17 @@ def bench_webhook_cost(report: Report, stream_batch_size: int) -> dict[str, floa
     from moto import mock_aws
 
     env = _aws_env(
-        TABLE_NAME=TABLE,
-        WINDOW_SHARDS="8",
-        BUCKET_NAME=BUCKET,
-        TOPIC_ARN=f"arn:aws:sns:{REGION}:123456789012:{contract.resource_name('alerts', ENVIRONMENT)}",
-        SETTINGS_PARAMETER=SETTINGS_PARAMETER,
-        SIGNING_KEYS_PARAMETER=SIGNING_PARAMETER,
-        FINGERPRINT_KEY_PARAMETER=FINGERPRINT_PARAMETER,
-        POWERTOOLS_SERVICE_NAME="fraud-webhook",
-        AWS_LAMBDA_FUNCTION_NAME="fraud-webhook-bench",
+        **{
+            contract.ENV_TABLE_NAME: TABLE,
+            contract.ENV_WINDOW_SHARDS: str(contract.DEFAULT_WINDOW_SHARDS),
+            contract.ENV_BUCKET_NAME: BUCKET,
+            contract.ENV_TOPIC_ARN: f"arn:aws:sns:{REGION}:123456789012:{ALERTS_TOPIC}",
+            contract.ENV_SETTINGS_PARAMETER: SETTINGS_PARAMETER,
+            contract.ENV_SIGNING_KEYS_PARAMETER: SIGNING_PARAMETER,
+            contract.ENV_FINGERPRINT_KEY_PARAMETER: FINGERPRINT_PARAMETER,
+            contract.ENV_SERVICE_NAME: contract.WEBHOOK.service,
+        },
+        AWS_LAMBDA_FUNCTION_NAME=contract.WEBHOOK.function_name("bench"),
     )
     counter = CallCounter()
     with patched_env(env), mock_aws():
@@ -593,7 +598,7 @@ def bench_webhook_cost(report: Report, stream_batch_size: int) -> dict[str, floa
 
         create_pattern_table(boto3.client("dynamodb"))
         boto3.client("s3").create_bucket(Bucket=BUCKET)
-        boto3.client("sns").create_topic(Name=contract.resource_name("alerts", ENVIRONMENT))
+        boto3.client("sns").create_topic(Name=ALERTS_TOPIC)
         ssm = boto3.client("ssm")
         ssm.put_parameter(Name=SETTINGS_PARAMETER, Type="SecureString", Value="{}")
         ssm.put_parameter(

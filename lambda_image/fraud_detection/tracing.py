@@ -33,7 +33,9 @@ from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 
 
-class _NoOpSegment(BaseSegment):
+class NoOpSegment(BaseSegment):
+    """A segment that records nothing (subclass it to record in tests)."""
+
     def close(self, end_time: int | None = None) -> None:
         pass
 
@@ -58,11 +60,11 @@ class NoOpProvider(BaseProvider):
 
     @contextlib.contextmanager
     def in_subsegment(self, name: str | None = None, **kwargs: Any) -> Iterator[BaseSegment]:
-        yield _NoOpSegment()
+        yield NoOpSegment()
 
     @contextlib.asynccontextmanager
     async def in_subsegment_async(self, name: str | None = None, **kwargs: Any) -> AsyncIterator[BaseSegment]:
-        yield _NoOpSegment()
+        yield NoOpSegment()
 
     def put_annotation(self, key: str, value: Any) -> None:
         pass

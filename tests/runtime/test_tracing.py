@@ -21,6 +21,7 @@ from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 
 from fraud_detection.handlers import batch, stream
+from fraud_detection.tracing import NoOpSegment
 from tests.runtime.webhook.webhook_support import WebhookClient, base_transaction
 from tests.support.events import input_transformer, load_event
 from tests.support.lambda_context import FakeLambdaContext
@@ -29,19 +30,10 @@ pytestmark = pytest.mark.unit
 
 
 @dataclass(eq=False)
-class RecordedSegment(BaseSegment):
+class RecordedSegment(NoOpSegment):
     name: str
     metadata: list[tuple[str, str, Any]] = field(default_factory=list)
     annotations: dict[str, Any] = field(default_factory=dict)
-
-    def close(self, end_time: int | None = None) -> None:
-        pass
-
-    def add_subsegment(self, subsegment: Any) -> None:
-        pass
-
-    def remove_subsegment(self, subsegment: Any) -> None:
-        pass
 
     def put_annotation(self, key: str, value: Any) -> None:
         self.annotations[key] = value

@@ -35,7 +35,6 @@ def run_snippet(code: str, *, stock: bool = False, timeout: int = 300) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "FRAUD_STOCK_PROVIDER_IMPORT"}
     if stock:
         env["FRAUD_STOCK_PROVIDER_IMPORT"] = "1"
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "constructs"), str(REPO)])
     proc = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         cwd=REPO,
@@ -229,7 +228,6 @@ print(json.dumps({"loaded": len(loaded()),
     ],
 )
 def test_opted_out_reads_the_env(env: dict[str, str], expected: bool) -> None:
-    sys.path.insert(0, str(REPO / "constructs"))
     from fraud_constructs import provider_loader
 
     assert provider_loader.opted_out(env) is expected
@@ -240,7 +238,6 @@ def test_fqn_map_matches_the_jsii_type_names_of_every_submodule() -> None:
 
     Reads each submodule's source (no import): the first ``jsii_type`` names its jsii submodule.
     """
-    sys.path.insert(0, str(REPO / "constructs"))
     from fraud_constructs import provider_loader
 
     root = _provider_root()

@@ -2,7 +2,7 @@
 
 Each app is synthesized twice in fresh interpreters, at the same time: once as shipped (lazy
 provider import) and once with ``FRAUD_STOCK_PROVIDER_IMPORT=1`` (the package ``__init__``
-imports every submodule). Each run writes into its own ``CDKTF_OUTDIR``. ``run_app.py`` also
+imports every submodule). Each run writes into its own ``CDKTF_OUTDIR``. ``-X importtime`` also
 records which provider submodules each run imported, so the test knows the fast run really was
 fast (a provider import placed before ``provider_loader.install()`` silently restores the stock
 path) without timing anything.
@@ -10,8 +10,8 @@ path) without timing anything.
 
 from __future__ import annotations
 
-import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -25,6 +25,8 @@ REPO = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent
 MAIN = REPO / "main.py"
 EXPECTED_MAIN_STACKS = {"bootstrap", "registry", "app"}  # stacks/assembly.py STACK_NAMES
+# ``-X importtime`` lines end with the module name: "import time: 123 | 456 |   cdktf_cdktf_provider_aws.s3_bucket"
+PROVIDER_SUBMODULE = re.compile(r"^import time:.*\|\s*(cdktf_cdktf_provider_aws\.\w+)$", re.MULTILINE)
 LAZY_MAX_SUBMODULES = 200  # the lazy path imports tens; the stock path imports all ~2,135
 
 
@@ -39,8 +41,10 @@ def _start(app: Path, outdir: Path, *, stock: bool, extra_env: dict[str, str]) -
     env |= extra_env | {"CDKTF_OUTDIR": str(outdir)}
     if stock:
         env["FRAUD_STOCK_PROVIDER_IMPORT"] = "1"
+    # ``python -X importtime app.py``: the app runs as it does for cdktf (its folder first on the path,
+    # by Python's own rule for a script), and stderr lists every module it imported.
     return subprocess.Popen(
-        [sys.executable, str(HERE / "run_app.py"), str(app), str(outdir / "modules.json")],
+        [sys.executable, "-X", "importtime", str(app)],
         cwd=app.parent,
         env=env,
         stdout=subprocess.PIPE,
@@ -53,7 +57,7 @@ def _collect(proc: subprocess.Popen, outdir: Path) -> Synth:
     _, stderr = proc.communicate(timeout=600)
     assert proc.returncode == 0, stderr[-4000:]
     stacks = {p.parent.name: p.read_bytes() for p in sorted((outdir / "stacks").glob("*/cdk.tf.json"))}
-    submodules = json.loads((outdir / "modules.json").read_text())
+    submodules = sorted(set(PROVIDER_SUBMODULE.findall(stderr)))
     return Synth(stacks=stacks, submodules=submodules)
 
 

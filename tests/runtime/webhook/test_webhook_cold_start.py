@@ -57,7 +57,6 @@ def lambda_env(*, in_lambda: bool, trace_disabled: bool | None) -> dict[str, str
         "POWERTOOLS_SERVICE_NAME": "fraud-webhook",
         "POWERTOOLS_METRICS_NAMESPACE": "FraudDetection",
         "LOG_LEVEL": "INFO",
-        "PYTHONPATH": str(IMAGE),
     }
     if in_lambda:
         env["LAMBDA_TASK_ROOT"] = str(IMAGE)
