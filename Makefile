@@ -46,7 +46,7 @@ test: setup tools ## Run every test tier (unit, synth, tool, network, terraform,
 	$(PY) -m pytest
 
 test-fast: setup ## Only the unit tier: no process, no network, no synth (under a minute)
-	$(PY) -m pytest --tier unit
+	$(PY) -m pytest --tier unit --snapshot-warn-unused  # the snapshot tests are synth tier: not run here
 
 lint: setup ## ruff
 	$(VENV)/bin/ruff check .
