@@ -39,8 +39,9 @@ node_modules/.synced: package-lock.json
 
 setup: $(VENV)/.synced node_modules/.synced ## Install Python (Pipfile.lock) and Node (package-lock.json) dependencies
 
-synth: setup ## Synthesize every stack into cdktf.out/stacks/<name>/cdk.tf.json
-	time cdktf synth --output cdktf.out
+# Skipped (< 1 s) when no input changed and the output is intact since the last synth: tools/synth_inputs.py.
+synth: setup ## Synthesize every stack into cdktf.out/stacks/<name>/cdk.tf.json (skipped when nothing changed)
+	@$(PY) -m tools.synth_inputs --outdir cdktf.out -- cdktf synth --output cdktf.out
 
 test: setup tools ## Run every test tier (unit, synth, tool, network, terraform, e2e: tests/support/tiers.py)
 	$(PY) -m pytest
@@ -100,7 +101,7 @@ checkov: setup tools ## Synthesize, then run checkov over every stack (same as t
 # --- performance (issue 7): side-by-side numbers, table also in bench/results/latest.md ---
 .PHONY: bench
 
-bench: setup ## Synth lazy vs stock provider import, batch read amplification, cold start, cost model (< 10 min)
+bench: setup ## Synth, batch reads, import floor per library, cold start + first request, per-request CPU, write cost, wheels (< 10 min)
 	$(PY) -m bench.run
 
 # --- image (issue 4): build the arm64 Lambda image and push it unless its content-hash tag exists ---

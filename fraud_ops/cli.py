@@ -25,9 +25,11 @@ from typing import Any
 
 from fraud_detection import contract
 from fraud_detection.audit import decode_jsonl_gz, dedupe_by_transaction
-from fraud_detection.keys import window_start
+from fraud_detection.keys import pattern_pk, window_start
+from fraud_detection.window_analysis import iso_z
 from fraud_ops import dlq, key_rotation, load, samples, smoke
 from fraud_ops.alert_queues import alert_of, describe_alert
+from fraud_ops.invoke import Invoker, LambdaInvoker
 from fraud_ops.targets import (
     ROOT,
     STAGE_FILE,
@@ -56,11 +58,11 @@ def resolve_target(args: argparse.Namespace) -> Target:
 
 
 @contextlib.contextmanager
-def invoker_for(target: Target, stage_file: str) -> Iterator[dlq.Invoker]:
+def invoker_for(target: Target, stage_file: str) -> Iterator[Invoker]:
     """Lambda ``Invoke`` in an account; locally, workers of this command (stopped when it ends) whose
     output goes to the running stage's log directory, not into the CLI's output."""
     if target.kind != "local":
-        yield dlq.LambdaInvoker(target.client("lambda"))
+        yield LambdaInvoker(target.client("lambda"))
         return
     log_dir = Path(target.log_dir) if target.log_dir else Path(stage_file).parent
     with LocalFunctions(target.functions, target.aws_environment(), region=target.region, log_dir=log_dir) as local:
@@ -108,9 +110,9 @@ def audit_lines(target: Target, transaction_ids: set[str], wait_seconds: float) 
         time.sleep(1)
 
 
-def transaction_key(transaction_id: str) -> str:
-    """The pattern table's partition key of a transaction item."""
-    return f"{contract.TRANSACTION_KEY_PREFIX}{transaction_id}"
+def transaction_item_key(transaction_id: str) -> dict[str, dict[str, str]]:
+    """The pattern table's key of a transaction item (``GetItem``'s ``Key``)."""
+    return {contract.PARTITION_KEY: {"S": pattern_pk(transaction_id)}}
 
 
 def newest_signing_key(target: Target) -> tuple[str, str] | None:
@@ -145,7 +147,7 @@ def cmd_send(args: argparse.Namespace, target: Target) -> int:
     dynamodb = target.client("dynamodb")
     print(f"\ntable {table}:")
     for transaction_id in sample_set.stored_transaction_ids:
-        item = dynamodb.get_item(TableName=table, Key={"pk": {"S": transaction_key(transaction_id)}}).get("Item")
+        item = dynamodb.get_item(TableName=table, Key=transaction_item_key(transaction_id)).get("Item")
         if item is None:
             print(f"  {transaction_id}: MISSING")
             failures += 1
@@ -205,7 +207,7 @@ def cmd_load(args: argparse.Namespace, target: Target) -> int:
     table, dynamodb = str(target.output("table_name")), target.client("dynamodb")
 
     def item_exists(transaction_id: str) -> bool:
-        return "Item" in dynamodb.get_item(TableName=table, Key={"pk": {"S": transaction_key(transaction_id)}})
+        return "Item" in dynamodb.get_item(TableName=table, Key=transaction_item_key(transaction_id))
 
     problems = load.verify(deliveries, result, item_exists, lambda ids, w: audit_lines(target, ids, w), args.wait)
     for problem in problems:
@@ -217,19 +219,16 @@ def cmd_load(args: argparse.Namespace, target: Target) -> int:
 # ---------------------------------------------------------------- batch / report
 
 
-def iso_z(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def window_event(args: argparse.Namespace, now: datetime | None = None) -> dict[str, Any]:
     """``--window``: that window (backfill); ``--current``: the open window, the events just sent;
     ``--now`` (the default): what a scheduled run now sends, so the batch analyses the last closed window."""
     moment = now or datetime.now(UTC)
+    job = contract.WINDOW_SCHEDULE.job
     if args.window:
-        return {"job": "window", "window_start": args.window}
+        return {"job": job, "window_start": args.window}
     if args.current:
-        return {"job": "window", "window_start": iso_z(window_start(moment))}
-    return {"job": "window", "time": iso_z(moment)}
+        return {"job": job, "window_start": iso_z(window_start(moment))}
+    return {"job": job, "time": iso_z(moment)}
 
 
 def cmd_batch(args: argparse.Namespace, target: Target) -> int:
@@ -249,8 +248,8 @@ def cmd_report(args: argparse.Namespace, target: Target) -> int:
     day = date.fromisoformat(args.day).isoformat()
     if not args.no_run:
         with invoker_for(target, args.stage_file) as invoker:
-            result = invoker.invoke(batch_function(target), {"job": "daily_report", "day": day})
-        print(f"daily_report {day} -> {'ok' if result.ok else 'FAILED'}: {result.detail}")
+            result = invoker.invoke(batch_function(target), {"job": contract.DAILY_REPORT_SCHEDULE.job, "day": day})
+        print(f"{contract.DAILY_REPORT_SCHEDULE.job} {day} -> {'ok' if result.ok else 'FAILED'}: {result.detail}")
         if not result.ok:
             return 1
     s3 = target.client("s3")

@@ -50,7 +50,7 @@ from fraud_ops.timing import timed
 from local_stage.emulator import emulator_client, put_image
 from local_stage.emulator_patches import OVERRIDE_FILE, s3_backend_config, write_override
 from stacks.config import AppConfig, ConfigError, load_config
-from tools.preflight import expected_image, image_exists
+from tools.preflight import concurrency_problem, expected_image, image_exists
 
 EMULATOR_VARIABLE = "FRAUD_EMULATOR_ENDPOINT"
 SECRET_DIR_VARIABLE = "FRAUD_SECRET_DIR"  # noqa: S105 - a variable name, not a secret
@@ -289,6 +289,12 @@ def step_app(deployment: Deployment, say: Callable[[str], None]) -> int:
     region, repository, tag = expected_image(dict(deployment.environ))
     if not image_exists(deployment.client("ecr", region), repository, tag):
         raise DeployError(f"image {repository}:{tag} is not in ECR ({region}): run make image first")
+    if deployment.endpoint is None:
+        problem = concurrency_problem(deployment.client("lambda", region), deployment.config)
+        if problem:
+            raise DeployError(problem)
+    else:
+        say("emulator: account concurrency not checked (moto has no Lambda GetAccountSettings)")
     synthesize(deployment, say)
     runner = deployment.runner()
     runner.apply_here("app")

@@ -15,7 +15,7 @@ One queue collects three kinds of failure, and each needs a different way back:
   are the source of truth for a manual audit backfill.
 
 Classification is pure; AWS sits behind ``QueueAdapter`` / ``StreamRangeReader`` and an
-``Invoker``. A message is deleted only after its redrive succeeded.
+``Invoker`` (:mod:`fraud_ops.invoke`). A message is deleted only after its redrive succeeded.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from fraud_detection import contract
+from fraud_ops.invoke import Invoker
 from fraud_ops.stream_records import lambda_record
 
 
@@ -144,35 +145,6 @@ def records_in_range(records: Sequence[Mapping[str, Any]], start: str, end: str)
     return [r for r in records if low <= int(r["dynamodb"]["SequenceNumber"]) <= high]
 
 
-@dataclass(frozen=True)
-class InvokeResult:
-    ok: bool
-    detail: str
-
-
-class Invoker(Protocol):
-    """Runs a function synchronously: :class:`LambdaInvoker` in an account, the local stage's
-    ``local_stage.functions.LocalFunctions`` locally."""
-
-    def invoke(self, function: str, payload: Mapping[str, Any]) -> InvokeResult: ...
-
-
-@dataclass(frozen=True)
-class LambdaInvoker:
-    """A real account: synchronous ``Invoke``; a ``FunctionError`` is a failed result."""
-
-    client: Any  # botocore Lambda client
-
-    def invoke(self, function: str, payload: Mapping[str, Any]) -> InvokeResult:
-        response = self.client.invoke(
-            FunctionName=function, InvocationType="RequestResponse", Payload=json.dumps(payload).encode()
-        )
-        body = response["Payload"].read().decode("utf-8", "replace")
-        if response.get("FunctionError"):
-            return InvokeResult(False, f"{function} failed: {body}")
-        return InvokeResult(True, body)
-
-
 class StreamRangeReader(Protocol):
     def read(self, stream_arn: str, shard_id: str, start: str, end: str) -> list[dict[str, Any]] | None:
         """The records of the range, or ``None`` when the stream no longer has them."""
@@ -220,11 +192,12 @@ class QueueAdapter:
     queue_url: str
 
     def receive_all(self, visibility_seconds: int = 60, limit: int = 100) -> list[DlqMessage]:
+        """Up to ``limit`` messages (SQS hands out at most 10 a call), each hidden for ``visibility_seconds``."""
         messages: list[DlqMessage] = []
         while len(messages) < limit:
             response = self.client.receive_message(
                 QueueUrl=self.queue_url,
-                MaxNumberOfMessages=10,
+                MaxNumberOfMessages=min(10, limit - len(messages)),
                 VisibilityTimeout=visibility_seconds,
                 WaitTimeSeconds=0,
                 MessageAttributeNames=["All"],

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fraud_detection.contract import NAME_PREFIX, SMOKE_ATTRIBUTE, SMOKE_PREFIX, TRANSACTION_KEY_PREFIX
-from fraud_detection.keys import window_start
+from fraud_detection.contract import NAME_PREFIX, PARTITION_KEY, SMOKE_ATTRIBUTE, SMOKE_PREFIX, WINDOW_SCHEDULE
+from fraud_detection.keys import pattern_pk, window_start
+from fraud_detection.window_analysis import iso_z
 from fraud_ops.alert_queues import remove_subscription, subscribe_queue
 
 EXPECTED_ACTIONS = ("approve", "review", "block")
@@ -112,9 +113,8 @@ def run(env: SmokeEnvironment, *, run_id: str, wait_seconds: float, say: Callabl
         stored: dict[str, str | None] = {}
         windows: set[str] = set()
         for action, transaction_id in ids.items():
-            item = dynamodb.get_item(
-                TableName=table, Key={"pk": {"S": f"{TRANSACTION_KEY_PREFIX}{transaction_id}"}}
-            ).get("Item")
+            key = {PARTITION_KEY: {"S": pattern_pk(transaction_id)}}
+            item = dynamodb.get_item(TableName=table, Key=key).get("Item")
             stored[action] = item["action"]["S"] if item else None
             if item and "window_start" in item:
                 windows.add(item["window_start"]["S"])
@@ -132,8 +132,8 @@ def run(env: SmokeEnvironment, *, run_id: str, wait_seconds: float, say: Callabl
 
     # the windows the items were filed under (the batch analyses closed or open windows alike)
     seen, listed, failures = 0, False, []
-    for start in sorted(windows) or [window_start(datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")]:
-        ok, detail = env.run_batch({"job": "window", "window_start": start})
+    for start in sorted(windows) or [iso_z(window_start(datetime.now(UTC)))]:
+        ok, detail = env.run_batch({"job": WINDOW_SCHEDULE.job, "window_start": start})
         if not ok:
             failures.append(f"{start}: {detail}")
             continue

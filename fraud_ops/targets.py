@@ -5,6 +5,9 @@ and per function (:class:`FunctionSpec`) its name, handler and environment. The 
 the file when it is READY (values read from Terraform state, plus its run's log directory, secrets
 file and alert inbox); for a real account the same facts come from the app stack's Terraform
 outputs, the API key from API Gateway and the environments from Lambda.
+
+The stage file holds no secret: the API key stays in the stage's mode-600 secrets file
+(``FRAUD_API_KEY=...``), which the stage file names and :func:`load_local` reads.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 STAGE_DIR = ROOT / ".local-stage"
 STAGE_FILE = STAGE_DIR / "stage.json"
 PID_FILE = STAGE_DIR / "local-stage.pid"
-ROLES = tuple(function.role for function in contract.FUNCTIONS)
+API_KEY_VARIABLE = "FRAUD_API_KEY"
+"""The API key's variable: in the local stage's secrets file, and the override of the key in an account."""
 
 
 @dataclass(frozen=True)
@@ -34,8 +38,8 @@ class FunctionSpec:
     name: str
     handler: str  # module.attribute, the image's command
     environment: Mapping[str, str]
-    memory_mb: int = 512
-    timeout_seconds: int = 60
+    memory_mb: int
+    timeout_seconds: int
     aliases: tuple[str, ...] = ()  # ARNs / qualified names that also mean this function
 
     def matches(self, function: str) -> bool:
@@ -95,7 +99,9 @@ class Target:
         return emulator_client(service, self.endpoint_url, self.region)
 
     def to_json(self) -> str:
+        """The stage file: every field but the API key (a secret: it stays in the secrets file)."""
         document = asdict(self)
+        del document["api_key"]
         document["functions"] = [
             {**asdict(spec), "environment": dict(spec.environment), "aliases": list(spec.aliases)}
             for spec in self.functions
@@ -103,12 +109,13 @@ class Target:
         return json.dumps(document, indent=2, default=str)
 
     @classmethod
-    def from_json(cls, text: str) -> Target:
+    def from_json(cls, text: str, *, api_key: str) -> Target:
         document = json.loads(text)
+        document.pop("api_key", None)
         functions = tuple(
             FunctionSpec(**{**spec, "aliases": tuple(spec.get("aliases", ()))}) for spec in document.pop("functions")
         )
-        return cls(functions=functions, **document)
+        return cls(functions=functions, api_key=api_key, **document)
 
 
 def _resources(state: Mapping[str, Any], resource_type: str) -> list[Mapping[str, Any]]:
@@ -123,7 +130,8 @@ def functions_from_state(state: Mapping[str, Any], outputs: Mapping[str, Any]) -
     """Each function's handler (image command) and ``environment.variables`` from Terraform state."""
     by_name = {attributes["function_name"]: attributes for attributes in _resources(state, "aws_lambda_function")}
     specs = []
-    for role in ROLES:
+    for function in contract.FUNCTIONS:
+        role = function.role
         name = outputs[f"{role}_function_name"]
         attributes = by_name[name]
         environment = (attributes.get("environment") or [{}])[0].get("variables") or {}
@@ -134,8 +142,8 @@ def functions_from_state(state: Mapping[str, Any], outputs: Mapping[str, Any]) -
                 name=name,
                 handler=command[0],
                 environment=dict(environment),
-                memory_mb=int(attributes.get("memory_size") or 512),
-                timeout_seconds=int(attributes.get("timeout") or 60),
+                memory_mb=int(attributes.get("memory_size") or function.memory_size),
+                timeout_seconds=int(attributes.get("timeout") or function.timeout_seconds),
                 aliases=(outputs[f"{role}_function_arn"], outputs[f"{role}_alias_arn"]),
             )
         )
@@ -154,24 +162,41 @@ def stream_arn_from_state(state: Mapping[str, Any], table_name: str) -> str:
     raise TargetError(f"table {table_name} not in state")
 
 
+def read_secrets_file(path: Path) -> dict[str, str]:
+    """The ``NAME=value`` lines of the local stage's secrets file (comments and blank lines skipped)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    pairs = (line.partition("=") for line in lines if line.strip() and not line.lstrip().startswith("#"))
+    return {name.strip(): value for name, _, value in pairs}
+
+
 def load_local(path: Path = STAGE_FILE) -> Target:
+    """The running local stage: its stage file, and the API key from the secrets file it names."""
     if not path.is_file():
         raise TargetError(f"no local stage is running ({path} not found): start one with `make local`")
-    return Target.from_json(path.read_text())
+    text = path.read_text()
+    secrets_file = json.loads(text).get("secrets_file")
+    try:
+        api_key = read_secrets_file(Path(secrets_file))[API_KEY_VARIABLE] if secrets_file else None
+    except (OSError, KeyError):
+        api_key = None
+    if api_key is None:
+        raise TargetError(f"the local stage's API key is not in its secrets file ({secrets_file}); restart it")
+    return Target.from_json(text, api_key=api_key)
 
 
 def aws_target(outputs: Mapping[str, Any], region: str) -> Target:
     """A real account: API key value from API Gateway, function environments from Lambda."""
     import boto3
 
-    api_key = os.environ.get("FRAUD_API_KEY") or str(
+    api_key = os.environ.get(API_KEY_VARIABLE) or str(
         boto3.client("apigateway", region_name=region).get_api_key(apiKey=outputs["api_key_id"], includeValue=True)[
             "value"
         ]
     )
     lambda_client = boto3.client("lambda", region_name=region)
     specs = []
-    for role in ROLES:
+    for function in contract.FUNCTIONS:
+        role = function.role
         name = outputs[f"{role}_function_name"]
         configuration = lambda_client.get_function_configuration(FunctionName=name)
         image_config = (configuration.get("ImageConfigResponse") or {}).get("ImageConfig", {})
@@ -181,6 +206,8 @@ def aws_target(outputs: Mapping[str, Any], region: str) -> Target:
                 name=name,
                 handler=str(image_config.get("Command", [""])[0]),
                 environment=dict((configuration.get("Environment") or {}).get("Variables") or {}),
+                memory_mb=function.memory_size,
+                timeout_seconds=function.timeout_seconds,
                 aliases=(outputs[f"{role}_function_arn"], outputs[f"{role}_alias_arn"]),
             )
         )

@@ -3,7 +3,8 @@
 :class:`Terraform` runs the real binary in one working directory; :class:`StackRunner` runs it over
 the stacks of a synth output (``<outdir>/stacks/<stack>``): prepare, init, apply, destroy, outputs,
 each command's output appended to ``<log_dir>/<stack>.log``. The first deployment
-(:mod:`fraud_ops.deploy`) runs it in place; the local stage (:mod:`local_stage.emulator`) on copies.
+(:mod:`fraud_ops.deploy`) runs it in place; the local stage on copies
+(:class:`local_stage.stage.LocalStackRunner`).
 
 Terraform reads provider-installation rules from a CLI config file. When a filesystem mirror of
 the AWS provider exists (``/opt/tf-plugins`` here, or ``FRAUD_TF_PLUGIN_MIRROR``), a generated
@@ -242,8 +243,3 @@ class StackRunner:
     def outputs(self, stack: str) -> dict[str, Any]:
         raw = json.loads(self.run(stack, "output", "-json", "-no-color"))
         return {name: value.get("value") for name, value in raw.items()}
-
-    def plan_is_empty(self, stack: str) -> bool:
-        """``plan -detailed-exitcode`` after an apply: True when nothing would change (no drift)."""
-        result = self.run_result(stack, "plan", "-no-color", "-input=false", "-detailed-exitcode", ok_codes=(0, 2))
-        return result.returncode == 0

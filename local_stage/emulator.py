@@ -12,6 +12,7 @@ pump polls every second) is switched off; its warnings and errors still reach it
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -86,13 +87,14 @@ class MotoServer:
         env = dict(os.environ if environ is None else environ)
         # Lambda must find the image in the emulated ECR by digest, as in AWS.
         env.setdefault("MOTO_LAMBDA_STUB_ECR", "false")
-        log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115 - closed by the child
-        process = subprocess.Popen(
-            [sys.executable, "-c", _QUIET_MOTO, "-H", "127.0.0.1", "-p", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
+        # The child gets its own descriptor of the log; the parent's handle is closed once it has started.
+        with log_path.open("wb") if log_path else contextlib.nullcontext(subprocess.DEVNULL) as log:
+            process = subprocess.Popen(
+                [sys.executable, "-c", _QUIET_MOTO, "-H", "127.0.0.1", "-p", str(port)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
         server = cls(port=port, process=process, log_path=log_path)
         try:
             server._wait_ready(timeout)

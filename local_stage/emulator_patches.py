@@ -25,9 +25,11 @@ OVERRIDE_FILE = "zz_emulator_override.tf.json"
 # Every AWS service the stacks use (provider ``endpoints`` block keys).
 EMULATED_SERVICES = (
     "apigateway",
+    "cloudtrail",
     "cloudwatch",
     "cloudwatchlogs",
     "dynamodb",
+    "ec2",
     "ecr",
     "events",
     "iam",
@@ -38,6 +40,7 @@ EMULATED_SERVICES = (
     "sqs",
     "ssm",
     "sts",
+    "wafv2",
 )
 
 
@@ -75,6 +78,10 @@ def _lifecycle_patch(config: Mapping[str, Any]) -> dict[str, Any] | None:
     return {"rule": patched} if patched != rules else None
 
 
+def _ignore_rule_readback(_config: Mapping[str, Any]) -> dict[str, Any]:
+    return {"lifecycle": {"ignore_changes": ["description", "referenced_security_group_id"]}}
+
+
 def _removed(_config: Mapping[str, Any]) -> dict[str, Any]:
     return {"count": 0}
 
@@ -103,6 +110,21 @@ EMULATOR_PATCHES: tuple[EmulatorPatch, ...] = (
         "moto evaluates a bucket policy's Deny but ignores its Condition: the TLS-only statement would deny "
         "every object read and write, the state bucket's key-only Deny every state write",
         _removed,
+    ),
+    EmulatorPatch(
+        "aws_s3_bucket_logging",
+        "moto's PutBucketLogging requires the target's bucket policy to grant logging.s3.amazonaws.com, and "
+        "the bucket policies are removed above; moto delivers no access logs anyway",
+        _removed,
+    ),
+    *(
+        EmulatorPatch(
+            kind,
+            "moto does not store a security-group rule's description and reads referenced_security_group_id "
+            "back as '<account>/sg-...': every later plan would show the rule as changed",
+            _ignore_rule_readback,
+        )
+        for kind in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule")
     ),
 )
 
@@ -135,23 +157,29 @@ def emulator_override(
     """Override-file content: the AWS provider talks to ``endpoint``; with ``local_state`` the state is a
     local file of the working directory (otherwise the stack's own backend stays, see
     :func:`s3_backend_config`); the registered patches of the stack's resources."""
-    override: dict[str, Any] = {
-        "provider": {
-            "aws": [
-                {
-                    "region": region,
-                    "access_key": DUMMY_ACCESS_KEY,
-                    "secret_key": DUMMY_SECRET_KEY,
-                    "skip_credentials_validation": True,
-                    "skip_requesting_account_id": True,
-                    "skip_metadata_api_check": "true",
-                    "skip_region_validation": True,
-                    "s3_use_path_style": True,
-                    "endpoints": [{service: endpoint for service in EMULATED_SERVICES}],
-                }
-            ]
-        },
-    }
+
+    def provider(provider_region: str, alias: str | None = None) -> dict[str, Any]:
+        return {
+            **({"alias": alias} if alias else {}),
+            "region": provider_region,
+            "access_key": DUMMY_ACCESS_KEY,
+            "secret_key": DUMMY_SECRET_KEY,
+            "skip_credentials_validation": True,
+            "skip_requesting_account_id": True,
+            "skip_metadata_api_check": "true",
+            "skip_region_validation": True,
+            "s3_use_path_style": True,
+            "endpoints": [{service: endpoint for service in EMULATED_SERVICES}],
+        }
+
+    # An override merges with the provider block of the same alias: every aliased AWS provider (another
+    # region, e.g. the audit replica's) is pointed at the emulator too, or it would reach real AWS.
+    aliased = [
+        provider(str(block.get("region", region)), str(block["alias"]))
+        for block in (tf_json or {}).get("provider", {}).get("aws", [])
+        if isinstance(block, Mapping) and block.get("alias")
+    ]
+    override: dict[str, Any] = {"provider": {"aws": [provider(region), *aliased]}}
     if local_state:
         override["terraform"] = {"backend": {"local": {"path": "terraform.tfstate"}}}
     patches = resource_patches(tf_json or {})

@@ -12,8 +12,12 @@ deliver requests concurrently; they queue, like a function with reserved concurr
 for the worker and waiting for the answer are each bounded by the function's timeout from state,
 so a stuck handler never hangs the gateway: the worker is killed, the invocation fails with
 "timed out", and the next invocation starts a fresh worker. A worker that dies (crash, ``kill``)
-is reported on the stage log with its function and exit code and started again; the invocation it
-was serving gets an error result.
+is reported on the stage log with its function and exit code; the invocation it was serving gets
+an error result at once, and the next invocation starts a fresh worker (reported as restarted). A
+failed invocation never waits for that cold start itself.
+
+Stopping (:meth:`FunctionWorker.stop`, :meth:`LocalFunctions.close`) is final: no worker is started
+after it, and an invocation it interrupts fails with "the stage is shutting down".
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from fraud_detection import contract
-from fraud_ops.dlq import InvokeResult
+from fraud_ops.invoke import InvokeResult
 from fraud_ops.targets import ROOT, FunctionSpec
 
 # Local-only additions (not what Lambda sets): no X-Ray daemon here; prints reach the log at once.
@@ -71,20 +75,37 @@ class FunctionWorker:
         self._environment = dict(environment)
         self._log_path = log_path
         self._say = say
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one invocation (or start) at a time: the only place workers are spawned
+        self._state = threading.Lock()  # _process and _closed change together (stop() does not wait for _lock)
         self._process: subprocess.Popen[bytes] | None = None
         self._answers: queue.Queue[bytes | None] = queue.Queue()
+        self._closed = False
+        self._started = False  # a worker ran before: the next spawn is a restart
         self.restarts = 0
+        """Workers started again after one ended (crash, kill, timeout); the first start is not one."""
 
     @property
     def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
+        process = self._process
+        return process.pid if process is not None else None
 
     @property
     def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        process = self._process
+        return process is not None and process.poll() is None
 
-    def _spawn(self) -> None:
+    def _shutting_down(self) -> HandlerError:
+        return HandlerError(f"{self.spec.name}: the stage is shutting down (worker stopped)")
+
+    def _forget(self, process: subprocess.Popen[bytes]) -> None:
+        """``process`` is no longer this worker's (unless something else already replaced or took it)."""
+        with self._state:
+            if self._process is process:
+                self._process = None
+
+    def _spawn(self) -> tuple[subprocess.Popen[bytes], queue.Queue[bytes | None]]:
+        if self._closed:
+            raise self._shutting_down()
         self._log_path.parent.mkdir(parents=True, exist_ok=True)
         with self._log_path.open("ab") as log:  # the child keeps its own descriptor
             process = subprocess.Popen(
@@ -99,34 +120,61 @@ class FunctionWorker:
         threading.Thread(
             target=_read_lines, args=(process.stdout, answers), name=f"{self.spec.role}-worker-pipe", daemon=True
         ).start()
-        self._process, self._answers = process, answers
-        ready = self._next_answer(STARTUP_TIMEOUT_SECONDS, "start")
+        with self._state:
+            closed = self._closed
+            if not closed:
+                self._process, self._answers = process, answers
+        if closed:  # stop() ran while this one was being started: it must not outlive the stage
+            _end(process, kill=True)
+            raise self._shutting_down()
+        ready = self._next_answer(process, answers, STARTUP_TIMEOUT_SECONDS, "start")
         if not ready.get("ready"):
             raise HandlerError(f"{self.spec.name}: worker did not start: {ready}")
+        return process, answers
 
-    def _next_answer(self, timeout: float, doing: str) -> dict[str, Any]:
-        assert self._process is not None
+    def _next_answer(
+        self, process: subprocess.Popen[bytes], answers: queue.Queue[bytes | None], timeout: float, doing: str
+    ) -> dict[str, Any]:
+        """The worker's next line; ``process`` is the one asked (stop() may have taken it away meanwhile)."""
         try:
-            raw = self._answers.get(timeout=timeout)
+            raw = answers.get(timeout=timeout)
         except queue.Empty:
-            self._stop_process(kill=True)
+            self._forget(process)
+            _end(process, kill=True)
+            if self._closed:
+                raise self._shutting_down() from None
             self._say(f"{self.spec.role} worker ({self.spec.name}) timed out after {timeout:g} s; killed")
             raise HandlerError(f"{self.spec.name}: Task timed out after {timeout:g} seconds") from None
         if raw is None:  # the pipe closed: the worker is gone
-            code = self._process.wait()
-            self._process = None
+            code = process.wait()
+            self._forget(process)
+            if self._closed:
+                raise self._shutting_down()
             self._say(f"{self.spec.role} worker ({self.spec.name}) exited with code {code} during {doing}")
             raise HandlerError(f"{self.spec.name}: worker exited with code {code} (log: {self._log_path})")
         return dict(json.loads(raw))
 
-    def _ensure_running(self) -> None:
-        if self._process is not None and self._process.poll() is not None:
-            code = self._process.returncode
-            self._process = None
-            self._say(f"{self.spec.role} worker ({self.spec.name}) exited with code {code} while idle; restarting")
+    def _ensure_running(self) -> tuple[subprocess.Popen[bytes], queue.Queue[bytes | None]]:
+        """The live worker and its answers, started (again) if there is none; called holding ``_lock``."""
+        if self._closed:
+            raise self._shutting_down()
+        process, answers = self._process, self._answers
+        if process is not None and process.poll() is not None:
+            self._forget(process)
+            self._say(
+                f"{self.spec.role} worker ({self.spec.name}) exited with code {process.returncode} while idle; "
+                "restarting"
+            )
+            process = None
+        if process is not None:
+            return process, answers
+        restart = self._started
+        process, answers = self._spawn()
+        self._started = True
+        if restart:
             self.restarts += 1
-        if self._process is None:
-            self._spawn()
+            self._say(f"{self.spec.role} worker ({self.spec.name}) restarted (PID {process.pid})")
+        return process, answers
 
     def start(self) -> FunctionWorker:
         with self._lock:
@@ -134,56 +182,50 @@ class FunctionWorker:
         return self
 
     def invoke(self, event: Mapping[str, Any], context: Mapping[str, Any]) -> Any:
-        """The handler's result; ``HandlerError`` when it raised, timed out or its worker died."""
+        """The handler's result; ``HandlerError`` when it raised, timed out, its worker died or the stage stopped.
+
+        A failed invocation does not start the next worker: the next invocation does (and pays the cold start).
+        """
         timeout = float(self.spec.timeout_seconds)
         if not self._lock.acquire(timeout=timeout):
             raise HandlerError(f"{self.spec.name}: Task timed out after {timeout:g} seconds (worker busy)")
         try:
-            self._ensure_running()
-            assert self._process is not None and self._process.stdin is not None
+            process, answers = self._ensure_running()
             try:
-                self._process.stdin.write(json.dumps({"event": event, "context": context}).encode() + b"\n")
-                self._process.stdin.flush()
-            except (BrokenPipeError, OSError):
-                pass  # the worker is gone: the closed pipe below reports it
-            try:
-                answer = self._next_answer(timeout, "an invocation")
-            except HandlerError:
-                if self._process is None:  # it crashed: start the next one now, not on the next call
-                    self.restarts += 1
-                    self._restart_quietly()
-                raise
+                assert process.stdin is not None
+                process.stdin.write(json.dumps({"event": event, "context": context}).encode() + b"\n")
+                process.stdin.flush()
+            except (OSError, ValueError):  # gone, or its stdin closed by stop(): the closed pipe below reports it
+                pass
+            answer = self._next_answer(process, answers, timeout, "an invocation")
         finally:
             self._lock.release()
         if not answer.get("ok"):
             raise HandlerError(f"{self.spec.name}: {answer.get('error')}")
         return answer.get("result")
 
-    def _restart_quietly(self) -> None:
-        try:
-            self._spawn()
-            self._say(f"{self.spec.role} worker ({self.spec.name}) restarted (PID {self.pid})")
-        except HandlerError as error:  # the next invocation tries again
-            self._say(f"{self.spec.role} worker restart failed: {error}")
-
-    def _stop_process(self, *, kill: bool = False) -> None:
-        process, self._process = self._process, None
-        if process is None:
-            return
-        if kill:
-            process.kill()
-        elif process.stdin is not None:
-            with contextlib.suppress(OSError):
-                process.stdin.close()  # ends the worker's loop
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
     def stop(self) -> None:
-        """End the worker (without waiting for an invocation in progress: a busy worker is killed after 5 s)."""
-        self._stop_process()
+        """End the worker, for good: no worker is started after this. An invocation in progress is not waited
+        for: a busy worker is killed after 5 s, and its caller gets a ``HandlerError`` (shutting down)."""
+        with self._state:
+            self._closed = True
+            process, self._process = self._process, None
+        if process is not None:
+            _end(process)
+
+
+def _end(process: subprocess.Popen[bytes], *, kill: bool = False) -> None:
+    """Close the worker's stdin (which ends its loop) or kill it; kill it anyway after 5 s."""
+    if kill:
+        process.kill()
+    elif process.stdin is not None:
+        with contextlib.suppress(OSError):
+            process.stdin.close()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
 
 
 def _read_lines(stream: IO[bytes] | None, answers: queue.Queue[bytes | None]) -> None:

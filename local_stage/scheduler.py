@@ -15,11 +15,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fraud_detection.contract import SCHEDULES, Schedule
+from fraud_detection.window_analysis import iso_z
 from local_stage.background import BackgroundLoop
-
-
-def iso_z(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def is_due(schedule: Schedule, moment: datetime) -> bool:

@@ -26,6 +26,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import shlex
 import shutil
 import signal
 import sys
@@ -42,6 +43,7 @@ from fraud_ops import key_rotation, samples
 from fraud_ops.alert_queues import QueueSubscription, subscribe_queue
 from fraud_ops.synth import synthesize
 from fraud_ops.targets import (
+    API_KEY_VARIABLE,
     PID_FILE,
     ROOT,
     STAGE_DIR,
@@ -63,7 +65,6 @@ from local_stage.stream_pump import PumpSettings, StreamPump
 STACK_ORDER = ("bootstrap", "registry", "app")
 KEEP_RUNS = 3
 SECRETS_FILE = "secrets.env"
-API_KEY_VARIABLE = "FRAUD_API_KEY"
 LOGS = "logs"
 
 
@@ -231,7 +232,7 @@ class LocalStage:
             target = self._start_servers(target)
         self.timings["total"] = round(time.monotonic() - started, 1)
         self.target = target
-        self.stage_file.write_text(target.to_json())
+        self._write_stage_file(target)
         return target
 
     def _synth_environment(self, tag: str) -> dict[str, str]:
@@ -274,6 +275,10 @@ class LocalStage:
         )
         assert result.key_set is not None
         return result.key_set.newest()
+
+    def _write_stage_file(self, target: Target) -> None:
+        """What the CLI reads to reach this stage; no secret (the API key is read from the secrets file)."""
+        self.stage_file.write_text(target.to_json())
 
     def _write_secrets_file(self, api_key: str, signing_key: tuple[str, str]) -> None:
         """The API key and signing secret for this run, readable only by the user (never printed)."""
@@ -339,7 +344,8 @@ class LocalStage:
         )
         headers = samples.signed_headers(self.signing_key[1], body, timestamp, self.target.api_key)
         printed = {name: value for name, value in headers.items() if name != samples.API_KEY_HEADER}
-        key_from_file = f"{samples.API_KEY_HEADER}: $(sed -n 's/^{API_KEY_VARIABLE}=//p' '{self.secrets_file}')"
+        secrets = shlex.quote(str(self.secrets_file))
+        key_from_file = f"{samples.API_KEY_HEADER}: $(sed -n 's/^{API_KEY_VARIABLE}=//p' {secrets})"
         curl = samples.curl_command(self.target.webhook_url, printed, body, shell_header=key_from_file)
         return curl, body, headers
 

@@ -15,9 +15,10 @@ from cdktf_cdktf_provider_aws.data_aws_ecr_image import DataAwsEcrImage
 from cdktf_cdktf_provider_aws.data_aws_ecr_repository import DataAwsEcrRepository
 from constructs import Construct
 
-from fraud_constructs.alarms import Alarms, AlarmsProps
+from fraud_constructs.alarms import Alarms, AlarmSpec, AlarmsProps
 from fraud_constructs.alert_topic import AlertTopic, AlertTopicProps
 from fraud_constructs.audit_bucket import AuditBucket, AuditBucketProps
+from fraud_constructs.container_function import VpcAttachment
 from fraud_constructs.dead_letter_queue import DeadLetterQueue, DeadLetterQueueProps
 from fraud_constructs.encryption_key import EncryptionKey, EncryptionKeyProps
 from fraud_constructs.schedule import Schedule, ScheduleProps
@@ -30,12 +31,16 @@ from fraud_detection.contract import (
     SCHEDULES,
     SMOKE_ATTRIBUTE,
     TABLE_BASE,
+    dashboard_name,
     repository_name,
 )
+from stacks.audit_protection import AuditProtection
 from stacks.base import FraudStack
+from stacks.bootstrap import access_log_bucket_name
 from stacks.compute import Compute, Resources
 from stacks.config import AppConfig
 from stacks.monitoring import RUNBOOK, MonitoredFunction, MonitoringInputs, alarm_specs, dashboard_body
+from stacks.network import NetworkResources, vpc_network
 from stacks.registry import deploy_role_arn
 from stacks.specs import ALARMED_INDEXES, WEBHOOK_REQUEST_SCHEMA, pattern_table_props
 
@@ -111,6 +116,36 @@ class AppStack(FraudStack):
                 email_filter_policy=json.dumps({SMOKE_ATTRIBUTE: [{"exists": False}]}),
             ),
         )
+        # Hardened-profile options (docs/configuration.md, "Profile options") add their alarms and the
+        # log groups the app key must let CloudWatch Logs use here.
+        extra_alarms: list[AlarmSpec] = []
+        extra_log_groups: list[str] = []
+        # [profile: audit access logs and replication]
+        # Server access logs or CloudTrail data events of the audit bucket (into the bootstrap's log bucket of
+        # this account and region, found by its name), and its replica in auditReplicaRegion.
+        self.audit_protection = AuditProtection(
+            self,
+            "audit-protection",
+            aws=self.aws,
+            config=config,
+            key=self.key,
+            bucket=self.bucket,
+            log_bucket_name=access_log_bucket_name(self.aws.account_id, self.aws.region),
+        )
+        extra_alarms += self.audit_protection.alarms
+
+        # [profile: VPC mode] (sets the functions' VpcAttachment, or None)
+        vpc_attachment: VpcAttachment | None = None
+        self.network = vpc_network(
+            self,
+            aws=self.aws,
+            config=config,
+            resources=NetworkResources(key=self.key, table=self.table, bucket=self.bucket, topic=self.topic),
+        )
+        if self.network is not None:
+            vpc_attachment = self.network.attachment
+            extra_log_groups.extend(self.network.log_group_names)
+
         self.repository = DataAwsEcrRepository(self, "image-repository", name=repository_name(env))
         self.image = DataAwsEcrImage(self, "image", repository_name=self.repository.name, image_tag=image_tag)
         self.image_uri = f"{self.repository.repository_url}@{self.image.image_digest}"
@@ -122,6 +157,7 @@ class AppStack(FraudStack):
             config=config,
             resources=Resources(key=self.key, table=self.table, bucket=self.bucket, dlq=self.dlq, topic=self.topic),
             image_uri=self.image_uri,
+            vpc=vpc_attachment,
         )
         webhook = self.compute.webhook
         self.api = WebhookApi(
@@ -144,6 +180,15 @@ class AppStack(FraudStack):
                 quota_per_day=config.api_quota_per_day,
             ),
         )
+        # [profile: WAF]
+        self.edge = None
+        if config.waf:
+            from stacks.edge import protect_webhook  # the WAF provider modules load only when it is on
+
+            self.edge = protect_webhook(self, aws=self.aws, config=config, api=self.api, kms_key_arn=self.key.arn)
+            extra_alarms += self.edge.alarms
+            extra_log_groups += self.edge.log_group_names
+
         # CloudWatch Logs may encrypt exactly these log groups with the app key. Their configured names
         # (``name_input``), not their ``name`` attributes: a reference would make the key depend on the
         # log groups that depend on it.
@@ -155,6 +200,7 @@ class AppStack(FraudStack):
                 self.api.execution_log_group,
             )
         )
+        self.key.allow_log_groups(extra_log_groups)
         batch = self.compute.batch
         self.schedules = [
             Schedule(
@@ -189,6 +235,7 @@ class AppStack(FraudStack):
             table_name=table_name,
             table_index_names=[index.name for index in ALARMED_INDEXES],
             topic_name=config.name("alerts"),
+            option_alarms=extra_alarms,
         )
         self.alarms = Alarms(
             self,
@@ -196,8 +243,8 @@ class AppStack(FraudStack):
             aws=self.aws,
             props=AlarmsProps(
                 topic_arn=self.topic.arn,
-                alarms=alarm_specs(monitored),
-                dashboard_name=repository_name(env),  # the project's name per environment
+                alarms=[*alarm_specs(monitored), *extra_alarms],
+                dashboard_name=dashboard_name(env),
                 dashboard_body=dashboard_body(monitored, self.aws.region),
                 runbook=RUNBOOK,
             ),

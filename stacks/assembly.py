@@ -12,7 +12,7 @@ from stacks.bootstrap import BootstrapStack
 from stacks.config import AppConfig
 from stacks.registry import RegistryStack
 
-# Deploy order (README): bootstrap (once per account and region), registry, push the image, app.
+# Deploy order (docs/deploy.md): bootstrap (once per account and region), registry, push the image, app.
 STACK_NAMES = ("bootstrap", "registry", "app")
 
 
@@ -30,6 +30,6 @@ def build_app(config: AppConfig, *, image_tag: str, outdir: str | None = None) -
     bootstrap = BootstrapStack(app, "bootstrap", config)
     registry = RegistryStack(app, "registry", config)
     application = AppStack(app, "app", config, image_tag=image_tag)
-    # Security rules judge every stack at synth: a violation stops synth (see README "Policy checks").
+    # Security rules judge every stack at synth: a violation stops synth (docs/security.md).
     apply_policy_pack(app)
     return Assembly(app=app, bootstrap=bootstrap, registry=registry, application=application)

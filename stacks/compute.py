@@ -19,7 +19,7 @@ from constructs import Construct
 from fraud_constructs.alert_topic import AlertTopic
 from fraud_constructs.audit_bucket import AuditBucket
 from fraud_constructs.aws_context import AwsContext
-from fraud_constructs.container_function import Condition, ContainerFunction, ContainerFunctionProps
+from fraud_constructs.container_function import Condition, ContainerFunction, ContainerFunctionProps, VpcAttachment
 from fraud_constructs.dead_letter_queue import DeadLetterQueue
 from fraud_constructs.encryption_key import EncryptionKey
 from fraud_constructs.runtime_parameters import RuntimeParameters, RuntimeParametersProps
@@ -44,7 +44,7 @@ from fraud_detection.contract import (
     settings_parameter_name,
 )
 from stacks.config import AppConfig, permissions_boundary_name
-from stacks.functions import COMMON_VARIABLES, FUNCTION_VARIABLES
+from stacks.functions import variables_of
 from stacks.specs import RETIRED_SECRET_IDS, SETTINGS_DESCRIPTION
 
 STREAM_MAX_RETRY_ATTEMPTS = 5
@@ -62,12 +62,6 @@ class Resources:
     topic: AlertTopic
 
 
-def common_environment(config: AppConfig, spec: FunctionRole) -> dict[str, str]:
-    """The variables every function gets (``stacks.functions.COMMON_VARIABLES``, in that order)."""
-    values = (config.environment, spec.service, METRICS_NAMESPACE, DEFAULT_LOG_LEVEL)
-    return dict(zip(COMMON_VARIABLES, values, strict=True))
-
-
 class Compute(Construct):
     """Exposes ``parameters``, ``webhook``/``stream``/``batch`` (ContainerFunction), ``stream_mapping``."""
 
@@ -80,6 +74,7 @@ class Compute(Construct):
         config: AppConfig,
         resources: Resources,
         image_uri: str,
+        vpc: VpcAttachment | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         env = config.environment
@@ -103,6 +98,9 @@ class Compute(Construct):
 
         # The value of every variable a function may get; each function takes its own (stacks/functions.py).
         values = {
+            contract.ENV_ENVIRONMENT: config.environment,
+            contract.ENV_METRICS_NAMESPACE: METRICS_NAMESPACE,
+            contract.ENV_LOG_LEVEL: DEFAULT_LOG_LEVEL,
             contract.ENV_TABLE_NAME: r.table.name,
             contract.ENV_WINDOW_SHARDS: str(config.window_shards),
             contract.ENV_PATTERN_TTL_DAYS: str(config.pattern_ttl_days),
@@ -114,9 +112,8 @@ class Compute(Construct):
         }
 
         def make(spec: FunctionRole, **extra: object) -> ContainerFunction:
-            environment = common_environment(config, spec) | {
-                name: values[name] for name in FUNCTION_VARIABLES[spec.role]
-            }
+            own = values | {contract.ENV_SERVICE_NAME: spec.service}
+            environment = {name: own[name] for name in variables_of(spec.role)}
             return ContainerFunction(
                 self,
                 spec.role,
@@ -131,7 +128,8 @@ class Compute(Construct):
                     memory_size=spec.memory_size,
                     timeout_seconds=spec.timeout_seconds,
                     alias_name=LIVE_ALIAS,
-                    reserved_concurrency=config.reserved_concurrency,
+                    reserved_concurrency=config.reserved_concurrency(spec.role),
+                    vpc=vpc,
                     log_retention_days=config.log_retention_days,
                     # Roles created by the GitHub deploy role must carry the bootstrap's boundary.
                     permissions_boundary_arn=(
@@ -146,7 +144,9 @@ class Compute(Construct):
         # Webhook: sync behind API Gateway; conditional put + get on the table, velocity counts on two
         # indexes, the three parameters (SecureStrings decrypted with the CMK). The two secret ones are
         # granted by name: the rotation command creates them, Terraform never holds their values.
-        self.webhook = make(WEBHOOK, behind_api_gateway=True)
+        self.webhook = make(
+            WEBHOOK, behind_api_gateway=True, provisioned_concurrency=config.webhook_provisioned_concurrency
+        )
         self.webhook.grant("WritePatterns", ["dynamodb:PutItem", "dynamodb:GetItem"], [r.table.arn])
         self.webhook.grant(
             "CountVelocity",

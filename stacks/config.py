@@ -9,6 +9,7 @@ fails before a single resource is created. This module must stay free of cdktf i
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -17,11 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from fraud_detection.contract import (
+    BATCH,
     DEFAULT_PATTERN_TTL_DAYS,
     DEFAULT_WINDOW_SHARDS,
     MAX_PATTERN_TTL_DAYS,
     NAME_PREFIX,
     PROJECT,
+    STREAM,
+    WEBHOOK,
     resource_name,
 )
 
@@ -50,7 +54,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Protection:
-    """Whether stateful resources resist deletion; presets per environment (README table)."""
+    """Whether stateful resources resist deletion; presets per environment (docs/configuration.md)."""
 
     deletion_protection: bool
     force_destroy: bool
@@ -61,8 +65,34 @@ PROTECTION_PRESETS: Mapping[str, Protection] = {
     "staging": Protection(deletion_protection=True, force_destroy=False),
 }
 DEFAULT_PROTECTION = Protection(deletion_protection=False, force_destroy=True)
-RETENTION_PRESETS: Mapping[str, int] = {"prod": 365, "staging": 90}
 DEFAULT_RETENTION_DAYS = 30
+MAX_DEPLOY_ENVIRONMENTS = 3
+
+VPC_MODES = ("off", "create", "existing")
+VPC_ENDPOINT_MODES = ("create", "existing")
+ACCESS_LOG_MODES = ("off", "server", "cloudtrail")
+
+# Settings an environment gets unless they are set explicitly (docs/configuration.md, "Presets").
+# The prod reservations are sized in docs/capacity.md ("Reserved concurrency per function").
+PRESETS: Mapping[str, Mapping[str, Any]] = {
+    "prod": {
+        "log_retention_days": 365,
+        "audit_object_lock_days": 365,
+        "waf": True,
+        "access_logs": "server",
+        "webhook_reserved_concurrency": 200,
+        "stream_reserved_concurrency": 10,
+        "batch_reserved_concurrency": 2,
+    },
+    "staging": {"log_retention_days": 90},
+}
+RETENTION_PRESETS: Mapping[str, int] = {env: p["log_retention_days"] for env, p in PRESETS.items()}
+
+# Settings that no longer exist: naming one fails synth with what replaced it.
+RETIRED_SETTINGS: Mapping[str, str] = {
+    "reserved_concurrency": "it applied one value to all three functions; set webhookReservedConcurrency, "
+    "streamReservedConcurrency and batchReservedConcurrency instead",
+}
 
 
 @dataclass(frozen=True)
@@ -79,7 +109,7 @@ class StateBackend:
 
 @dataclass(frozen=True)
 class AppConfig:
-    """Everything the stacks need to know; defaults are documented in the README."""
+    """Everything the stacks need to know; defaults are documented in docs/configuration.md."""
 
     environment: str = "dev"
     region: str = "us-east-1"
@@ -99,7 +129,26 @@ class AppConfig:
     api_quota_per_day: int = 1_000_000
     stream_batch_size: int = 100
     stream_batching_window_seconds: int = 5
-    reserved_concurrency: int | None = None
+    webhook_reserved_concurrency: int | None = None
+    stream_reserved_concurrency: int | None = None
+    batch_reserved_concurrency: int | None = None
+    webhook_provisioned_concurrency: int = 0
+    """Provisioned concurrency on the webhook's ``live`` alias (0: none)."""
+    vpc_mode: str = "off"
+    """``off``: functions use Lambda's network; ``create``: a private VPC of this stack; ``existing``:
+    ``vpc_subnet_ids`` and ``vpc_security_group_ids``."""
+    vpc_cidr: str = "10.42.0.0/16"
+    vpc_subnet_ids: tuple[str, ...] = ()
+    vpc_security_group_ids: tuple[str, ...] = ()
+    vpc_endpoints: str = "create"
+    """``create`` the interface and gateway endpoints, or use ``existing`` ones (one private-DNS
+    interface endpoint per service and VPC)."""
+    waf: bool = False
+    waf_rate_limit: int | None = None
+    """Requests per source IP per 5 minutes before the WAF blocks it; None: 300 x ``api_throttle_rate``."""
+    waf_allowed_ips: tuple[str, ...] = ()
+    access_logs: str = "off"
+    audit_replica_region: str | None = None
     manage_api_gateway_account: bool = True
     github_repository: str | None = None
     deploy_environments: tuple[str, ...] = ("dev",)
@@ -117,6 +166,19 @@ class AppConfig:
     def name(self, base: str) -> str:
         """Environment-scoped resource name, e.g. ``fraud-patterns-dev``."""
         return resource_name(base, self.environment)
+
+    def reserved_concurrency(self, role: str) -> int | None:
+        """The reservation of one function (``webhook``, ``stream`` or ``batch``), or None."""
+        return {
+            WEBHOOK.role: self.webhook_reserved_concurrency,
+            STREAM.role: self.stream_reserved_concurrency,
+            BATCH.role: self.batch_reserved_concurrency,
+        }[role]
+
+    @property
+    def effective_waf_rate_limit(self) -> int:
+        """The per-IP limit per 5-minute window: the setting, or the stage's rate over 300 s."""
+        return self.waf_rate_limit or self.api_throttle_rate * 300
 
 
 def deploy_role_name(region: str) -> str:
@@ -233,7 +295,7 @@ def _tags(name: str, raw: Any) -> Mapping[str, str]:
     return dict(raw)
 
 
-@_described("non-empty JSON list or comma-separated list of distinct environment names")
+@_described("non-empty JSON list or comma-separated list of at most 3 distinct environment names")
 def _environments(name: str, raw: Any) -> tuple[str, ...]:
     """A JSON list or a comma-separated string of environment names, e.g. ``staging,prod``."""
     if isinstance(raw, str):
@@ -249,7 +311,77 @@ def _environments(name: str, raw: Any) -> tuple[str, ...]:
             raise _fail(name, item, "is not an environment name (2-12 lowercase letters or digits)")
     if len(set(raw)) != len(raw):
         raise _fail(name, raw, "lists an environment twice")
+    if len(raw) > MAX_DEPLOY_ENVIRONMENTS:
+        # The deploy role's permissions boundary is one managed policy (at most 6,144 characters, IAM User
+        # Guide, "IAM and AWS STS quotas") and grows ~1,080 characters per environment: four never fit.
+        raise _fail(name, raw, f"lists more than {MAX_DEPLOY_ENVIRONMENTS} environments (one deploy role's quota)")
     return tuple(raw)
+
+
+def _list(name: str, raw: Any) -> list[Any]:
+    """A JSON list or a comma-separated string."""
+    if isinstance(raw, str):
+        text = raw.strip()
+        try:
+            raw = json.loads(text) if text.startswith("[") else [p.strip() for p in text.split(",") if p.strip()]
+        except json.JSONDecodeError as exc:
+            raise _fail(name, text, "must be a JSON list or a comma-separated list") from exc
+    if not isinstance(raw, list | tuple):
+        raise _fail(name, raw, "must be a list")
+    return list(raw)
+
+
+def _ids(pattern: re.Pattern[str], what: str) -> Callable[[str, Any], tuple[str, ...]]:
+    @_described(f"JSON list or comma-separated list of {what}")
+    def parse(name: str, raw: Any) -> tuple[str, ...]:
+        items = _list(name, raw)
+        for item in items:
+            if not isinstance(item, str) or not pattern.fullmatch(item):
+                raise _fail(name, item, f"is not one of {what}")
+        if len(set(items)) != len(items):
+            raise _fail(name, items, "lists a value twice")
+        return tuple(items)
+
+    return parse
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[str, Any], str]:
+    @_described(" or ".join(f"`{c}`" for c in choices))
+    def parse(name: str, raw: Any) -> str:
+        text = str(raw).strip()
+        if text not in choices:
+            raise _fail(name, raw, "must be " + " or ".join(repr(c) for c in choices))
+        return text
+
+    return parse
+
+
+@_described("JSON list or comma-separated list of public IPv4/IPv6 CIDR blocks")
+def _cidrs(name: str, raw: Any) -> tuple[str, ...]:
+    items = _list(name, raw)
+    out = []
+    for item in items:
+        try:
+            network = ipaddress.ip_network(str(item), strict=True)
+        except ValueError as exc:
+            raise _fail(name, item, "is not a CIDR block (e.g. 52.94.76.0/22)") from exc
+        if not network.is_global:
+            raise _fail(name, item, "is not a public address range (senders reach the API over the internet)")
+        out.append(str(network))
+    if len(set(out)) != len(out):
+        raise _fail(name, items, "lists a range twice")
+    return tuple(out)
+
+
+@_described("a private IPv4 CIDR block from /16 to /24 (RFC 1918)")
+def _vpc_cidr(name: str, raw: Any) -> str:
+    try:
+        network = ipaddress.IPv4Network(str(raw), strict=True)
+    except ValueError as exc:
+        raise _fail(name, raw, "is not an IPv4 CIDR block (e.g. 10.42.0.0/16)") from exc
+    if not network.is_private or not 16 <= network.prefixlen <= 24:
+        raise _fail(name, raw, "must be a private (RFC 1918) block from /16 to /24")
+    return str(network)
 
 
 @_described("a CloudWatch Logs retention value (1, 3, 5, 7, 14, 30, ... 3653)")
@@ -277,7 +409,20 @@ _PARSERS: Mapping[str, Callable[[str, Any], Any]] = {
     "api_quota_per_day": _int_range(1, 1_000_000_000),
     "stream_batch_size": _int_range(1, 10_000),
     "stream_batching_window_seconds": _int_range(0, 300),
-    "reserved_concurrency": _int_range(1, 10_000),
+    "webhook_reserved_concurrency": _int_range(1, 10_000),
+    "stream_reserved_concurrency": _int_range(1, 10_000),
+    "batch_reserved_concurrency": _int_range(1, 10_000),
+    "webhook_provisioned_concurrency": _int_range(0, 10_000),
+    "vpc_mode": _one_of(VPC_MODES),
+    "vpc_cidr": _vpc_cidr,
+    "vpc_subnet_ids": _ids(re.compile(r"^subnet-[0-9a-f]{8,17}$"), "subnet ids (subnet-...)"),
+    "vpc_security_group_ids": _ids(re.compile(r"^sg-[0-9a-f]{8,17}$"), "security group ids (sg-...)"),
+    "vpc_endpoints": _one_of(VPC_ENDPOINT_MODES),
+    "waf": _as_bool,
+    "waf_rate_limit": _int_range(10, 2_000_000_000),
+    "waf_allowed_ips": _cidrs,
+    "access_logs": _one_of(ACCESS_LOG_MODES),
+    "audit_replica_region": _matching(_REGION, "is not an AWS region name such as 'us-west-2'"),
     "manage_api_gateway_account": _as_bool,
     "github_repository": _matching(_GITHUB_REPO, "must look like 'owner/repository'"),
     "deploy_environments": _environments,
@@ -312,6 +457,11 @@ def load_config(context: Mapping[str, Any], environ: Mapping[str, str]) -> AppCo
         raw = _lookup(name, context, environ)
         return None if raw is None else _PARSERS[name](name, raw)
 
+    for retired, replacement in RETIRED_SETTINGS.items():
+        raw = _lookup(retired, context, environ)
+        if raw is not None:
+            raise _fail(retired, raw, f"is no longer a setting: {replacement}")
+
     values: dict[str, Any] = {}
     for f in fields(AppConfig):
         if f.name in _PARSERS:
@@ -320,6 +470,8 @@ def load_config(context: Mapping[str, Any], environ: Mapping[str, str]) -> AppCo
                 values[f.name] = parsed
 
     environment = values.get("environment", "dev")
+    for name, value in PRESETS.get(environment, {}).items():
+        values.setdefault(name, value)
     preset = PROTECTION_PRESETS.get(environment, DEFAULT_PROTECTION)
     deletion = get("deletion_protection")
     force = get("force_destroy")
@@ -335,7 +487,40 @@ def load_config(context: Mapping[str, Any], environ: Mapping[str, str]) -> AppCo
         raise _fail("api_throttle_burst", values.get("api_throttle_burst"), "is below a tenth of the rate limit")
     if values.get("github_oidc_provider_arn") and not values.get("github_repository"):
         raise _fail("github_oidc_provider_arn", values["github_oidc_provider_arn"], "needs github_repository")
+    _check_profile(values)
     return AppConfig(**values)
+
+
+def _check_profile(values: Mapping[str, Any]) -> None:
+    """Cross-setting rules of the hardened-profile options (VPC, WAF, concurrency, replication)."""
+    mode = values.get("vpc_mode", "off")
+    for name in ("vpc_subnet_ids", "vpc_security_group_ids"):
+        if values.get(name) and mode != "existing":
+            raise _fail(name, list(values[name]), "is only used with vpc_mode='existing'")
+    if mode == "existing":
+        subnets = values.get("vpc_subnet_ids", ())
+        if len(subnets) < 2:
+            raise _fail("vpc_subnet_ids", list(subnets), "needs at least two private subnets in different AZs")
+        if not values.get("vpc_security_group_ids"):
+            raise _fail("vpc_security_group_ids", [], "is required with vpc_mode='existing'")
+    if "vpc_endpoints" in values and mode == "off":
+        raise _fail("vpc_endpoints", values["vpc_endpoints"], "needs vpc_mode 'create' or 'existing'")
+    if values.get("vpc_endpoints") == "existing" and mode != "existing":
+        raise _fail("vpc_endpoints", "existing", "needs vpc_mode='existing' (a VPC this stack creates has none)")
+    if not values.get("waf"):
+        for name in ("waf_rate_limit", "waf_allowed_ips"):
+            if values.get(name):
+                raise _fail(name, values[name], "needs waf=true")
+    provisioned = values.get("webhook_provisioned_concurrency", 0)
+    reserved = values.get("webhook_reserved_concurrency")
+    if reserved is not None and provisioned > reserved:
+        # "Configuring provisioned concurrency for a function": it cannot exceed reserved concurrency.
+        raise _fail(
+            "webhook_provisioned_concurrency", provisioned, f"exceeds webhook_reserved_concurrency ({reserved})"
+        )
+    replica = values.get("audit_replica_region")
+    if replica is not None and replica == values.get("region", "us-east-1"):
+        raise _fail("audit_replica_region", replica, "must be another region than 'region'")
 
 
 def _backend(get: Callable[[str], Any], region: str) -> StateBackend:

@@ -9,12 +9,13 @@ import json
 from dataclasses import MISSING, fields
 from typing import Any
 
+from fraud_detection.contract import FUNCTIONS
 from stacks.config import (
     _PARSERS,
     DEFAULT_PROTECTION,
     DEFAULT_RETENTION_DAYS,
+    PRESETS,
     PROTECTION_PRESETS,
-    RETENTION_PRESETS,
     AppConfig,
     StateBackend,
     _sources,
@@ -39,7 +40,25 @@ MEANINGS = {
     "api_quota_per_day": "usage-plan quota per API key",
     "stream_batch_size": "records per stream-consumer batch",
     "stream_batching_window_seconds": "how long the stream mapping gathers a batch",
-    "reserved_concurrency": "reserved concurrency per function (new accounts keep a small unreserved pool)",
+    "webhook_reserved_concurrency": "reserved (and maximum) concurrency of the webhook; the deploy preflight "
+    "refuses what the account cannot reserve (docs/capacity.md)",
+    "stream_reserved_concurrency": "reserved (and maximum) concurrency of the stream consumer",
+    "batch_reserved_concurrency": "reserved (and maximum) concurrency of the batch (two schedules)",
+    "webhook_provisioned_concurrency": "provisioned concurrency on the webhook's `live` alias (0: none; "
+    "billed per hour: docs/capacity.md)",
+    "vpc_mode": "`off`: functions use Lambda's network; `create`: a private VPC, no NAT, with endpoints; "
+    "`existing`: your subnets and security groups (docs/network.md)",
+    "vpc_cidr": "address range of the VPC `create` makes",
+    "vpc_subnet_ids": "private subnets (two or more AZs) for `vpcMode=existing`",
+    "vpc_security_group_ids": "the functions' security groups for `vpcMode=existing`",
+    "vpc_endpoints": "`create` the S3/DynamoDB gateway and SSM/SNS interface endpoints, or use `existing` ones "
+    "(one private-DNS endpoint per service and VPC)",
+    "waf": "a regional AWS WAF web ACL on the API stage (docs/security.md, \"WAF\")",
+    "waf_rate_limit": "requests per source IP per 5 minutes before WAF blocks it",
+    "waf_allowed_ips": "only these sender ranges reach the API (empty: any)",
+    "access_logs": "`server`: S3 server access logs of the audit bucket into the bootstrap's log bucket; "
+    "`cloudtrail`: CloudTrail S3 data events instead",
+    "audit_replica_region": "replicate the audit bucket to a bucket and key in this region",
     "manage_api_gateway_account": "bootstrap owns the region-wide API Gateway CloudWatch setting",
     "github_repository": "`owner/repo`: bootstrap creates the OIDC deploy role and its permissions boundary; "
     "the app's function roles carry the boundary",
@@ -61,6 +80,7 @@ MEANINGS = {
 DERIVED_DEFAULTS = {
     "image_tag": "content hash of `lambda_image/`",
     "log_retention_days": f"preset ({DEFAULT_RETENTION_DAYS} outside `prod`/`staging`)",
+    "waf_rate_limit": "300 x `apiThrottleRate` (the stage's rate over the 5-minute window)",
     "deletion_protection": f"preset (`{json.dumps(DEFAULT_PROTECTION.deletion_protection)}` outside `prod`/`staging`)",
     "force_destroy": f"preset (`{json.dumps(DEFAULT_PROTECTION.force_destroy)}` outside `prod`/`staging`)",
     "state_region": "`region`",
@@ -106,23 +126,38 @@ def settings_table() -> str:
 
 
 def presets_table() -> str:
-    """Protection and log-retention presets per environment."""
+    """What each environment gets unless a setting says otherwise (``PROTECTION_PRESETS`` and ``PRESETS``)."""
 
     def on(flag: bool) -> str:
         return "on" if flag else "off"
 
+    def row(label: str, protection: Any, preset: dict[str, Any]) -> str:
+        def value(name: str) -> Any:
+            return preset.get(name, default_value(name))
+
+        lock = value("audit_object_lock_days")
+        reserved = [value(f"{spec.role}_reserved_concurrency") for spec in FUNCTIONS]
+        return (
+            f"| {label} | {on(protection.deletion_protection)} | {on(protection.force_destroy)} | "
+            f"{value('log_retention_days')} days | {f'{lock} days' if lock else 'off'} | {on(value('waf'))} | "
+            f"{value('access_logs')} | {' / '.join(str(r) if r else '-' for r in reserved)} | {value('vpc_mode')} |"
+        )
+
     lines = [
-        "| environment | deletion protection | force destroy | log retention |",
-        "| --- | --- | --- | --- |",
+        "| environment | deletion protection | force destroy | log retention | audit Object Lock | WAF "
+        "| access logs | reserved concurrency (webhook / stream / batch) | VPC mode |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for env, preset in PROTECTION_PRESETS.items():
-        retention = RETENTION_PRESETS.get(env, DEFAULT_RETENTION_DAYS)
-        lines.append(f"| `{env}` | {on(preset.deletion_protection)} | {on(preset.force_destroy)} | {retention} days |")
-    lines.append(
-        f"| anything else (`dev`, ...) | {on(DEFAULT_PROTECTION.deletion_protection)} | "
-        f"{on(DEFAULT_PROTECTION.force_destroy)} | {DEFAULT_RETENTION_DAYS} days |"
-    )
+    for env in dict.fromkeys([*PROTECTION_PRESETS, *PRESETS]):
+        lines.append(row(f"`{env}`", PROTECTION_PRESETS.get(env, DEFAULT_PROTECTION), dict(PRESETS.get(env, {}))))
+    lines.append(row("anything else (`dev`, ...)", DEFAULT_PROTECTION, {"log_retention_days": DEFAULT_RETENTION_DAYS}))
     return "\n".join(lines)
+
+
+def default_value(setting: str) -> Any:
+    """The plain field default of ``setting`` (no preset)."""
+    f = {f.name: f for f in fields(AppConfig)}[setting]
+    return f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
 
 
 def blocks() -> dict[str, str]:

@@ -16,7 +16,7 @@ ENV = "<env>"
 
 TRIGGERS = {
     contract.WEBHOOK.role: "API Gateway REST proxy, `POST /webhook` (sync, <= 29 s)",
-    contract.STREAM.role: "DynamoDB stream of the pattern table (NEW_IMAGE)",
+    contract.STREAM.role: f"DynamoDB stream of the pattern table ({contract.STREAM_VIEW_TYPE})",
 }
 
 

@@ -3,6 +3,14 @@
 Each row is a :class:`DeployStatement` (actions, resources, conditions, why). The bootstrap stack
 renders them with Terraform tokens; ``python -m stacks.deploy_permissions`` renders docs/security.md's
 permissions table with placeholders (``<account>``, ``<region>``), and a test keeps the two equal.
+The rows of the options live with them (``stacks.network``, ``stacks.edge``,
+``stacks.audit_protection``) and are granted whatever the options are set to.
+
+Size: IAM caps a managed policy at 6,144 characters and a role at 10 attached managed policies (a
+role's inline policies at 10,240 in total, which these rows exceed). :func:`plan_policies` renders the
+rows a third time, with the longest value each token can take (:func:`worst_case_scope`), packs them by
+sid into policies of at most ``POLICY_BUDGET_CHARS``, and the bootstrap stack gives the construct that
+grouping; synth fails, naming ``deployEnvironments``, when the quotas cannot hold them.
 
 Scope: the deploy role deploys the ``registry`` and ``app`` stacks of the environments in
 ``deployEnvironments`` (bootstrap stays an administrator's step). Every resource is named by this
@@ -17,7 +25,18 @@ import sys
 from dataclasses import dataclass, replace
 
 from fraud_constructs.container_function import role_name
-from fraud_constructs.github_deploy_role import ECR_PUSH_ACTIONS, DeployStatement
+from fraud_constructs.github_deploy_role import (
+    ECR_PUSH_ACTIONS,
+    GITHUB_OIDC_HOST,
+    LOG_GROUP_ACTIONS,
+    MANAGED_POLICY_MAX_CHARS,
+    MAX_ATTACHED_POLICIES,
+    DeployStatement,
+    GithubDeployRoleProps,
+    guard_statements,
+    pack_statements,
+    policy_json,
+)
 from fraud_constructs.policy.statement_reader import Condition
 from fraud_detection import contract
 from fraud_detection.contract import (
@@ -27,12 +46,14 @@ from fraud_detection.contract import (
     secret_parameter_names,
     settings_parameter_name,
 )
-from stacks.config import AppConfig
+from stacks import audit_protection, edge, network
+from stacks.config import AppConfig, api_gateway_cloudwatch_role_name, deploy_role_name, permissions_boundary_name
 
 
 @dataclass(frozen=True)
 class DeployScope:
-    """Where the deploy role acts: tokens at synth, placeholders in docs/security.md."""
+    """Where the deploy role acts: tokens at synth, placeholders in docs/security.md, the longest literal
+    values when the policies are measured (:func:`worst_case_scope`)."""
 
     config: AppConfig
     partition: str
@@ -76,6 +97,7 @@ class DeployScope:
         return Condition("StringEquals", "s3:ResourceAccount", (self.account,))
 
 
+METRIC_FILTER_ACTIONS = ("logs:DeleteMetricFilter", "logs:DescribeMetricFilters", "logs:PutMetricFilter")
 S3_BUCKET_ACTIONS = (
     "s3:DeleteBucket",
     "s3:DeleteBucketPolicy",
@@ -110,12 +132,24 @@ S3_BUCKET_ACTIONS = (
 
 
 def deploy_statements(scope: DeployScope) -> tuple[DeployStatement, ...]:
-    """The service permissions of ``make deploy-registry`` and ``make deploy-app`` (guard rails: the construct)."""
+    """The service permissions of ``make deploy-registry`` and ``make deploy-app`` (guard rails: the
+    construct): the base rows below, then the rows of the options (VPC mode, WAF, access logs and
+    replication). The options' rows are granted whatever the options are set to: an environment may turn
+    one on without re-bootstrapping."""
+    return (
+        *_base_statements(scope),
+        *network.deploy_statements(scope),
+        *edge.deploy_statements(scope),
+        *audit_protection.deploy_statements(scope),
+    )
+
+
+def _base_statements(scope: DeployScope) -> tuple[DeployStatement, ...]:
     a = scope.arn
     envs = scope.environments
     s3 = (scope.same_account_s3,)
     state_objects = f"{scope.state_bucket_arn}/{scope.config.backend.key_prefix}/*"
-    tables = tuple(r for env in envs for r in (a("dynamodb", f"table/{env.name('patterns')}"),))
+    tables = tuple(r for env in envs for r in (a("dynamodb", f"table/{env.name(contract.TABLE_BASE)}"),))
     functions = tuple(
         a("lambda", f"function:{spec.function_name(env.environment)}{suffix}")
         for env in envs
@@ -340,30 +374,14 @@ def deploy_statements(scope: DeployScope) -> tuple[DeployStatement, ...]:
                 for r in (
                     a("cloudwatch", f"alarm:{env.name('*')}"),
                     a("cloudwatch", f"alarm:{env.name('*')}-*"),
-                    a("cloudwatch", f"dashboard/{contract.repository_name(env.environment)}", region=False),
+                    a("cloudwatch", f"dashboard/{contract.dashboard_name(env.environment)}", region=False),
                 )
             ),
             "the alarms and the dashboard of each environment",
         ),
         DeployStatement(
             "LogGroups",
-            (
-                "logs:AssociateKmsKey",
-                "logs:CreateLogGroup",
-                "logs:DeleteLogGroup",
-                "logs:DeleteMetricFilter",
-                "logs:DeleteRetentionPolicy",
-                "logs:DescribeMetricFilters",
-                "logs:DisassociateKmsKey",
-                "logs:ListTagsForResource",
-                "logs:ListTagsLogGroup",
-                "logs:PutMetricFilter",
-                "logs:PutRetentionPolicy",
-                "logs:TagLogGroup",
-                "logs:TagResource",
-                "logs:UntagLogGroup",
-                "logs:UntagResource",
-            ),
+            tuple(sorted((*LOG_GROUP_ACTIONS, *METRIC_FILTER_ACTIONS))),
             tuple(
                 r
                 for env in envs
@@ -437,7 +455,12 @@ def deploy_statements(scope: DeployScope) -> tuple[DeployStatement, ...]:
 
 
 def deploy_denies(scope: DeployScope) -> tuple[DeployStatement, ...]:
-    """Denies beside the construct's own: state history, the state key, governance retention."""
+    """Denies beside the construct's own: state history, the state key, secrets, governance retention
+    (of the audit buckets and of their replicas)."""
+    return (*_base_denies(scope), *audit_protection.deploy_denies(scope))
+
+
+def _base_denies(scope: DeployScope) -> tuple[DeployStatement, ...]:
     audit_buckets = tuple(
         r for env in scope.environments for r in (scope.audit_bucket_arn(env), f"{scope.audit_bucket_arn(env)}/*")
     )
@@ -492,7 +515,13 @@ def deploy_denies(scope: DeployScope) -> tuple[DeployStatement, ...]:
 
 
 def boundary_statements(scope: DeployScope) -> tuple[DeployStatement, ...]:
-    """The most a function role may ever do (the union of the three roles' grants, per environment)."""
+    """The most a role the deploy role creates may ever do: the union of the three function roles'
+    grants per environment, then what VPC mode adds (network interfaces, flow-log delivery) and what the
+    replication role needs."""
+    return (*_base_boundary(scope), *network.boundary_statements(scope), *audit_protection.boundary_statements(scope))
+
+
+def _base_boundary(scope: DeployScope) -> tuple[DeployStatement, ...]:
     a = scope.arn
     envs = scope.environments
     return (
@@ -528,8 +557,8 @@ def boundary_statements(scope: DeployScope) -> tuple[DeployStatement, ...]:
                 r
                 for env in envs
                 for r in (
-                    a("dynamodb", f"table/{env.name('patterns')}"),
-                    a("dynamodb", f"table/{env.name('patterns')}/*"),
+                    a("dynamodb", f"table/{env.name(contract.TABLE_BASE)}"),
+                    a("dynamodb", f"table/{env.name(contract.TABLE_BASE)}/*"),
                 )
             ),
             "the webhook writes and counts, the stream consumer reads the stream, the batch queries windows",
@@ -563,6 +592,109 @@ def boundary_statements(scope: DeployScope) -> tuple[DeployStatement, ...]:
     )
 
 
+def deploy_role_props(scope: DeployScope, policy_layout: tuple[tuple[str, ...], ...] = ()) -> GithubDeployRoleProps:
+    """The deploy role of ``scope``: the bootstrap stack's (tokens), the size plan's (worst-case literal
+    values) and docs/security.md's (placeholders) are the same rows."""
+    config, region = scope.config, scope.region
+    return GithubDeployRoleProps(
+        repository=str(config.github_repository),
+        environments=config.deploy_environments,
+        role_name=deploy_role_name(region),
+        role_arn=scope.role_arn(deploy_role_name(region)),
+        boundary_name=permissions_boundary_name(region),
+        boundary_arn=scope.policy_arn(permissions_boundary_name(region)),
+        boundary_statements=boundary_statements(scope),
+        permissions=deploy_statements(scope),
+        # every role it creates carries the boundary; each is passed only to its own service
+        managed_role_arns=(
+            *scope.function_role_arns(),
+            *network.flow_log_role_arns(scope),
+            *audit_protection.replication_role_arns(scope),
+        ),
+        passed_role_arns=scope.function_role_arns(),
+        protected_role_arns=(scope.role_arn(api_gateway_cloudwatch_role_name(region)),),
+        project_tag=("project", config.resource_tags["project"]),
+        oidc_provider_arn=config.github_oidc_provider_arn,
+        oidc_provider_arn_pattern=scope.arn("iam", f"oidc-provider/{GITHUB_OIDC_HOST}", region=False),
+        extra_denies=deploy_denies(scope),
+        policy_layout=policy_layout,
+    )
+
+
+def role_statements(props: GithubDeployRoleProps) -> tuple[DeployStatement, ...]:
+    """Every statement of the deploy role: its service permissions, then the construct's guard rails."""
+    return (*props.permissions, *guard_statements(props, props.oidc_provider_arn or props.oidc_provider_arn_pattern))
+
+
+# ---- Size: the deploy role's managed policies and the boundary (IAM quotas) ----
+
+WORST_CASE_PARTITION = "aws-us-gov"
+"""The longest partition id (aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc)."""
+WORST_CASE_REGION = "us-isof-southeast-10"
+"""20 characters: longer than any region AWS publishes (the longest today, ``us-isof-south-1``, has 15;
+botocore's partitions.json), so a new region does not break the plan."""
+WORST_CASE_ACCOUNT = "123456789012"
+"""Account ids always have 12 digits."""
+WORST_CASE_STATE_BUCKET = "b" * 63
+"""The longest S3 bucket name (63 characters); the bootstrap's is ``fraud-tfstate-<account>-<region>``."""
+POLICY_MARGIN_CHARS = 300
+"""Kept free in every policy for what the worst case does not foresee (5 % of the quota)."""
+POLICY_BUDGET_CHARS = MANAGED_POLICY_MAX_CHARS - POLICY_MARGIN_CHARS
+
+
+def worst_case_scope(config: AppConfig) -> DeployScope:
+    """``config``'s deploy scope with the longest literal value each token can take."""
+    p, r, a = WORST_CASE_PARTITION, WORST_CASE_REGION, WORST_CASE_ACCOUNT
+    return DeployScope(
+        config=config,
+        partition=p,
+        account=a,
+        region=r,
+        state_bucket_arn=f"arn:{p}:s3:::{WORST_CASE_STATE_BUCKET}",
+        state_key_arn=f"arn:{p}:kms:{r}:{a}:key/mrk-{'f' * 32}",  # a multi-Region key id: 36 characters
+    )
+
+
+@dataclass(frozen=True)
+class PolicyPlan:
+    """How the deploy role's statements are split into managed policies, measured on the worst case."""
+
+    layout: tuple[tuple[str, ...], ...]
+    """The sids of each policy (``GithubDeployRoleProps.policy_layout``)."""
+    policy_chars: tuple[int, ...]
+    """Worst-case size of each policy (compact JSON), each <= ``POLICY_BUDGET_CHARS``."""
+    boundary_chars: int
+    """Worst-case size of the permissions boundary."""
+
+
+def plan_policies(config: AppConfig) -> PolicyPlan:
+    """The deploy role's policy layout for ``config``: its statements rendered with worst-case literal
+    values, packed into policies of at most ``POLICY_BUDGET_CHARS``. Raises ValueError (synth fails)
+    when IAM's quotas cannot hold them: more policies than a role may attach, or a boundary too large."""
+    props = deploy_role_props(worst_case_scope(config))
+    statements = role_statements(props)
+    envs = ", ".join(config.deploy_environments)
+    too_many = (
+        f"deployEnvironments ({envs}): the GitHub deploy role's permissions do not fit IAM's quotas "
+        f"({MANAGED_POLICY_MAX_CHARS} characters per managed policy, {MAX_ATTACHED_POLICIES} policies per role)"
+    )
+    try:
+        layout = pack_statements(statements, POLICY_BUDGET_CHARS)
+    except ValueError as exc:
+        raise ValueError(f"{too_many}: {exc}; list fewer environments") from exc
+    by_sid = {s.sid: s for s in statements}
+    sizes = tuple(len(policy_json([by_sid[sid] for sid in group])) for group in layout)
+    if len(layout) > MAX_ATTACHED_POLICIES:
+        raise ValueError(f"{too_many}: they need {len(layout)} policies; list fewer environments")
+    boundary = len(policy_json(props.boundary_statements))
+    if boundary > POLICY_BUDGET_CHARS:
+        raise ValueError(
+            f"deployEnvironments ({envs}): the permissions boundary would be {boundary} characters, more than "
+            f"{POLICY_BUDGET_CHARS} (IAM: {MANAGED_POLICY_MAX_CHARS} per managed policy); list fewer environments"
+        )
+    return PolicyPlan(layout, sizes, boundary)
+
+
 PLACEHOLDER_SCOPE_ARGS = {
     "partition": "aws",
     "account": "<account>",
@@ -581,24 +713,7 @@ def readme_config() -> AppConfig:
 
 def markdown_table(config: AppConfig) -> str:
     """docs/security.md's deploy-role table for ``config`` (placeholders instead of tokens)."""
-    from fraud_constructs.github_deploy_role import GithubDeployRoleProps, guard_statements
-
-    scope = DeployScope(config=config, **PLACEHOLDER_SCOPE_ARGS)
-    props = GithubDeployRoleProps(
-        repository=str(config.github_repository),
-        environments=config.deploy_environments,
-        role_name="<deploy role>",
-        role_arn="<deploy role arn>",
-        boundary_name="<boundary>",
-        boundary_arn="<boundary arn>",
-        boundary_statements=(),
-        permissions=(),
-        managed_role_arns=("<function role arns>",),
-        project_tag=("project", config.resource_tags["project"]),
-        protected_role_arns=("<API Gateway logging role arn>",),
-        extra_denies=deploy_denies(scope),
-    )
-    return _table([*deploy_statements(scope), *guard_statements(props, "<OIDC provider arn>")])
+    return _table(role_statements(deploy_role_props(DeployScope(config=config, **PLACEHOLDER_SCOPE_ARGS))))
 
 
 def boundary_table(config: AppConfig) -> str:

@@ -95,6 +95,8 @@ class MonitoringInputs:
     """SNS topic whose failed notifications alarm. Default: None."""
     throttled_requests_per_5_minutes: int = 0
     """429 answers in 5 minutes above which the throttling alarm fires. Default: 0 (any refusal)."""
+    option_alarms: Sequence[AlarmSpec] = ()
+    """Alarms of the profile options (WAF, replication, ...): the dashboard shows their metrics too."""
 
 
 def alarm_specs(props: MonitoringInputs) -> list[AlarmSpec]:
@@ -408,6 +410,16 @@ def dashboard_body(props: MonitoringInputs, region: str) -> str:
         ),
         metric_widget("DynamoDB throttling (table and indexes)", throttles, region, 0, y + 18),
     ]
+    for i, spec in enumerate(props.option_alarms):
+        widgets.append(
+            metric_widget(
+                spec.summary,
+                [[spec.namespace, spec.metric_name, *_flat(spec.dimensions)]],
+                region,
+                12 * (i % 2),
+                y + 24 + 6 * (i // 2),
+            )
+        )
     return json.dumps({"widgets": widgets})
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from fraud_constructs.secure_table import SecureTableProps
+from fraud_detection import contract
 from fraud_detection.contract import (
     CARD_INDEX,
     CUSTOMER_INDEX,
@@ -23,13 +24,14 @@ from fraud_detection.contract import (
 # The pattern table's indexes in the order their throttling alarms are listed (velocity first).
 ALARMED_INDEXES = (CUSTOMER_INDEX, CARD_INDEX, WINDOW_INDEX)
 # Stream view the audit/alert consumer reads.
-PATTERN_STREAM_VIEW = "NEW_IMAGE"
+PATTERN_STREAM_VIEW = contract.STREAM_VIEW_TYPE
 
 
 def pattern_table_props(table_name: str, kms_key_arn: str, *, deletion_protection: bool) -> SecureTableProps:
     """The pattern table (docs/contract.md, "Pattern table"): one item per transaction under
     ``pk = TXN#<transaction_id>`` (the webhook's conditional put on it is the single commit point);
-    ``by_window`` (ALL) is read by the batch one window shard at a time, never by a Scan;
+    ``by_window`` (INCLUDE: only the attributes the batch reads, ``WINDOW_ITEM_ATTRIBUTES``, so an index
+    entry stays under 1 KB as items grow) is read by the batch one window shard at a time, never by a Scan;
     ``by_customer``/``by_card`` (KEYS_ONLY) only count recent items for velocity; TTL on
     ``expires_at``; the ``NEW_IMAGE`` stream feeds the audit/alert consumer."""
     return SecureTableProps(

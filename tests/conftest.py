@@ -35,6 +35,16 @@ STATE_KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-
 VARIANT_CONTEXTS: Mapping[str, Mapping[str, Any]] = {
     "dev": TEST_CONTEXT,
     "prod": TEST_CONTEXT | {"environment": "prod", "alertEmail": "oncall@example.com"},
+    # The prod preset with every option of the hardened profile on (docs/configuration.md, "Profile options").
+    "prod-full": TEST_CONTEXT
+    | {
+        "environment": "prod",
+        "alertEmail": "oncall@example.com",
+        "vpcMode": "create",
+        "auditReplicaRegion": "us-west-2",
+        "webhookProvisionedConcurrency": 20,
+        "wafAllowedIps": ["52.94.76.0/22", "2600:1f18::/36"],
+    },
     "privileged": TEST_CONTEXT
     | {
         "environment": "staging",
@@ -46,6 +56,9 @@ VARIANT_CONTEXTS: Mapping[str, Mapping[str, Any]] = {
         "stateKmsKeyArn": STATE_KEY_ARN,
         "auditObjectLockDays": 30,
         "xrayEncryption": True,
+        # Non-default values of settings the image reads, to prove they reach it (not only the defaults).
+        "patternTtlDays": 30,
+        "windowShards": 3,
     },
 }
 VARIANTS = tuple(VARIANT_CONTEXTS)

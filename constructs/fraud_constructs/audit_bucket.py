@@ -13,6 +13,9 @@ while S3 lets an existing versioned bucket enable Object Lock with
 Lock on an existing bucket"). Turning it on later is therefore an in-place change, and
 ``object_lock_days`` is only the default retention. Once on, S3 cannot turn it off again. With a
 default retention every PutObject needs a checksum header: the image's audit store sends one.
+A bucket that is new by design (a replica) can instead be created with Object Lock
+(``object_lock_at_creation``): it is then lockable from its first object, whether or not a default
+retention is set.
 
 Lifecycle and the 128 KB rule: since 2024 S3 skips objects smaller than 128 KB in lifecycle
 *transitions* unless the rule carries its own size filter. The archive rule filters on
@@ -67,6 +70,10 @@ class AuditBucketProps:
     """Governance-mode Object Lock retention in days; None (default) disables Object Lock."""
     prevent_destroy: bool = False
     """Terraform refuses any plan that destroys the bucket (protected presets). Default: False."""
+    object_lock_at_creation: bool = False
+    """Create the bucket with Object Lock enabled (``object_lock_enabled``). Only for a bucket that is
+    new by design, such as a replication destination: on an existing bucket it forces a replacement.
+    Default: False (Object Lock only through ``object_lock_days``, in place)."""
     overrides: Mapping[str, object] = field(default_factory=dict)
     """Escape hatch: ``add_override`` paths on the bucket. Default: none."""
 
@@ -85,6 +92,7 @@ class AuditBucket(SecureBucket):
             kms_key_arn=props.kms_key_arn,
             force_destroy=props.force_destroy,
             prevent_destroy=props.prevent_destroy,
+            object_lock_enabled=props.object_lock_at_creation,
             overrides=props.overrides,
         )
         self.lifecycle = self.add_lifecycle(

@@ -11,6 +11,14 @@ Why each piece is here:
   created, and a log group created by Lambda itself would be unencrypted and kept forever.
 - Callers (API Gateway, the stream mapping, EventBridge) invoke the ``live`` alias of a
   published version, never ``$LATEST``: a deploy moves the alias in one step.
+- ``vpc`` attaches the function to private subnets (VPC mode): Lambda creates its network
+  interfaces with the execution role, so the role gets exactly the EC2 actions AWS documents for
+  that (AWS Lambda Developer Guide, "Giving Lambda functions access to resources in an Amazon
+  VPC", section "Required IAM permissions"), scoped to the given subnets and security groups where
+  IAM has a resource type for them.
+- ``provisioned_concurrency`` keeps that many execution environments of the ``live`` alias
+  initialized (AWS Lambda Developer Guide, "Configuring provisioned concurrency for a function":
+  it applies to a version or alias, never ``$LATEST``, and cannot exceed reserved concurrency).
 - Asynchronous callers (EventBridge) get an event-invoke config on the alias: bounded retries
   and an on-failure destination (the DLQ). No ``dead_letter_config`` as well: the destination
   already receives every failed async event, with the error and request context that the legacy
@@ -35,12 +43,14 @@ from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunctionEnvironment,
     LambdaFunctionImageConfig,
     LambdaFunctionTracingConfig,
+    LambdaFunctionVpcConfig,
 )
 from cdktf_cdktf_provider_aws.lambda_function_event_invoke_config import (
     LambdaFunctionEventInvokeConfig,
     LambdaFunctionEventInvokeConfigDestinationConfig,
     LambdaFunctionEventInvokeConfigDestinationConfigOnFailure,
 )
+from cdktf_cdktf_provider_aws.lambda_provisioned_concurrency_config import LambdaProvisionedConcurrencyConfig
 from constructs import Construct
 
 from fraud_constructs.aws_context import AwsContext
@@ -53,6 +63,17 @@ from fraud_constructs.policy.statement_reader import (
 ALIAS_NAME = "live"
 API_GATEWAY_MAX_TIMEOUT_SECONDS = 29
 XRAY_WRITE_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+
+
+@dataclass(frozen=True)
+class VpcAttachment:
+    """Private subnets (at least two, in different AZs) and security groups of a function in VPC mode."""
+
+    subnet_ids: Sequence[str]
+    security_group_ids: Sequence[str]
+    subnet_arns: Sequence[str]
+    """The same subnets as ARNs: the network-interface grants are scoped to them."""
+    security_group_arns: Sequence[str]
 
 
 def role_name(function_name: str, region: str) -> str:
@@ -96,6 +117,11 @@ class ContainerFunctionProps:
     reserved_concurrency: int | None = None
     """Reserved concurrent executions; None (default) leaves the function unreserved (new accounts
     keep a minimum unreserved pool, so a reservation can fail creation)."""
+    provisioned_concurrency: int = 0
+    """Provisioned concurrency on the alias; 0 (default) provisions none. At most
+    ``reserved_concurrency`` when that is set."""
+    vpc: VpcAttachment | None = None
+    """Run in these private subnets (VPC mode). Default: None (Lambda's own network, AWS APIs only)."""
     log_retention_days: int = 30
     """Retention of ``/aws/lambda/<name>``. Default: 30."""
     async_invocation: bool = False
@@ -134,6 +160,15 @@ class ContainerFunctionProps:
             raise ValueError(f"{self.function_name}: max_event_age_seconds must be 60-21600")
         if self.reserved_concurrency is not None and self.reserved_concurrency < 1:
             raise ValueError(f"{self.function_name}: reserved_concurrency must be positive or None")
+        if self.provisioned_concurrency < 0:
+            raise ValueError(f"{self.function_name}: provisioned_concurrency must be 0 or more")
+        if self.reserved_concurrency is not None and self.provisioned_concurrency > self.reserved_concurrency:
+            raise ValueError(
+                f"{self.function_name}: provisioned_concurrency={self.provisioned_concurrency} exceeds "
+                f"reserved_concurrency={self.reserved_concurrency}"
+            )
+        if self.vpc is not None and (len(self.vpc.subnet_ids) < 2 or not self.vpc.security_group_ids):
+            raise ValueError(f"{self.function_name}: vpc needs at least two subnets and one security group")
 
 
 class ContainerFunction(Construct):
@@ -175,6 +210,8 @@ class ContainerFunction(Construct):
         self.grant_key(["kms:Decrypt"])
         if props.async_invocation:
             self.grant_dead_letter_queue()
+        if props.vpc is not None:
+            self._grant_network_interfaces(aws, props.vpc)
 
         self.function = LambdaFunction(
             self,
@@ -190,6 +227,13 @@ class ContainerFunction(Construct):
             reserved_concurrent_executions=props.reserved_concurrency,
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
             kms_key_arn=props.kms_key_arn,
+            vpc_config=(
+                LambdaFunctionVpcConfig(
+                    subnet_ids=list(props.vpc.subnet_ids), security_group_ids=list(props.vpc.security_group_ids)
+                )
+                if props.vpc is not None
+                else None
+            ),
             environment=LambdaFunctionEnvironment(variables=dict(props.environment)) if props.environment else None,
             publish=True,
             depends_on=[self.role_policy, self.log_group],
@@ -220,6 +264,51 @@ class ContainerFunction(Construct):
             )
             if props.async_invocation
             else None
+        )
+        self.provisioned_concurrency = (
+            LambdaProvisionedConcurrencyConfig(
+                self,
+                "provisioned-concurrency",
+                function_name=self.function.function_name,
+                qualifier=self.alias.name,
+                provisioned_concurrent_executions=props.provisioned_concurrency,
+            )
+            if props.provisioned_concurrency
+            else None
+        )
+
+    def _grant_network_interfaces(self, aws: AwsContext, vpc: VpcAttachment) -> None:
+        """Exactly the six actions AWS lists for the execution role ("Giving Lambda functions access to
+        resources in an Amazon VPC", "Required IAM permissions"), on what that page allows:
+
+        - CreateNetworkInterface is authorized on the new interface (its id does not exist yet) and on
+          the subnet and security groups it uses (Service Authorization Reference, "Actions, resources,
+          and condition keys for Amazon EC2": ``network-interface*``, ``subnet*``, ``security-group``);
+          those are the function's own, the exact resources of every interface Lambda creates for it.
+        - DeleteNetworkInterface: the page warns that without "a unique resource ID" or "all resource
+          IDs" (its example: ``arn:aws:ec2:<region>:<account>:*/*``) the function "may not be able to
+          access the VPC". Lambda's interface ids are generated, so all of this account's and region's
+          interfaces, the only resource type of the action. No ``ec2:Subnet`` condition: the page
+          offers only those two forms, and a condition is neither. AssignPrivateIpAddresses and
+          UnassignPrivateIpAddresses act on the same interfaces, likewise.
+        - DescribeNetworkInterfaces ("only works if it's allowed on all resources") and DescribeSubnets
+          have no resource type in IAM."""
+        interfaces = aws.arn("ec2", "network-interface/*")
+        self.grant(
+            "CreateNetworkInterfaces",
+            ["ec2:CreateNetworkInterface"],
+            [interfaces, *vpc.subnet_arns, *vpc.security_group_arns],
+        )
+        self.grant(
+            "ManageNetworkInterfaces",
+            ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+            [interfaces],
+        )
+        self.grant(
+            "DescribeNetwork",
+            ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+            ["*"],
+            wildcard_reason="EC2 Describe actions have no resource type in IAM; '*' is the only valid resource",
         )
 
     def grant(

@@ -10,6 +10,8 @@ keys AWS documents for that principal and that use, cited next to each statement
 - EventBridge (``events.amazonaws.com``): sends to the encrypted dead-letter queue;
 - CloudWatch alarms (``cloudwatch.amazonaws.com``): publish to the encrypted alert topic, or
   alarm notifications are silently dropped;
+- CloudTrail (``cloudtrail.amazonaws.com``), only for the trails named in ``allow_cloudtrail_trails``:
+  encrypts the trail's log files (SSE-KMS) and describes the key;
 - services acting on the account's behalf (DynamoDB, S3, SQS, ...) only through
   ``kms:ViaService`` with ``kms:CallerAccount`` = this account; IAM policies of the account may
   delegate exactly that (no ``*`` principal: nothing is granted that IAM did not grant);
@@ -108,6 +110,9 @@ class EncryptionKeyProps:
     """Let EventBridge write to queues encrypted with this key. Default: False."""
     allow_cloudwatch_alarms: bool = False
     """Let CloudWatch alarms publish to topics encrypted with this key. Default: False."""
+    allow_cloudtrail_trails: tuple[str, ...] = ()
+    """ARNs of the trails CloudTrail may encrypt log files for with this key (``aws:SourceArn``); more with
+    :meth:`EncryptionKey.allow_cloudtrail_trails`. Default: none."""
     via_services: tuple[str, ...] = ()
     """Service prefixes (``dynamodb``, ``s3``...) that may use the key for this account's principals
     (and for the deploy role, when there is one)."""
@@ -137,6 +142,7 @@ class EncryptionKey(Construct):
         self.props = props
         self._aws = aws
         self._log_group_names: list[str] = list(props.log_group_names)
+        self._cloudtrail_trails: list[str] = list(props.allow_cloudtrail_trails)
         self.key = KmsKey(
             self,
             "key",
@@ -167,6 +173,10 @@ class EncryptionKey(Construct):
             raise ValueError(f"{self.node.path}: allow_log_groups needs allow_cloudwatch_logs=True")
         self._log_group_names.extend(names)
 
+    def allow_cloudtrail_trails(self, trail_arns: Iterable[str]) -> None:
+        """Let CloudTrail encrypt the log files of these trails with this key (a trail of a later construct)."""
+        self._cloudtrail_trails.extend(trail_arns)
+
     def statements(self) -> list[Statement]:
         """The key policy's statements; fails if CloudWatch Logs is allowed but no log group is named."""
         if self.props.allow_cloudwatch_logs and not self._log_group_names:
@@ -174,7 +184,12 @@ class EncryptionKey(Construct):
                 f"{self.node.path}: allow_cloudwatch_logs is set but no log group is named "
                 "(EncryptionKeyProps.log_group_names or EncryptionKey.allow_log_groups)"
             )
-        return _statements(self._aws, self.props, tuple(dict.fromkeys(self._log_group_names)))
+        return _statements(
+            self._aws,
+            self.props,
+            tuple(dict.fromkeys(self._log_group_names)),
+            tuple(dict.fromkeys(self._cloudtrail_trails)),
+        )
 
 
 @jsii.implements(IStringProducer)
@@ -206,7 +221,9 @@ def _statement(
     return statement
 
 
-def _statements(aws: AwsContext, props: EncryptionKeyProps, log_group_names: tuple[str, ...]) -> list[Statement]:
+def _statements(
+    aws: AwsContext, props: EncryptionKeyProps, log_group_names: tuple[str, ...], trails: tuple[str, ...] = ()
+) -> list[Statement]:
     root = {"AWS": f"arn:{aws.partition}:iam::{aws.account_id}:root"}
     via_services = [f"{svc}.{aws.region}.{aws.dns_suffix}" for svc in props.via_services]
     statements = [_statement("AccountAdministers", root, ["kms:*"])]
@@ -252,6 +269,28 @@ def _statements(aws: AwsContext, props: EncryptionKeyProps, log_group_names: tup
                 {"Service": f"cloudwatch.{aws.dns_suffix}"},
                 ["kms:Decrypt", "kms:GenerateDataKey*"],
             )
+        )
+    if trails:
+        # AWS CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail": GenerateDataKey* with
+        # StringLike kms:EncryptionContext:aws:cloudtrail:arn on this account's trails, DescribeKey, and
+        # aws:SourceArn = the trail ARNs on both ("as a security best practice"). Readers decrypt through
+        # IAM (the account-root statement).
+        source = {"aws:SourceArn": list(trails)}
+        cloudtrail = {"Service": f"cloudtrail.{aws.dns_suffix}"}
+        account_trails = f"arn:{aws.partition}:cloudtrail:*:{aws.account_id}:trail/*"
+        statements.append(
+            _statement(
+                "CloudTrailEncryptsNamedTrails",
+                cloudtrail,
+                ["kms:GenerateDataKey*"],
+                {
+                    "StringEquals": source,
+                    "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": account_trails},
+                },
+            )
+        )
+        statements.append(
+            _statement("CloudTrailDescribesKey", cloudtrail, ["kms:DescribeKey"], {"StringEquals": source})
         )
     if props.via_services:
         statements.append(

@@ -1,10 +1,17 @@
 """The baseline every S3 bucket of this project gets; :class:`AuditBucket` and :class:`StateBucket` add to it.
 
 - versioned (a bad write or delete is undone by restoring the previous version);
-- SSE-KMS with the given CMK and an S3 bucket key (fewer KMS calls);
+- SSE-KMS with the given CMK and an S3 bucket key (fewer KMS calls); ``kms_key_arn=None`` gives SSE-S3
+  (``AES256``) instead, for the one kind of bucket that cannot use a KMS key: the target of S3 server
+  access logs (:class:`~fraud_constructs.access_log_bucket.AccessLogBucket`);
 - all public access blocked and ACLs disabled (``BucketOwnerEnforced``);
 - a bucket policy that denies any request not made over TLS. It waits for the public access
   block, or S3 may reject it mid-apply.
+
+Optional: ``object_lock_enabled`` creates the bucket with Object Lock (a new bucket only: on an
+existing bucket the argument forces a replacement, see :class:`~fraud_constructs.audit_bucket.AuditBucket`
+for turning it on in place), and :meth:`SecureBucket.enable_access_logs` sends S3 server access logs
+to a log bucket.
 
 The name carries the account id and region because bucket names are global. The children's
 construct ids name Terraform resources (and state): keep them stable.
@@ -12,9 +19,9 @@ construct ids name Terraform resources (and state): keep them stable.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import ITerraformDependable, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
@@ -27,6 +34,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleFilter,
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
 )
+from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
 from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
     S3BucketOwnershipControls,
     S3BucketOwnershipControlsRule,
@@ -51,7 +59,8 @@ from fraud_constructs.overrides import apply_overrides
 
 class SecureBucket(Construct):
     """Exposes ``bucket`` (and ``name``/``arn``), ``versioning``, ``encryption``, ``public_access_block``,
-    ``ownership``, ``policy_document`` and ``policy``."""
+    ``ownership``, ``policy_document``, ``policy`` and ``access_logs`` (None until
+    :meth:`enable_access_logs`)."""
 
     def __init__(
         self,
@@ -60,17 +69,21 @@ class SecureBucket(Construct):
         *,
         aws: AwsContext,
         name_prefix: str,
-        kms_key_arn: str,
+        kms_key_arn: str | None,
         force_destroy: bool,
         prevent_destroy: bool = False,
+        object_lock_enabled: bool = False,
         overrides: Mapping[str, object] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.access_logs: S3BucketLoggingA | None = None
         self.bucket = S3Bucket(
             self,
             "bucket",
             bucket=f"{name_prefix}-{aws.account_id}-{aws.region}",
             force_destroy=force_destroy,
+            # Only ever True for a bucket created with it: the argument forces a new bucket.
+            object_lock_enabled=True if object_lock_enabled else None,
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if prevent_destroy else None,
         )
         apply_overrides(self.bucket, overrides or {})
@@ -91,8 +104,13 @@ class SecureBucket(Construct):
                         S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
                             sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
                         )
+                        if kms_key_arn is not None
+                        else S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                            sse_algorithm="AES256"
+                        )
                     ),
-                    bucket_key_enabled=True,
+                    # A bucket key only reduces KMS calls: SSE-S3 makes none.
+                    bucket_key_enabled=True if kms_key_arn is not None else None,
                 )
             ],
         )
@@ -131,6 +149,28 @@ class SecureBucket(Construct):
         return S3BucketLifecycleConfiguration(
             self, "lifecycle", bucket=self.bucket.id, rule=rules, depends_on=[self.versioning]
         )
+
+    def enable_access_logs(
+        self, target_bucket_name: str, target_prefix: str, *, depends_on: Sequence[ITerraformDependable] = ()
+    ) -> S3BucketLoggingA:
+        """S3 server access logs of this bucket into ``target_bucket_name`` under ``target_prefix``.
+
+        The target must be in the same account and region, use SSE-S3 and have no Object Lock, and its
+        policy must let ``logging.s3.amazonaws.com`` write (Amazon S3 User Guide, "Enabling Amazon S3
+        server access logging"): :class:`~fraud_constructs.access_log_bucket.AccessLogBucket`. No target
+        grants: with ``BucketOwnerEnforced`` on the target, S3 rejects them (same page). ``depends_on``: the
+        target's bucket policy when it is created in the same apply."""
+        if self.access_logs is not None:
+            raise ValueError(f"{self.node.path}: access logs are already enabled (one target per bucket)")
+        self.access_logs = S3BucketLoggingA(
+            self,
+            "access-logs",
+            bucket=self.bucket.id,
+            target_bucket=target_bucket_name,
+            target_prefix=target_prefix,
+            depends_on=list(depends_on) or None,
+        )
+        return self.access_logs
 
     @property
     def name(self) -> str:

@@ -2,9 +2,10 @@
 
 The construct knows no application schema: the caller gives the partition (and optional sort)
 key, the global secondary indexes (anything with ``name``, ``hash_key``, ``range_key`` and
-``projection``, e.g. an application contract's index definitions) and the TTL attribute. The
-table's attribute definitions are derived from them: the partition key, the sort key, then each
-index's hash and range keys in index order, each once; types default to ``S`` unless
+``projection``, plus ``non_key_attributes`` for an ``INCLUDE`` projection, e.g. an application
+contract's index definitions) and the TTL attribute. The
+table's attribute definitions are derived from them: the partition key, the sort key, then every
+index's hash key, then every index's range key (in index order), each once; types default to ``S`` unless
 ``attribute_types`` says otherwise.
 
 Always on: on-demand billing, point-in-time recovery, SSE with the caller's CMK. Deletion
@@ -29,12 +30,20 @@ from constructs import Construct
 
 from fraud_constructs.overrides import apply_overrides
 
-PROJECTIONS = ("ALL", "KEYS_ONLY")
+PROJECTIONS = ("ALL", "KEYS_ONLY", "INCLUDE")
 STREAM_VIEW_TYPES = ("NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY")
+# Amazon DynamoDB Developer Guide, "Service, account, and table quotas" (Secondary indexes): at most 100
+# user-specified projected attributes summed over all of a table's secondary indexes (an attribute
+# projected into two indexes counts twice); the API's Projection.NonKeyAttributes takes 1-20 per index.
+MAX_PROJECTED_ATTRIBUTES = 100
+MAX_NON_KEY_ATTRIBUTES_PER_INDEX = 20
 
 
 class IndexDefinition(Protocol):
-    """A global secondary index: its keys and its projection (``ALL`` or ``KEYS_ONLY``)."""
+    """A global secondary index: its keys and its projection (``ALL``, ``KEYS_ONLY`` or ``INCLUDE``).
+
+    ``non_key_attributes`` (optional; only with ``INCLUDE``) names the attributes copied into the index
+    besides the keys."""
 
     @property
     def name(self) -> str: ...
@@ -44,6 +53,11 @@ class IndexDefinition(Protocol):
     def range_key(self) -> str: ...
     @property
     def projection(self) -> str: ...
+
+
+def non_key_attributes(index: IndexDefinition) -> tuple[str, ...]:
+    """The index's ``non_key_attributes``, or none when the definition has no such field."""
+    return tuple(getattr(index, "non_key_attributes", ()) or ())
 
 
 @dataclass(frozen=True)
@@ -73,8 +87,13 @@ class SecureTableProps:
 
     def __post_init__(self) -> None:
         for index in self.indexes:
-            if index.projection not in PROJECTIONS:
-                raise ValueError(f"{self.table_name}: index {index.name} projection must be one of {PROJECTIONS}")
+            self._check_projection(index)
+        projected = sum(len(non_key_attributes(index)) for index in self.indexes)
+        if projected > MAX_PROJECTED_ATTRIBUTES:
+            raise ValueError(
+                f"{self.table_name}: the indexes project {projected} non-key attributes; DynamoDB allows "
+                f"{MAX_PROJECTED_ATTRIBUTES} per table"
+            )
         if len({index.name for index in self.indexes}) != len(self.indexes):
             raise ValueError(f"{self.table_name}: index names must be unique")
         if self.stream_view_type is not None and self.stream_view_type not in STREAM_VIEW_TYPES:
@@ -82,6 +101,19 @@ class SecureTableProps:
         unknown = set(self.attribute_types) - set(self.key_attributes)
         if unknown:
             raise ValueError(f"{self.table_name}: attribute_types names attributes that are no key: {sorted(unknown)}")
+
+    def _check_projection(self, index: IndexDefinition) -> None:
+        where = f"{self.table_name}: index {index.name}"
+        if index.projection not in PROJECTIONS:
+            raise ValueError(f"{where} projection must be one of {PROJECTIONS}")
+        extra = non_key_attributes(index)
+        if (index.projection == "INCLUDE") != bool(extra):
+            raise ValueError(f"{where}: projection INCLUDE needs non_key_attributes, and only INCLUDE takes them")
+        if len(extra) > MAX_NON_KEY_ATTRIBUTES_PER_INDEX or len(set(extra)) != len(extra):
+            raise ValueError(f"{where}: non_key_attributes must be 1-{MAX_NON_KEY_ATTRIBUTES_PER_INDEX} distinct names")
+        keys = set(extra) & set(self.key_attributes)
+        if keys:
+            raise ValueError(f"{where}: non_key_attributes names key attributes (always projected): {sorted(keys)}")
 
     @property
     def key_attributes(self) -> tuple[str, ...]:
@@ -114,6 +146,7 @@ class SecureTable(Construct):
                     hash_key=index.hash_key,
                     range_key=index.range_key,
                     projection_type=index.projection,
+                    non_key_attributes=list(non_key_attributes(index)) or None,
                 )
                 for index in props.indexes
             ]

@@ -2,9 +2,9 @@
 
 Pure Python with no AWS imports, owned by the image package (the image is where these facts take
 effect) and imported by the stacks, the app-specific layer over the constructs, the operator
-tooling, the local stage, the bench and the tests. A fact written here is written nowhere else:
-``docs/contract.md`` renders its tables from this module (``python -m fraud_detection.contract``),
-and a test keeps the two equal.
+tooling, the local stage, the bench and the tests, which import these names instead of writing
+them again. ``docs/contract.md``'s tables are rendered from this module (``python -m
+stacks.contract_docs``), and a test keeps the two equal.
 """
 
 from __future__ import annotations
@@ -24,9 +24,19 @@ def resource_name(base: str, environment: str) -> str:
     return f"{NAME_PREFIX}-{base}-{environment}"
 
 
-def repository_name(environment: str) -> str:
-    """The ECR repository of the image, e.g. ``fraud-detection-dev`` (also the dashboard's name)."""
+def project_name(environment: str) -> str:
+    """The project's name in one environment, e.g. ``fraud-detection-dev``."""
     return f"{PROJECT}-{environment}"
+
+
+def repository_name(environment: str) -> str:
+    """The ECR repository of the image, e.g. ``fraud-detection-dev``."""
+    return project_name(environment)
+
+
+def dashboard_name(environment: str) -> str:
+    """The CloudWatch dashboard of one environment, e.g. ``fraud-detection-dev``."""
+    return project_name(environment)
 
 
 def parameter_prefix(environment: str) -> str:
@@ -105,20 +115,41 @@ CUSTOMER_KEY_PREFIX = "CUST#"
 CARD_KEY_PREFIX = "CARD#"
 WINDOW_KEY_PREFIX = "W#"
 TTL_ATTRIBUTE = "expires_at"
+STREAM_VIEW_TYPE = "NEW_IMAGE"
+"""The table stream carries each new item whole: the stream consumer decodes the new image only."""
 EVENT_TIME_ATTRIBUTE = "event_ts"
 
 
 @dataclass(frozen=True)
 class IndexSpec:
-    """A global secondary index: its keys and its projection (``KEYS_ONLY`` or ``ALL``)."""
+    """A global secondary index: its keys and its projection (``KEYS_ONLY``, ``INCLUDE`` or ``ALL``)."""
 
     name: str
     hash_key: str
     range_key: str
     projection: str
+    non_key_attributes: tuple[str, ...] = ()
+    """With ``INCLUDE``: the attributes copied into the index besides the table's and the index's keys."""
 
 
-WINDOW_INDEX = IndexSpec("by_window", "window_key", EVENT_TIME_ATTRIBUTE, "ALL")
+WINDOW_ITEM_ATTRIBUTES = (
+    "transaction_id",
+    "pattern_id",
+    "action",
+    "risk_score",
+    "amount",
+    "currency",
+    "merchant",
+    "country",
+    "customer_id",
+    "received_at",
+    "reasons",
+)
+"""The pattern item's attributes the batch reads from a window (``window_analysis.Pattern.from_item``): the
+only non-key attributes ``by_window`` projects and the window reader asks for, so an index entry stays under
+1 KB however large the item grows (``tests/runtime/batch/test_window_projection.py`` holds it equal to what the
+analysis code reads)."""
+WINDOW_INDEX = IndexSpec("by_window", "window_key", EVENT_TIME_ATTRIBUTE, "INCLUDE", WINDOW_ITEM_ATTRIBUTES)
 CUSTOMER_INDEX = IndexSpec("by_customer", "customer_key", EVENT_TIME_ATTRIBUTE, "KEYS_ONLY")
 CARD_INDEX = IndexSpec("by_card", "card_key", EVENT_TIME_ATTRIBUTE, "KEYS_ONLY")
 INDEXES = (WINDOW_INDEX, CUSTOMER_INDEX, CARD_INDEX)
@@ -196,4 +227,5 @@ DEFAULT_SETTINGS: dict = {
     "max_body_bytes": 65536,
 }
 """The settings JSON's documented defaults (docs/contract.md, "Settings JSON"): Terraform writes them to the
-settings parameter, and the image's pydantic model has the same defaults (tests/contract checks both)."""
+settings parameter, and the image's settings model (``fraud_detection.settings.Settings``, a msgspec struct) has
+the same defaults (tests/contract checks both)."""

@@ -15,25 +15,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from fraud_detection.contract import ANALYSES_PREFIX, REPORTS_PREFIX
+from fraud_detection.contract import ANALYSES_PREFIX, REPORTS_PREFIX, WINDOW_ITEM_ATTRIBUTES, WINDOW_SECONDS
 from fraud_detection.jsonutil import canonical_dumps
 from fraud_detection.window_analysis import ACTIONS
 
-WINDOWS_PER_DAY = 288
-CSV_COLUMNS: tuple[str, ...] = (
-    "window_start",
-    "transaction_id",
-    "pattern_id",
-    "action",
-    "risk_score",
-    "amount",
-    "currency",
-    "merchant",
-    "country",
-    "customer_id",
-    "received_at",
-    "reasons",
-)
+WINDOWS_PER_DAY = 86400 // WINDOW_SECONDS
+CSV_COLUMNS: tuple[str, ...] = ("window_start", *WINDOW_ITEM_ATTRIBUTES)
+"""One row per pattern: its window, then every attribute the batch read from the window index."""
 # OWASP "CSV injection": a leading = + - @ (or tab / carriage return) makes spreadsheets evaluate.
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 

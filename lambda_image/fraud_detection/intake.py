@@ -12,17 +12,17 @@ cold start whose first requests are rejected never loads or builds it (see handl
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pydantic import ValidationError
+import msgspec
 
 from fraud_detection import signing
 from fraud_detection.adapters.parameters import WebhookParameters
 from fraud_detection.contract import DEFAULT_PATTERN_TTL_DAYS
+from fraud_detection.validation import InvalidDocument
 
 if TYPE_CHECKING:
     from fraud_detection.models import TransactionIn
@@ -85,7 +85,7 @@ def process(
     except signing.SignatureError as error:
         return _reject(401, "invalid signature", f"signature_{error.reason}")
 
-    document = _parse_object(delivery.body)
+    document = parse_object(delivery.body)
     if document is None:
         return _reject(400, "body must be a JSON object", "invalid_json")
     return _admit(document, delivery, parameters, store, shards, ttl_days)
@@ -100,13 +100,13 @@ def _admit(
     ttl_days: int,
 ) -> Reply:
     """Validate, score and write an authenticated object (lazy imports: see the module docstring)."""
-    from fraud_detection.models import TransactionIn, field_errors
+    from fraud_detection.models import parse_transaction
     from fraud_detection.pattern import Acknowledgement
 
     try:
-        transaction = TransactionIn.model_validate(document)
-    except ValidationError as error:
-        return Reply(400, {"message": "validation failed", "errors": field_errors(error)}, "invalid_fields")
+        transaction = parse_transaction(document)
+    except InvalidDocument as error:
+        return Reply(400, {"message": "validation failed", "errors": error.to_json()}, "invalid_fields")
 
     record = _record(transaction, delivery, parameters, store, shards, ttl_days)
     item = record.to_item()
@@ -191,15 +191,15 @@ def _is_json(content_type: str | None) -> bool:
     return charset in ("", "charset=utf-8", 'charset="utf-8"')
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"non-finite number {name}")
+# Numbers with a fraction or an exponent become Decimal from their text (exact, never a float);
+# integers stay int, of any size. NaN/Infinity are not JSON, so msgspec refuses them.
+_JSON_OBJECT = msgspec.json.Decoder(dict[str, Any], float_hook=Decimal)
 
 
-def _parse_object(body: bytes) -> dict[str, Any] | None:
-    """A UTF-8 JSON object with exact decimals, else ``None`` (incl. NaN/Infinity, lone surrogates)."""
+def parse_object(body: bytes) -> dict[str, Any] | None:
+    """A UTF-8 JSON object with exact decimals, else ``None`` (incl. NaN/Infinity, invalid UTF-8,
+    lone surrogate escapes, nesting past msgspec's depth limit)."""
     try:
-        document = json.loads(body.decode("utf-8"), parse_float=Decimal, parse_constant=_reject_constant)
-        json.dumps(document, default=str, ensure_ascii=False).encode("utf-8")
-    except (ValueError, RecursionError, UnicodeError):
+        return _JSON_OBJECT.decode(body)
+    except (ValueError, RecursionError):  # msgspec.DecodeError (and ValidationError) and UnicodeDecodeError
         return None
-    return document if isinstance(document, dict) else None

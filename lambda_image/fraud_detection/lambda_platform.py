@@ -1,4 +1,5 @@
-"""What every handler stands on: one way to set up Powertools, one way to hold a container's dependencies.
+"""What every handler stands on: one way to set up Powertools, one way to hold a container's dependencies,
+and the REST resolver of the webhook's one route.
 
 ``observability(role)`` builds the Logger, Metrics and Tracer of a function from the variables the
 stacks set (``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``, ``ENVIRONMENT``; the
@@ -10,6 +11,14 @@ response, metrics flushed with the ``service`` and ``environment`` dimensions.
 built on first use (not at import, so nothing talks to AWS before the first request), ``cache_clear``
 starts over as a new container would, and ``use`` injects another builder (a test's pinned clock,
 the bench's clients) instead of patching module globals.
+
+``RestResolver`` is the part of Powertools' ``APIGatewayRestResolver`` a one-route function uses, with
+the same decorators (``post``, ``exception_handler``, ``not_found``), the same ``current_event`` and
+``lambda_context``, and the same REST proxy response (``statusCode``, ``body``, ``isBase64Encoded``,
+``multiValueHeaders``). Importing Powertools' event handler costs about 0.3x ``import boto3`` at every
+cold start (its OpenAPI, validation and every resolver type load with it), and even its event data
+classes cost 0.15x (the package imports every event source): see docs/performance.md. This one is
+plain Python: exact routes only, no path parameters, CORS, compression or validation.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -35,6 +45,8 @@ from fraud_detection.tracing import build_tracer
 
 T = TypeVar("T")
 Handler = Callable[[dict[str, Any], Any], Any]
+E = TypeVar("E", bound=BaseException)
+APPLICATION_JSON = "application/json"
 
 
 @dataclass(frozen=True)
@@ -108,3 +120,133 @@ class PerContainer(Generic[T]):
         with self._lock:
             self._build = build or self._default
             self._built = None
+
+
+# --- API Gateway REST proxy integration ----------------------------------------------------------------
+
+
+class RestEvent:
+    """An API Gateway REST proxy event (payload 1.0), read the way Powertools' ``APIGatewayProxyEvent`` reads it:
+    header names case-insensitive (the last of several spellings wins), a missing map is empty."""
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self.raw = raw
+
+    @property
+    def http_method(self) -> str:
+        return str(self.raw.get("httpMethod") or "")
+
+    @property
+    def path(self) -> str:
+        return str(self.raw.get("path") or "")
+
+    @property
+    def body(self) -> str | None:
+        return self.raw.get("body")
+
+    @property
+    def is_base64_encoded(self) -> bool:
+        return bool(self.raw.get("isBase64Encoded"))
+
+    @cached_property
+    def headers(self) -> dict[str, str]:
+        """Header names lower-cased: ``headers["content-type"]`` whatever the sender's case."""
+        return {name.lower(): value for name, value in (self.raw.get("headers") or {}).items()}
+
+    @property
+    def request_id(self) -> str:
+        """``requestContext.requestId``: API Gateway's id, the one callers are shown."""
+        return str((self.raw.get("requestContext") or {}).get("requestId") or "")
+
+    @property
+    def source_ip(self) -> str:
+        """``requestContext.identity.sourceIp``."""
+        return str(((self.raw.get("requestContext") or {}).get("identity") or {}).get("sourceIp") or "")
+
+
+class Response:
+    """A proxy response; ``content_type`` becomes the ``Content-Type`` header unless ``headers`` sets one."""
+
+    def __init__(
+        self,
+        status_code: int,
+        body: str = "",
+        content_type: str | None = APPLICATION_JSON,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.body = body
+        self.content_type = content_type
+        self.headers = headers
+
+    def to_proxy(self) -> dict[str, Any]:
+        """The REST proxy integration's response, shaped as Powertools' REST resolver shapes it."""
+        headers = dict(self.headers or {})
+        if self.content_type:
+            headers.setdefault("Content-Type", self.content_type)
+        return {
+            "statusCode": self.status_code,
+            "body": self.body,
+            "isBase64Encoded": False,
+            "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        }
+
+
+class NotFoundError(Exception):
+    """No route matches the request's method and path (what a ``not_found`` handler receives)."""
+
+
+class RestResolver:
+    """Exact-match routes of a REST proxy integration, with Powertools' resolver decorators.
+
+    An exception a route raises goes to the handler registered for the closest class in its MRO (as in
+    Powertools); with none registered it propagates. An unmatched request goes to the ``not_found``
+    handler (default: a 404 with Powertools' body)."""
+
+    def __init__(self) -> None:
+        self.routes: dict[tuple[str, str], Callable[[], Response]] = {}
+        self.exception_handlers: dict[type[BaseException], Callable[[Any], Response]] = {}
+        self.current_event = RestEvent({})
+        self.lambda_context: Any = None
+
+    def route(self, path: str, method: str) -> Callable[[Callable[[], Response]], Callable[[], Response]]:
+        def register(function: Callable[[], Response]) -> Callable[[], Response]:
+            self.routes[(method.upper(), path)] = function
+            return function
+
+        return register
+
+    def post(self, path: str) -> Callable[[Callable[[], Response]], Callable[[], Response]]:
+        return self.route(path, "POST")
+
+    def exception_handler(self, exc_class: type[E]) -> Callable[[Callable[[E], Response]], Callable[[E], Response]]:
+        def register(function: Callable[[E], Response]) -> Callable[[E], Response]:
+            self.exception_handlers[exc_class] = function
+            return function
+
+        return register
+
+    def not_found(self, function: Callable[[NotFoundError], Response]) -> Callable[[NotFoundError], Response]:
+        return self.exception_handler(NotFoundError)(function)
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        self.current_event, self.lambda_context = RestEvent(event), context
+        route = self.routes.get((self.current_event.http_method.upper(), self.current_event.path))
+        try:
+            if route is None:
+                raise NotFoundError
+            response = route()
+        except Exception as error:
+            handler = next(
+                (self.exception_handlers[cls] for cls in type(error).__mro__ if cls in self.exception_handlers), None
+            )
+            if handler is None and isinstance(error, NotFoundError):
+                handler = _default_not_found
+            if handler is None:
+                raise
+            response = handler(error)
+        return response.to_proxy()
+
+
+def _default_not_found(error: NotFoundError) -> Response:
+    return Response(404, '{"statusCode":404,"message":"Not found"}')

@@ -4,8 +4,14 @@ Bounds are not cosmetic: each one stops a client mistake from turning into a Dyn
 ``ValidationException`` (a 5xx) or an oversized item. Ids are restricted to a charset that is
 safe in keys and S3 paths, and an id that is a card number is rejected: ids are stored, logged
 and alerted in the clear (``card_token`` is exempt: see ``_not_a_card_number``). The card number
-is a ``SecretStr`` so it never shows up in a repr, a log line or a validation error;
-``field_errors`` reports field names only, never values.
+is a ``CardNumber`` so it never shows up in a repr, a log line or a validation error; errors
+name fields and codes only, never values (``fraud_detection.validation``).
+
+Validation is msgspec's (``TransactionIn`` is a ``msgspec.Struct``; its annotations hold the
+constraints) plus the per-field layer of ``fraud_detection.validation``: every invalid field is
+reported at once, with the codes the 400 body has always carried (docs/contract.md). Patterns are
+anchored with ``\\A``/``\\Z``: msgspec matches with Python's ``re``, whose ``$`` also matches before
+a trailing newline.
 """
 
 from __future__ import annotations
@@ -13,98 +19,126 @@ from __future__ import annotations
 from decimal import Decimal, DecimalException
 from typing import Annotated, Any
 
+import msgspec
 from boto3.dynamodb.types import DYNAMODB_CONTEXT
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    StringConstraints,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
-from pydantic_core import PydanticCustomError
 
 from fraud_detection.privacy import identifier_is_card_number, redact_pan
+from fraud_detection.validation import DecimalBounds, Invalid, Schema
 
-ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+ID_PATTERN = r"\A[A-Za-z0-9._:-]{1,128}\Z"
 MAX_AMOUNT = Decimal("1000000000")
+MAX_DECIMAL_PLACES = 6
 PATTERN_DATA_MAX_DEPTH = 5
 PATTERN_DATA_MAX_CHARS = 8192
 PATTERN_DATA_MAX_KEY_CHARS = 64
+BODY = "<body>"
+"""Where an error about the document as a whole (not one field) is reported."""
 
-Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+Identifier = Annotated[str, msgspec.Meta(pattern=ID_PATTERN)]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+Amount = Annotated[Decimal, DecimalBounds(ge=Decimal(0), le=MAX_AMOUNT, max_places=MAX_DECIMAL_PLACES)]
+RiskScore = Annotated[Decimal, DecimalBounds(ge=Decimal(0), le=Decimal(100), max_places=MAX_DECIMAL_PLACES)]
 
 
-class TransactionIn(BaseModel):
-    """One transaction as the caller sends it (JSON object, unknown keys rejected)."""
+class CardNumber:
+    """12-19 ASCII digits (spaces and dashes dropped) that never show in a repr, ``str()`` or log line."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+    __slots__ = ("_digits",)
 
-    transaction_id: Identifier
-    amount: Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, decimal_places=6, allow_inf_nan=False)]
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-    merchant: Text
-    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
-    customer_id: Identifier
-    risk_score: Annotated[Decimal, Field(ge=0, le=100, decimal_places=6, allow_inf_nan=False)] | None = None
-    card_number: SecretStr | None = None
-    card_token: Identifier | None = None
-    timestamp: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
-    pattern_data: dict[str, Any] | None = None
+    def __init__(self, digits: str) -> None:
+        self._digits = digits
 
-    @field_validator("transaction_id", "customer_id", "card_token")
     @classmethod
-    def _no_dot_dot(cls, value: str | None) -> str | None:
-        # the charset already excludes '/' and '\\'; '..' would still walk up an S3-style path
-        if value is not None and ".." in value:
-            raise ValueError("must not contain '..'")
-        return value
-
-    @field_validator("transaction_id", "customer_id")
-    @classmethod
-    def _not_a_card_number(cls, value: str) -> str:
-        # Not card_token: network tokens are Luhn-valid by design, and a token is only fingerprinted.
-        # The message is constant and ``field_errors`` drops it anyway: the value is never echoed.
-        if identifier_is_card_number(value):
-            raise PydanticCustomError("card_number_in_identifier", "must not be a card number")
-        return value
-
-    @field_validator("merchant", "timestamp")
-    @classmethod
-    def _printable(cls, value: str | None) -> str | None:
-        if value is not None and not value.isprintable():
-            raise ValueError("must be printable text")
-        return value
-
-    @field_validator("card_number", mode="before")
-    @classmethod
-    def _card_digits(cls, value: Any) -> Any:
-        if value is None:
-            return None
+    def parse(cls, value: Any) -> CardNumber:
+        """From the JSON value (msgspec calls this through ``dec_hook``); the messages never quote it."""
         if not isinstance(value, str):
             raise ValueError("must be a string of digits")
         digits = value.replace(" ", "").replace("-", "")
         if not (digits.isascii() and digits.isdigit() and 12 <= len(digits) <= 19):
             raise ValueError("must be 12-19 digits")
-        return digits
+        return cls(digits)
 
-    @field_validator("pattern_data")
-    @classmethod
-    def _bounded(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is None:
-            return None
-        if _size(value, depth=1) > PATTERN_DATA_MAX_CHARS:
-            raise ValueError(f"must serialise to at most {PATTERN_DATA_MAX_CHARS} characters")
-        return _redacted(value)
+    def get_secret_value(self) -> str:
+        return self._digits
 
-    @model_validator(mode="after")
-    def _one_card_reference(self) -> TransactionIn:
+    def __repr__(self) -> str:
+        return "CardNumber('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CardNumber) and other._digits == self._digits
+
+    def __hash__(self) -> int:
+        return hash(self._digits)
+
+
+class TransactionIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One transaction as the caller sends it (JSON object, unknown keys rejected); build it with
+    ``parse_transaction``, which runs every check."""
+
+    transaction_id: Identifier
+    amount: Amount
+    currency: Annotated[str, msgspec.Meta(pattern=r"\A[A-Z]{3}\Z")]
+    merchant: Text
+    country: Annotated[str, msgspec.Meta(pattern=r"\A[A-Z]{2}\Z")]
+    customer_id: Identifier
+    risk_score: RiskScore | None = None
+    card_number: CardNumber | None = None
+    card_token: Identifier | None = None
+    timestamp: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+    pattern_data: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
         if self.card_number is not None and self.card_token is not None:
             raise ValueError("send card_number or card_token, not both")
-        return self
+
+
+def _no_dot_dot(value: str) -> str:
+    # the charset already excludes '/' and '\\'; '..' would still walk up an S3-style path
+    if ".." in value:
+        raise ValueError("must not contain '..'")
+    return value
+
+
+def _not_a_card_number(value: str) -> str:
+    # Not card_token: network tokens are Luhn-valid by design, and a token is only fingerprinted.
+    # Errors carry a code, never the value.
+    if identifier_is_card_number(value):
+        raise Invalid("card_number_in_identifier")
+    return value
+
+
+def _printable(value: str) -> str:
+    if not value.isprintable():
+        raise ValueError("must be printable text")
+    return value
+
+
+def _bounded(value: dict[str, Any]) -> dict[str, Any]:
+    if _size(value, depth=1) > PATTERN_DATA_MAX_CHARS:
+        raise ValueError(f"must serialise to at most {PATTERN_DATA_MAX_CHARS} characters")
+    return _redacted(value)
+
+
+SCHEMA: Schema[TransactionIn] = Schema(
+    TransactionIn,
+    after={
+        "transaction_id": (_no_dot_dot, _not_a_card_number),
+        "customer_id": (_no_dot_dot, _not_a_card_number),
+        "card_token": (_no_dot_dot,),
+        "merchant": (_printable,),
+        "timestamp": (_printable,),
+        "pattern_data": (_bounded,),
+    },
+    document_name=BODY,
+)
+
+
+def parse_transaction(document: dict[str, Any]) -> TransactionIn:
+    """The validated transaction, or ``InvalidDocument`` naming every invalid field (unknown keys as
+    ``<unexpected field>``; a rule across fields, e.g. both card references, as ``<body>``)."""
+    return SCHEMA.validate(document)
 
 
 def _size(value: Any, depth: int) -> int:
@@ -158,20 +192,3 @@ def _redacted(value: Any) -> Any:
     if isinstance(value, str):
         return redact_pan(value)
     return value
-
-
-def field_errors(error: ValidationError) -> list[dict[str, str]]:
-    """Field names and error types only: no input values, no messages that quote them.
-
-    Unknown keys are reported as ``<unexpected field>`` because the key itself is caller data
-    (it could be a card number).
-    """
-    known = set(TransactionIn.model_fields)
-    result: list[dict[str, str]] = []
-    for item in error.errors(include_input=False, include_url=False, include_context=False):
-        loc = item.get("loc") or ()
-        field = "<body>" if not loc else str(loc[0]) if str(loc[0]) in known else "<unexpected field>"
-        entry = {"field": field, "error": str(item.get("type", "invalid"))}
-        if entry not in result:
-            result.append(entry)
-    return result

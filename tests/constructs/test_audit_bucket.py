@@ -85,7 +85,7 @@ def test_object_lock_never_touches_the_bucket_resource(bucket_doc: dict) -> None
 
 @pytest.mark.parametrize(("variant", "protected"), [("dev", False), ("prod", True), ("privileged", True)])
 def test_protected_presets_prevent_destroying_the_audit_bucket(variant: str, protected: bool, variant_stacks) -> None:
-    from tests.constructs.app_helpers import by_path
+    from tests.support.app_helpers import by_path
 
     bucket = by_path(variant_stacks(variant)["app"], "aws_s3_bucket", "app/audit/bucket")
     assert bucket.get("lifecycle", {}).get("prevent_destroy", False) is protected

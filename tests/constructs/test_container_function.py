@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fraud_constructs.container_function import ContainerFunction, ContainerFunctionProps
-from tests.constructs.app_helpers import address, by_path, ref
+from tests.support.app_helpers import address, by_path, ref
 from tests.tfjson import only, resources, synth_scope
 
 pytestmark = pytest.mark.synth

@@ -15,7 +15,7 @@ from constructs import Construct
 from fraud_constructs.runtime_parameters import RuntimeParameters, RuntimeParametersProps
 from stacks.specs import RETIRED_SECRET_IDS
 from tests.conftest import VARIANTS
-from tests.constructs.app_helpers import statements_by_sid
+from tests.support.app_helpers import statements_by_sid
 from tests.tfjson import resources, synth_scope
 
 pytestmark = pytest.mark.synth

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from fraud_constructs.schedule import ScheduleProps, input_template
-from tests.constructs.app_helpers import by_path, ref, statements_by_sid
+from tests.support.app_helpers import by_path, ref, statements_by_sid
 
 pytestmark = pytest.mark.synth
 

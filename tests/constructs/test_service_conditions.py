@@ -14,7 +14,7 @@ from fnmatch import fnmatchcase
 import pytest
 
 from tests.conftest import VARIANT_CONTEXTS, VARIANTS
-from tests.constructs.app_helpers import by_path, document_statements, ref
+from tests.support.app_helpers import by_path, document_statements, ref
 from tests.tfjson import resources
 
 pytestmark = pytest.mark.synth

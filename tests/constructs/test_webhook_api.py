@@ -16,7 +16,7 @@ from fraud_constructs.webhook_api import (
     definition_hash,
 )
 from tests.conftest import VARIANTS
-from tests.constructs.app_helpers import address, by_path, ref
+from tests.support.app_helpers import address, by_path, ref
 from tests.tfjson import only, resources, synth_scope
 
 pytestmark = pytest.mark.synth

@@ -12,7 +12,7 @@ import pytest
 
 from fraud_detection import contract
 from stacks.functions import variables_of
-from tests.constructs.app_helpers import by_path
+from tests.support.app_helpers import by_path
 from tests.tfjson import resources
 
 pytestmark = pytest.mark.synth
@@ -108,10 +108,10 @@ def test_settings_json_parses_with_the_image_model(synthesized: dict[str, dict])
 
 @pytest.mark.unit
 def test_settings_defaults_are_the_image_models() -> None:
-    from fraud_detection.settings import Settings
+    from fraud_detection.settings import Settings, parse_settings
 
-    assert Settings.model_validate(contract.DEFAULT_SETTINGS) == Settings()
-    assert set(contract.DEFAULT_SETTINGS) == set(Settings.model_fields)
+    assert parse_settings(json.dumps(contract.DEFAULT_SETTINGS)) == Settings()
+    assert set(contract.DEFAULT_SETTINGS) == set(Settings.__struct_fields__)
 
 
 def test_metric_dimensions_match_the_contract(synthesized: dict[str, dict]) -> None:

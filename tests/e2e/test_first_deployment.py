@@ -13,6 +13,12 @@ parameters without touching their values (an old signature still verifies, finge
 unchanged); after a rotation, a refresh-only apply and a saved plan no secret is in any state,
 plan, working directory or log; then the stacks are destroyed in reverse order (bootstrap after
 its state was moved back out of the bucket). Slow: 7 to 8 minutes on 2 cores.
+
+The deployment runs the **emulator profile** (``EMULATOR_PROFILE``): every option of the hardened
+profile that moto can apply (VPC mode with endpoints and flow logs, WAF with an allow-list, server
+access logs, audit replication to a second region, reserved concurrency per function), with protection
+and provisioned concurrency off, so the Terraform of each option is applied and destroyed here, in the
+same one deployment (README, "Profile options", lists what moto cannot check).
 """
 
 from __future__ import annotations
@@ -60,6 +66,16 @@ TARGETS_IN_ORDER = (
     "check-alert-subscription",
 )
 ALERT_EMAIL = "oncall@example.com"
+EMULATOR_PROFILE = {
+    "FRAUD_VPC_MODE": "create",
+    "FRAUD_WAF": "true",
+    "FRAUD_WAF_ALLOWED_IPS": "52.94.76.0/22,2600:1f18::/36",
+    "FRAUD_ACCESS_LOGS": "server",
+    "FRAUD_AUDIT_REPLICA_REGION": "us-west-2",
+    "FRAUD_WEBHOOK_RESERVED_CONCURRENCY": "20",
+    "FRAUD_STREAM_RESERVED_CONCURRENCY": "4",
+    "FRAUD_BATCH_RESERVED_CONCURRENCY": "2",
+}
 CARD_TOKEN = "tok-migration-0001"
 
 
@@ -232,7 +248,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory, test_config) -> Iterator[
         "FRAUD_REGION": test_config.region,
         "FRAUD_IMAGE_TAG": str(test_config.image_tag),  # pinned: not the hash of a tree others edit
         "FRAUD_ALERT_EMAIL": ALERT_EMAIL,
-    }
+    } | EMULATOR_PROFILE
     deployed = Deployment(root=root, moto=moto, env=env, logs=logs)
     try:
         _build(deployed)
@@ -341,6 +357,38 @@ def test_state_holds_what_the_json_declares(deployed: Deployment, test_config) -
     assert outputs["image_uri"].endswith("@" + digest)
     assert outputs["webhook_function_name"] == "fraud-webhook-dev"
     assert sorted(outputs["schedule_rule_names"]) == ["fraud-batch-daily-report-dev", "fraud-batch-window-dev"]
+
+
+@pytest.mark.timeout(TIMEOUT)
+def test_the_emulator_profile_options_were_applied(deployed: Deployment) -> None:
+    """Each option of the emulator profile exists in the emulator after the apply (what moto can hold)."""
+    app = deployed.runner().state_resources("app")
+    for kind in (
+        "aws_vpc",
+        "aws_vpc_endpoint",
+        "aws_default_security_group",
+        "aws_flow_log",
+        "aws_wafv2_web_acl",
+        "aws_wafv2_web_acl_association",
+        "aws_wafv2_web_acl_logging_configuration",
+        "aws_s3_bucket_replication_configuration",
+    ):
+        assert any(address.startswith(kind + ".") for address in app), (kind, sorted(app))
+    lam = deployed.deployment().client("lambda")
+    webhook = lam.get_function(FunctionName="fraud-webhook-dev")
+    assert len(webhook["Configuration"]["VpcConfig"]["SubnetIds"]) >= 2
+    reserved = {
+        role: lam.get_function_concurrency(FunctionName=f"fraud-{role}-dev").get("ReservedConcurrentExecutions")
+        for role in ("webhook", "stream", "batch")
+    }
+    assert reserved == {"webhook": 20, "stream": 4, "batch": 2}
+    replica = deployed.deployment().client("s3", "us-west-2")
+    names = [b["Name"] for b in replica.list_buckets()["Buckets"] if b["Name"].startswith("fraud-audit-replica-dev-")]
+    assert len(names) == 1, names
+    lock = replica.get_object_lock_configuration(Bucket=names[0])["ObjectLockConfiguration"]
+    assert lock["ObjectLockEnabled"] == "Enabled"
+    acls = deployed.deployment().client("wafv2").list_web_acls(Scope="REGIONAL")["WebACLs"]
+    assert [acl["Name"] for acl in acls] == ["fraud-dev"]
 
 
 @pytest.mark.timeout(TIMEOUT)
@@ -499,7 +547,10 @@ def test_turning_object_lock_on_plans_no_replacement_of_the_audit_bucket(deploye
     buckets = {a: actions for a, actions in changes.items() if a.startswith("aws_s3_bucket.")}
     assert buckets and all(actions == ["no-op"] for actions in buckets.values()), buckets
     locks = {a: v for a, v in changes.items() if a.startswith("aws_s3_bucket_object_lock_configuration.")}
-    assert list(locks.values()) == [["create"]], locks
+    # The audit bucket's, and (emulator profile: auditReplicaRegion) the replica's default retention, which
+    # follows the audit bucket's; the replica bucket was created with Object Lock enabled, so neither is replaced.
+    assert sorted(a.split(".")[1].split("_")[0] for a in locks) == ["audit", "audit-protection"], locks
+    assert all(actions == ["create"] for actions in locks.values()), locks
     assert not [a for a, actions in changes.items() if "delete" in actions], changes
 
 

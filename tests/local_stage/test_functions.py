@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +22,7 @@ PROBE = "tests.local_stage.probe_handler.handler"
 
 
 def probe(timeout: int = 20, **environment: str) -> FunctionSpec:
-    return FunctionSpec("probe", "fraud-probe", PROBE, environment, timeout_seconds=timeout)
+    return FunctionSpec("probe", "fraud-probe", PROBE, environment, memory_mb=512, timeout_seconds=timeout)
 
 
 @pytest.fixture
@@ -86,10 +88,26 @@ def test_a_crashed_worker_is_reported_and_restarted(functions: LocalFunctions, s
     with pytest.raises(HandlerError, match="exited with code 3"):
         functions.call("probe", {"crash": 3})
     assert any("probe worker (fraud-probe) exited with code 3" in line for line in said), said
-    assert any("restarted" in line for line in said), said
     second = functions.call("probe", {})["pid"]
     assert second != first
+    assert any("probe worker (fraud-probe) restarted" in line for line in said), said
     assert functions.worker("probe").restarts == 1
+
+
+def test_a_failed_invocation_does_not_wait_for_the_next_cold_start(tmp_path: Path, said: list[str]) -> None:
+    """A crash fails its invocation at once: the fresh worker (a cold start, here 3 s) is the next invocation's
+    to start, not paid by the failing caller while holding the worker (module docstring)."""
+    slow_start = probe(PROBE_IMPORT_SECONDS="3")
+    with LocalFunctions((slow_start,), {}, region="eu-west-1", log_dir=tmp_path, say=said.append) as functions:
+        worker = functions.worker("probe").start()
+        first = worker.pid
+        began = time.monotonic()
+        with pytest.raises(HandlerError, match="exited with code 3"):
+            functions.call("probe", {"crash": 3})
+        assert time.monotonic() - began < 3
+        assert not worker.running and worker.pid is None and worker.restarts == 0
+        assert functions.call("probe", {})["pid"] != first
+        assert worker.restarts == 1
 
 
 def test_a_worker_killed_while_idle_is_reported_and_replaced(functions: LocalFunctions, said: list[str]) -> None:
@@ -112,7 +130,76 @@ def test_a_hung_handler_fails_after_the_function_timeout_and_the_next_call_gets_
         with pytest.raises(HandlerError, match="timed out after 2 seconds"):
             functions.call("probe", {"sleep": 30})
         assert any("timed out after 2 s" in line for line in said), said
+        assert functions.worker("probe").restarts == 0  # a timeout is not a restart; the next start is
         assert functions.call("probe", {})["pid"] != first
+        assert functions.worker("probe").restarts == 1
+
+
+def in_background(call: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
+    """Run ``call`` in a thread; the list gets its result or the exception it raised."""
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(call())
+        except BaseException as error:  # the test inspects it
+            outcome.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def wait_for_line(log: Path, line: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not (log.is_file() and line in log.read_text()):
+        assert time.monotonic() < deadline, f"{line!r} not in {log}"
+        time.sleep(0.05)
+
+
+def test_closing_during_an_invocation_fails_it_as_shutting_down(tmp_path: Path, said: list[str]) -> None:
+    """The handler outlives close()'s 5 s grace and is killed: its caller gets a HandlerError, not an
+    AttributeError from a worker that close() already took away."""
+    functions = LocalFunctions((probe(timeout=60),), {}, region="eu-west-1", log_dir=tmp_path, say=said.append)
+    worker = functions.worker("probe").start()
+    try:
+        thread, outcome = in_background(lambda: functions.call("probe", {"say": "busy", "sleep": 60}))
+        wait_for_line(tmp_path / "probe.log", "busy")
+        functions.close()
+        thread.join(30)
+        (error,) = outcome
+        assert isinstance(error, HandlerError) and "shutting down" in str(error), repr(error)
+        assert worker.pid is None and not worker.running
+    finally:
+        functions.close()
+
+
+def test_an_invocation_that_times_out_after_close_starts_no_new_worker(tmp_path: Path, said: list[str]) -> None:
+    functions = LocalFunctions((probe(timeout=2),), {}, region="eu-west-1", log_dir=tmp_path, say=said.append)
+    worker = functions.worker("probe").start()
+    try:
+        thread, outcome = in_background(lambda: functions.call("probe", {"say": "busy", "sleep": 60}))
+        wait_for_line(tmp_path / "probe.log", "busy")
+        functions.close()  # waits up to 5 s for the busy worker; the invocation times out meanwhile
+        thread.join(30)
+        assert worker.pid is None and not worker.running  # nothing was started after close()
+        (error,) = outcome
+        assert isinstance(error, HandlerError) and "shutting down" in str(error), repr(error)
+        with pytest.raises(HandlerError, match="shutting down"):
+            functions.call("probe", {})
+        assert worker.pid is None
+    finally:
+        functions.close()
+
+
+@pytest.mark.unit
+def test_a_closed_stage_starts_no_worker(tmp_path: Path) -> None:
+    functions = LocalFunctions((probe(),), {}, region="eu-west-1", log_dir=tmp_path)
+    functions.close()
+    with pytest.raises(HandlerError, match="shutting down"):
+        functions.call("probe", {})
+    result = functions.invoke("probe", {})
+    assert not result.ok and "shutting down" in result.detail
 
 
 def test_the_spawn_environment_is_built_from_the_spec_not_the_caller() -> None:

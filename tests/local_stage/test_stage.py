@@ -3,6 +3,8 @@ mode-600 file the READY banner names instead of printing them, and ``make local-
 
 from __future__ import annotations
 
+import dataclasses
+import shlex
 import stat
 import threading
 import time
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from fraud_ops.targets import Target
+from fraud_ops.targets import Target, load_local
 from local_stage.stage import LocalStage, StageOptions, follow, new_run_dir, rotate_runs, run_dirs
 
 pytestmark = pytest.mark.unit
@@ -53,15 +55,24 @@ def test_the_secrets_are_in_a_file_only_the_user_can_read_and_the_banner_names_i
     assert str(stage.secrets_file) in banner and str(stage.run_dir) in banner
     assert "batch --current" in banner and "cli alerts" in banner
     (curl,) = [line for line in banner.splitlines() if line.startswith("curl ")]
-    assert f"$(sed -n 's/^FRAUD_API_KEY=//p' '{stage.secrets_file}')" in curl  # read when it runs
+    assert f"$(sed -n 's/^FRAUD_API_KEY=//p' {shlex.quote(str(stage.secrets_file))})" in curl  # read when it runs
+
+
+def test_the_stage_file_holds_no_api_key_and_the_cli_reads_it_from_the_secrets_file(tmp_path: Path) -> None:
+    stage = ready_stage(tmp_path)
+    target = dataclasses.replace(stage.target, secrets_file=str(stage.secrets_file))
+    stage._write_stage_file(target)
+    assert API_KEY not in stage.stage_file.read_text()
+    assert load_local(stage.stage_file) == target
 
 
 def test_down_removes_the_secrets_and_says_where_the_logs_are(tmp_path: Path) -> None:
     lines: list[str] = []
     stage = ready_stage(tmp_path)
     stage.options = StageOptions(stage_dir=tmp_path, say=lines.append)
+    stage._write_stage_file(stage.target)
     stage.down()
-    assert not stage.secrets_file.exists()
+    assert not stage.secrets_file.exists() and not stage.stage_file.exists()
     assert lines[-1].startswith(f"[local] stopped; logs kept in {stage.run_dir}")
 
 

@@ -11,6 +11,7 @@ import pytest
 from moto import mock_aws
 
 from fraud_ops import dlq
+from fraud_ops.invoke import InvokeResult
 from local_stage.functions import HandlerError
 from local_stage.stream_pump import PumpSettings, StreamPump
 
@@ -97,9 +98,9 @@ def test_a_poison_record_is_isolated_and_sent_to_the_dlq_then_redriven(aws: dict
     poison["on"] = False  # the bug is fixed: the redrive re-reads the record from the stream
 
     class Deliverer:
-        def invoke(self, function: str, payload: Any) -> dlq.InvokeResult:
+        def invoke(self, function: str, payload: Any) -> InvokeResult:
             deliver(dict(payload))
-            return dlq.InvokeResult(True, "ok")
+            return InvokeResult(True, "ok")
 
     outcome = dlq.redrive(plan, Deliverer(), dlq.DynamoStreamReader(aws["streams"]))
     assert outcome.ok, outcome.detail

@@ -16,7 +16,14 @@ from fraud_detection.alerts import block_alert
 from fraud_detection.contract import SMOKE_ATTRIBUTE
 from fraud_ops import cli
 from fraud_ops.alert_queues import subscribe_queue
-from fraud_ops.targets import Target, TargetError, functions_from_state, load_local, outputs_from_file
+from fraud_ops.targets import (
+    API_KEY_VARIABLE,
+    Target,
+    TargetError,
+    functions_from_state,
+    load_local,
+    outputs_from_file,
+)
 from local_stage.alert_watcher import AlertWatcher
 
 pytestmark = pytest.mark.unit
@@ -95,21 +102,36 @@ def test_functions_come_from_terraform_state_with_their_own_environment() -> Non
     assert batch.matches("arn:batch:alias_arn") and batch.matches("fraud-batch-local") and not batch.matches("x")
 
 
-def test_target_round_trips_through_the_stage_file(tmp_path: Path) -> None:
+def test_target_round_trips_through_the_stage_file_and_the_api_key_stays_in_the_secrets_file(
+    tmp_path: Path,
+) -> None:
+    """The stage file is world-readable; the API key is read from the mode-600 secrets file it names."""
+    secrets = tmp_path / "secrets.env"
+    secrets.write_text(f"# comment\n{API_KEY_VARIABLE}=the-api-key-value-0123456789\nFRAUD_SIGNING_SECRET=x\n")
     target = Target(
         kind="local",
         region="us-east-1",
         webhook_url="http://127.0.0.1:1/v1/webhook",
-        api_key="k",
+        api_key="the-api-key-value-0123456789",
         outputs=OUTPUTS,
         functions=functions_from_state(STATE, OUTPUTS),
         endpoint_url="http://127.0.0.1:2",
+        secrets_file=str(secrets),
     )
     path = tmp_path / "stage.json"
     path.write_text(target.to_json())
+    assert "the-api-key-value-0123456789" not in path.read_text() and "api_key" not in json.loads(path.read_text())
     assert load_local(path) == target
     assert target.parameter("STREAM_ONLY") == "1"
     assert target.aws_environment()["AWS_ENDPOINT_URL"] == "http://127.0.0.1:2"
+
+
+def test_a_stage_file_without_its_secrets_file_is_a_clear_error(tmp_path: Path) -> None:
+    target = Target("local", "us-east-1", "", "k", {}, (), secrets_file=str(tmp_path / "gone.env"))
+    path = tmp_path / "stage.json"
+    path.write_text(target.to_json())
+    with pytest.raises(TargetError, match=r"gone\.env"):
+        load_local(path)
 
 
 def test_outputs_file_accepts_terraform_output_json(tmp_path: Path) -> None:

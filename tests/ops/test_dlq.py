@@ -12,6 +12,7 @@ import pytest
 from moto import mock_aws
 
 from fraud_ops import dlq
+from fraud_ops.invoke import InvokeResult
 
 pytestmark = pytest.mark.unit
 
@@ -140,9 +141,9 @@ class RecordingInvoker:
     failing: frozenset[str] = frozenset()
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
-    def invoke(self, function: str, payload: Mapping[str, Any]) -> dlq.InvokeResult:
+    def invoke(self, function: str, payload: Mapping[str, Any]) -> InvokeResult:
         self.calls.append((function, dict(payload)))
-        return dlq.InvokeResult(function not in self.failing, "done")
+        return InvokeResult(function not in self.failing, "done")
 
 
 @dataclass
@@ -211,3 +212,13 @@ def test_a_failed_invoke_keeps_the_message(queue: dlq.QueueAdapter) -> None:
     invoker = RecordingInvoker(failing=frozenset({BATCH_ALIAS}))
     assert dlq.process_queue(queue, invoker, FixedReader(None), apply=True, say=lambda _: None) == (0, 1)
     assert remaining(queue) == 1
+
+
+@pytest.mark.parametrize("limit", [1, 5, 10, 13])
+def test_receive_all_takes_no_more_than_its_limit(queue: dlq.QueueAdapter, limit: int) -> None:
+    """``cli alerts --limit 5`` shows (and without --keep deletes) at most 5, never a whole batch of 10."""
+    for _ in range(15):
+        send(queue, eventbridge_message())
+    taken = queue.receive_all(visibility_seconds=30, limit=limit)
+    assert len(taken) == limit
+    assert len(queue.receive_all(visibility_seconds=30)) == 15 - limit  # the rest stayed visible

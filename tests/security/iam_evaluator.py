@@ -3,9 +3,10 @@
 Checks, over the *union* of a role's grants (inline + attached managed policies; the permissions
 boundary never grants, but its explicit Deny statements do deny):
 
-- ``protected``: the role cannot modify itself, the bootstrap roles, the permissions boundary policy
-  or the GitHub OIDC provider: no IAM write action (``IAM_WRITE_ACTIONS``) on those ARNs is matched
-  by an Allow unless an effective Deny matches the same action and ARN;
+- ``protected``: the role cannot modify itself, the bootstrap roles, the permissions boundary policy,
+  the deploy role's own managed policies (``<deploy role>-1`` ... ``-10``) or the GitHub OIDC
+  provider: no IAM write action (``IAM_WRITE_ACTIONS``) on those ARNs is matched by an Allow unless
+  an effective Deny matches the same action and ARN;
 - ``boundary``: every Allow matching ``iam:CreateRole``, ``iam:PutRolePolicy``,
   ``iam:PutRolePermissionsBoundary`` or ``iam:AttachRolePolicy`` requires
   ``iam:PermissionsBoundary`` = the boundary ARN (``StringEquals`` or ``ArnEquals``, every value
@@ -40,6 +41,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from fraud_constructs.github_deploy_role import MAX_ATTACHED_POLICIES
 from fraud_constructs.policy.statement_reader import as_strings
 from stacks.config import api_gateway_cloudwatch_role_name, deploy_role_name, permissions_boundary_name
 
@@ -100,6 +102,9 @@ class Protected:
     roles: tuple[str, ...]
     boundary_policy: str
     oidc_provider: str
+    deploy_policies: tuple[str, ...] = ()
+    """The deploy role's managed policies, every name it may have (``<deploy role>-<n>``, n up to the
+    IAM quota of attached policies)."""
 
     @classmethod
     def for_region(cls, region: str = REGION, account: str = ACCOUNT, partition: str = PARTITION) -> Protected:
@@ -108,12 +113,20 @@ class Protected:
             roles=(f"{iam}:role/{deploy_role_name(region)}", f"{iam}:role/{api_gateway_cloudwatch_role_name(region)}"),
             boundary_policy=f"{iam}:policy/{permissions_boundary_name(region)}",
             oidc_provider=f"{iam}:{OIDC_PROVIDER}",
+            deploy_policies=tuple(
+                f"{iam}:policy/{deploy_role_name(region)}-{n}" for n in range(1, MAX_ATTACHED_POLICIES + 1)
+            ),
         )
 
     def targets(self, own_role_arn: str) -> list[tuple[str, str]]:
         """``(resource type, ARN)`` pairs to protect for a role."""
         roles = dict.fromkeys((own_role_arn, *self.roles))
-        return [*(("role", r) for r in roles), ("policy", self.boundary_policy), ("oidc-provider", self.oidc_provider)]
+        policies = (self.boundary_policy, *self.deploy_policies)
+        return [
+            *(("role", r) for r in roles),
+            *(("policy", p) for p in policies),
+            ("oidc-provider", self.oidc_provider),
+        ]
 
 
 @dataclass(frozen=True, order=True)

@@ -55,6 +55,15 @@ _ARN_OF: Mapping[str, tuple[str, str]] = {
     "aws_kms_alias": ("name", "arn:{partition}:kms:{region}:{account}:{name}"),
     "aws_kms_key": ("", "arn:{partition}:kms:{region}:{account}:key/{name}"),
 }
+# EC2 resources have no name, only a generated id (``<prefix>-<17 hex digits>``): Terraform type ->
+# (ARN resource type, id prefix). The id is derived from the logical name, so it is stable.
+_EC2_IDS: Mapping[str, tuple[str, str]] = {
+    "aws_vpc": ("vpc", "vpc"),
+    "aws_subnet": ("subnet", "subnet"),
+    "aws_security_group": ("security-group", "sg"),
+    "aws_route_table": ("route-table", "rtb"),
+    "aws_vpc_endpoint": ("vpc-endpoint", "vpce"),
+}
 # Attributes that are the resource's name; ``.id`` is the name too, except for these types.
 _NAME_ATTRS = frozenset({"name", "bucket", "function_name", "id", "alarm_name"})
 _ID_IS_ARN = frozenset({"aws_sns_topic", "aws_iam_policy", "aws_iam_openid_connect_provider"})
@@ -136,6 +145,10 @@ class TokenResolver:
         if kind == "aws_kms_key" and attr in ("arn", "key_id", "id"):
             key_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"aws_kms_key.{name}"))
             return key_id if attr != "arn" else self._format(kind, key_id)
+        if kind in _EC2_IDS and attr in ("arn", "id"):
+            arn_type, prefix = _EC2_IDS[kind]
+            ec2_id = f"{prefix}-{uuid.uuid5(uuid.NAMESPACE_URL, f'{kind}.{name}').hex[:17]}"
+            return ec2_id if attr == "id" else f"arn:{PARTITION}:ec2:{REGION}:{ACCOUNT}:{arn_type}/{ec2_id}"
         if kind not in _ARN_OF:
             return None
         name_attr, _ = _ARN_OF[kind]
@@ -366,10 +379,23 @@ def _find_role(
     return by_name.get(resolver.resolve(value))
 
 
+GRANTS_SUFFIX = "/grants"
+
+
 def iter_documents(policies: VariantPolicies) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """``(name, document)`` of every identity policy (what the third-party analyzers get)."""
+    """``(name, document)`` of every identity policy the third-party analyzers judge: each policy on its
+    own, except the grants of a role that holds several (the GitHub deploy role's managed policies, split
+    only to fit IAM's size quotas). Those are judged as one document, ``<role>/grants``, their union, as
+    IAM evaluates them: a combination split across two policies (``iam:PassRole`` in one,
+    ``lambda:CreateFunction`` in another) is seen, and an exclusion does not depend on how the statements
+    happen to be packed."""
+    combined = {id(policy) for role in policies.roles.values() if len(role.grants) > 1 for policy in role.grants}
     for policy in policies.identity_policies:
-        yield policy.name, policy.document
+        if id(policy) not in combined:
+            yield policy.name, policy.document
+    for role in policies.roles.values():
+        if len(role.grants) > 1:
+            yield f"{role.name}{GRANTS_SUFFIX}", {"Version": VERSION, "Statement": [s for _, s in role.statements]}
 
 
 def dumps(document: Mapping[str, Any]) -> str:

@@ -31,6 +31,7 @@ DEPLOY = "arn:aws:iam::123456789012:role/fraud-github-deploy-us-east-1"
 APIGW = "arn:aws:iam::123456789012:role/fraud-apigw-cloudwatch-us-east-1"
 BOUNDARY = "arn:aws:iam::123456789012:policy/fraud-permissions-boundary-us-east-1"
 OIDC = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+DEPLOY_POLICIES = tuple(f"arn:aws:iam::123456789012:policy/fraud-github-deploy-us-east-1-{n}" for n in range(1, 11))
 FUNCTION_ROLES = "arn:aws:iam::123456789012:role/fraud-batch-*"
 WITH_BOUNDARY = {"StringEquals": {"iam:PermissionsBoundary": BOUNDARY}}
 TO_LAMBDA = {"StringEquals": {"iam:PassedToService": ["lambda.amazonaws.com"]}}
@@ -48,6 +49,7 @@ def test_protected_targets_come_from_config() -> None:
     assert PROTECTED.roles == (DEPLOY, APIGW)
     assert PROTECTED.boundary_policy == BOUNDARY
     assert PROTECTED.oidc_provider == OIDC
+    assert PROTECTED.deploy_policies == DEPLOY_POLICIES
 
 
 # --- canaries: one per check, exact findings -------------------------------------------------------
@@ -62,7 +64,8 @@ def test_canary_a_role_modifies_its_own_role() -> None:
 
 
 def test_canary_a_wildcards_on_boundary_and_oidc_provider() -> None:
-    """``iAm:*Policy*`` (case-insensitive, wildcard) on ``policy/fraud-*``; ``iam:Tag*`` on the provider."""
+    """``iAm:*PolicyVersion`` (case-insensitive, wildcard) on ``policy/fraud-*``: the boundary and each of
+    the deploy role's own managed policies; ``iam:Tag*`` on the provider."""
     role = canary_role(
         "fraud-canary-a2",
         [
@@ -70,17 +73,30 @@ def test_canary_a_wildcards_on_boundary_and_oidc_provider() -> None:
             {"Effect": "Allow", "Action": "iam:Tag*", "Resource": "arn:aws:iam::*:oidc-provider/*"},
         ],
     )
+    versions = "iam:CreatePolicyVersion,iam:DeletePolicyVersion,iam:SetDefaultPolicyVersion"
+    assert evaluate_role(role, PROTECTED) == sorted(
+        [
+            *(
+                Finding("protected", "fraud-canary-a2", "fraud-canary-a2/policy", 0, policy, versions)
+                for policy in (BOUNDARY, *DEPLOY_POLICIES)
+            ),
+            Finding("protected", "fraud-canary-a2", "fraud-canary-a2/policy", 1, OIDC, "iam:TagOpenIDConnectProvider"),
+        ]
+    )
+
+
+def test_canary_a_deploy_policies_rewritten_or_deleted() -> None:
+    """The deploy role's own managed policies: a new version or deletion is reported, unless denied."""
+    policies = "arn:aws:iam::123456789012:policy/fraud-github-deploy-us-east-1-*"
+    grant = {"Effect": "Allow", "Action": ["iam:CreatePolicyVersion", "iam:DeletePolicy"], "Resource": policies}
+    role = canary_role("fraud-canary-a3", [grant])
+    found = "iam:CreatePolicyVersion,iam:DeletePolicy"
     assert evaluate_role(role, PROTECTED) == [
-        Finding(
-            "protected",
-            "fraud-canary-a2",
-            "fraud-canary-a2/policy",
-            0,
-            BOUNDARY,
-            "iam:CreatePolicyVersion,iam:DeletePolicyVersion,iam:SetDefaultPolicyVersion",
-        ),
-        Finding("protected", "fraud-canary-a2", "fraud-canary-a2/policy", 1, OIDC, "iam:TagOpenIDConnectProvider"),
+        Finding("protected", "fraud-canary-a3", "fraud-canary-a3/policy", 0, policy, found)
+        for policy in sorted(DEPLOY_POLICIES)
     ]
+    deny = {"Effect": "Deny", "Action": "iam:*", "Resource": policies}
+    assert evaluate_role(canary_role("fraud-canary-a3", [grant, deny]), PROTECTED) == []
 
 
 def test_canary_b_create_role_without_boundary_condition() -> None:

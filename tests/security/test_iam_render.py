@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 import pytest
@@ -16,6 +17,7 @@ from .iam_render import (
     TokenResolver,
     VariantPolicies,
     fake_arn,
+    iter_documents,
     render_statement,
     render_variant,
 )
@@ -112,6 +114,8 @@ def test_token_substitution() -> None:
             "aws_sns_topic": {"t": {"name": "fraud-alerts-dev"}},
             "aws_sqs_queue": {"q": {"name": "fraud-dlq-dev"}},
             "aws_iam_openid_connect_provider": {"o": {"url": "https://token.actions.githubusercontent.com"}},
+            "aws_subnet": {"s": {"vpc_id": "${aws_vpc.v.id}"}},
+            "aws_security_group": {"g": {"name": "fraud-functions-dev"}},
         },
     }
     r = TokenResolver(stack)
@@ -135,6 +139,13 @@ def test_token_substitution() -> None:
     assert r.resolve("${aws_sns_topic.t.id}") == f"arn:aws:sns:us-east-1:{ACCOUNT}:fraud-alerts-dev"  # id = ARN
     assert r.resolve("${aws_sqs_queue.q.id}") == f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/fraud-dlq-dev"
     assert r.resolve("${aws_sqs_queue.q.name}") == "fraud-dlq-dev"
+    # EC2 resources have generated ids: a stable fake one, in the ARN EC2 would give it
+    subnet = r.resolve("${aws_subnet.s.arn}")
+    assert re.fullmatch(rf"arn:aws:ec2:us-east-1:{ACCOUNT}:subnet/subnet-[0-9a-f]{{17}}", subnet)
+    assert subnet.endswith(r.resolve("${aws_subnet.s.id}")) and subnet == r.resolve("${aws_subnet.s.arn}")
+    assert re.fullmatch(
+        rf"arn:aws:ec2:us-east-1:{ACCOUNT}:security-group/sg-[0-9a-f]{{17}}", r.resolve("${aws_security_group.g.arn}")
+    )
     assert r.unresolved == set()
     # Unresolvable: an unknown resource, an attribute without a rule, an expression.
     assert r.resolve("${aws_sqs_queue.missing.arn}") == fake_arn("aws_sqs_queue.missing.arn")
@@ -181,6 +192,25 @@ def test_roles_group_inline_attached_and_boundary() -> None:
         "v/s/thing",
         "v/aws_iam_policy.boundary",
     }
+    # the analyzers judge a role holding several policies on their union, and the boundary on its own
+    documents = dict(iter_documents(policies))
+    assert set(documents) == {"v/aws_iam_policy.boundary", "v/aws_iam_role.r/grants"}
+    assert documents["v/aws_iam_role.r/grants"]["Statement"] == [s for _, s in role.statements]
+    assert len(documents["v/aws_iam_role.r/grants"]["Statement"]) == 3
+
+
+def test_the_deploy_role_is_analyzed_as_the_union_of_its_managed_policies(
+    rendered: Callable[[str], VariantPolicies],
+) -> None:
+    policies = rendered("privileged")
+    deploy = policies.roles[deploy_role_name("us-east-1")]
+    assert len(deploy.grants) > 1 and all(p.kind == "managed" for p in deploy.grants)
+    documents = dict(iter_documents(policies))
+    union = documents[f"{deploy.name}/grants"]["Statement"]
+    assert len(union) == sum(len(p.statements) for p in deploy.grants)
+    assert not {p.name for p in deploy.grants} & set(documents)
+    # every other role holds one policy, judged on its own
+    assert all(len(r.grants) == 1 for r in policies.roles.values() if r is not deploy)
 
 
 def test_unreadable_or_unattached_policy_is_a_problem() -> None:

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from fraud_detection import contract
-from tests.constructs.app_helpers import by_path, ref
+from stacks.config import AppConfig, load_config
+from tests.conftest import VARIANT_CONTEXTS
+from tests.support.app_helpers import by_path, ref
 from tests.tfjson import resources
 
 pytestmark = pytest.mark.synth
@@ -103,22 +105,32 @@ def test_every_alarm_links_an_existing_runbook_entry(synthesized: dict[str, dict
         assert match.group(1) in anchors, f"{alarm['alarm_name']}: runbook anchor {match.group(1)} missing"
 
 
-def test_dashboard_shows_every_alarmed_metric(synthesized: dict[str, dict]) -> None:
-    dashboard = by_path(synthesized["app"], "aws_cloudwatch_dashboard", "app/alarms/dashboard")
-    assert dashboard["dashboard_name"] == "fraud-detection-dev"
+@pytest.mark.parametrize("variant", ["dev", "prod-full"])
+def test_dashboard_shows_every_alarmed_metric(variant: str, variant_outdir) -> None:
+    """Every alarmed metric is on the dashboard, the profile options' alarms (WAF, replication) too."""
+    app = json.loads((variant_outdir(variant) / "stacks" / "app" / "cdk.tf.json").read_text())
+    dashboard = by_path(app, "aws_cloudwatch_dashboard", "app/alarms/dashboard")
+    assert dashboard["dashboard_name"] == f"fraud-detection-{VARIANT_CONTEXTS[variant]['environment']}"
     body = json.loads(dashboard["dashboard_body"])
     shown = {m[1] for w in body["widgets"] for m in w["properties"]["metrics"]}
-    alarmed = {a["metric_name"] for a in alarms(synthesized["app"]).values()}
+    alarmed = {a["metric_name"] for a in alarms(app).values()}
     assert alarmed <= shown
+    if variant == "prod-full":
+        assert {"BlockedRequests", "OperationsFailedReplication"} <= alarmed
 
 
-def _docs_table() -> set[tuple[str, ...]]:
+def _docs_table(config: AppConfig) -> set[tuple[str, ...]]:
+    """The table's rows that ``config`` creates: a row "`<alarm>` (with `<setting>`)" exists only when
+    that setting is on."""
     rows = set()
     for line in (ROOT / "docs/alarms.md").read_text().splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 7 and cells[0].startswith("`fraud-"):
             alarm, namespace, metric, dimensions, missing, _runbook, page = cells
             assert page, f"{alarm}: name the AWS page that documents the metric"
+            alarm, _, setting = alarm.partition(" (with ")
+            if setting and not getattr(config, setting.strip("`)")):
+                continue
             rows.add((alarm.strip("`"), namespace, metric, dimensions, missing))
     return rows
 
@@ -127,9 +139,11 @@ def _docs_table() -> set[tuple[str, ...]]:
 def test_docs_alarm_table_is_the_synthesized_one(variant: str, variant_stacks) -> None:
     """docs/alarms.md is written by hand; this keeps it equal to what the stacks create."""
     app = variant_stacks(variant)["app"]
+    config = load_config(VARIANT_CONTEXTS[variant], {})
 
     def generic(text: str) -> str:
-        return re.sub(rf"-{variant}(?=-|$|,)", "-<env>", text).replace(f"={variant}", "=<env>")
+        text = re.sub(rf"-{config.environment}(?=-|$|,)", "-<env>", text).replace(f"={config.environment}", "=<env>")
+        return text.replace(f"Region={config.region}", "Region=<region>")
 
     synthesized = {
         (
@@ -141,7 +155,7 @@ def test_docs_alarm_table_is_the_synthesized_one(variant: str, variant_stacks) -
         )
         for a in alarms(app).values()
     }
-    assert synthesized == _docs_table()
+    assert synthesized == _docs_table(config)
 
 
 LOST_DELIVERY_METRICS = {

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from stacks.config import AppConfig
-from tests.constructs.app_helpers import by_path, document_statements, ref
+from tests.support.app_helpers import by_path, document_statements, ref
 from tests.tfjson import resources
 
 pytestmark = pytest.mark.synth

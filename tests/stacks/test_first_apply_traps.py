@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from stacks.config import ConfigError, load_config
-from tests.constructs.app_helpers import address, by_path, document_statements, ref, statements_by_sid
+from tests.support.app_helpers import address, by_path, document_statements, ref, statements_by_sid
 from tests.tfjson import data_sources, only, resources
 
 pytestmark = pytest.mark.synth
@@ -135,9 +135,21 @@ def test_api_logging_prerequisites(synthesized: dict[str, dict]) -> None:
 
 def test_reserved_concurrency_is_an_optional_setting(synthesized: dict[str, dict]) -> None:
     for fn in resources(synthesized["app"], "aws_lambda_function").values():
-        assert "reserved_concurrent_executions" not in fn
-    assert load_config({}, {}).reserved_concurrency is None
-    assert load_config({"reservedConcurrency": 10}, {}).reserved_concurrency == 10
+        assert "reserved_concurrent_executions" not in fn  # dev default: unreserved (new accounts keep little)
+    assert load_config({}, {}).reserved_concurrency("webhook") is None
+    assert load_config({"webhookReservedConcurrency": 10}, {}).reserved_concurrency("webhook") == 10
+
+
+def test_prod_reserves_concurrency_per_function(variant_outdir) -> None:
+    """The prod preset reserves each function's own share (docs/capacity.md), not one value for all."""
+    import json
+
+    app = json.loads((variant_outdir("prod") / "stacks" / "app" / "cdk.tf.json").read_text())
+    reserved = {
+        fn["function_name"]: fn["reserved_concurrent_executions"]
+        for fn in resources(app, "aws_lambda_function").values()
+    }
+    assert reserved == {"fraud-webhook-prod": 200, "fraud-stream-prod": 10, "fraud-batch-prod": 2}
 
 
 def test_repository_policy_lets_our_functions_pull(synthesized: dict[str, dict]) -> None:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.constructs.app_helpers import by_path, document_statements, ref, statements_by_sid
+from tests.support.app_helpers import by_path, document_statements, ref, statements_by_sid
 
 pytestmark = pytest.mark.synth
 

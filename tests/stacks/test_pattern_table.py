@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fraud_detection import contract
-from tests.constructs.app_helpers import by_path
+from tests.support.app_helpers import by_path
 
 pytestmark = pytest.mark.synth
 
@@ -20,16 +20,18 @@ def test_indexes_match_the_image_key_design(table: dict) -> None:
     indexes = {i["name"]: i for i in table["global_secondary_index"]}
     assert set(indexes) == {window, customer, card} == {"by_window", "by_customer", "by_card"}
     assert (indexes[window]["hash_key"], indexes[window]["range_key"]) == ("window_key", "event_ts")
-    assert indexes[window]["projection_type"] == "ALL"
+    assert indexes[window]["projection_type"] == "INCLUDE"  # only what the batch reads: entries stay < 1 KB
+    assert indexes[window]["non_key_attributes"] == list(contract.WINDOW_ITEM_ATTRIBUTES)
     assert indexes[customer]["projection_type"] == "KEYS_ONLY"
     assert table["hash_key"] == "pk" and "range_key" not in table
 
 
 def test_every_contract_index_is_created_as_defined(table: dict) -> None:
     created = [
-        (i["name"], i["hash_key"], i["range_key"], i["projection_type"]) for i in table["global_secondary_index"]
+        (i["name"], i["hash_key"], i["range_key"], i["projection_type"], tuple(i.get("non_key_attributes", ())))
+        for i in table["global_secondary_index"]
     ]
-    assert created == [(i.name, i.hash_key, i.range_key, i.projection) for i in contract.INDEXES]
+    assert created == [(i.name, i.hash_key, i.range_key, i.projection, i.non_key_attributes) for i in contract.INDEXES]
     types = {a["name"]: a["type"] for a in table["attribute"]}
     assert types == {"pk": "S", "window_key": "S", "customer_key": "S", "card_key": "S", "event_ts": "N"}
 

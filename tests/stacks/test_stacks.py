@@ -70,3 +70,16 @@ def test_s3_backend_uses_native_locking() -> None:
     assert backend["kms_key_id"] == key  # else Terraform writes AES256, overriding the bucket's KMS default
     assert backend["use_lockfile"] is True
     assert "dynamodb_table" not in backend
+
+
+def test_settings_the_image_reads_reach_its_environment(variant_outdir) -> None:
+    """Values other than the defaults (the "privileged" variant sets them) reach the functions that read them."""
+    from fraud_detection import contract
+    from tests.conftest import VARIANT_CONTEXTS
+
+    context = VARIANT_CONTEXTS["privileged"]
+    app = json.loads((variant_outdir("privileged") / "stacks" / "app" / "cdk.tf.json").read_text())
+    env = {fn["function_name"]: fn["environment"]["variables"] for fn in resources(app, "aws_lambda_function").values()}
+    webhook, batch = env[contract.WEBHOOK.function_name("staging")], env[contract.BATCH.function_name("staging")]
+    assert webhook[contract.ENV_PATTERN_TTL_DAYS] == str(context["patternTtlDays"]) != "90"
+    assert webhook[contract.ENV_WINDOW_SHARDS] == batch[contract.ENV_WINDOW_SHARDS] == str(context["windowShards"])

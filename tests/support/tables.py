@@ -1,9 +1,11 @@
 """The pattern table as production creates it, from the contract's definition, and helpers to read it.
 
-``pattern_table_definition`` builds ``CreateTable`` arguments from ``fraud_detection.contract``
-(``PARTITION_KEY``, ``INDEXES`` with their projections, ``EVENT_TIME_ATTRIBUTE``): the same facts the
-stacks build the Terraform table from, so an index that production creates ``KEYS_ONLY`` is
-``KEYS_ONLY`` here too (``tests/runtime/test_table_definition.py`` compares them).
+``pattern_table_definition`` (``local_stage.table_definition``, shared with the bench) builds
+``CreateTable`` arguments from ``fraud_detection.contract``
+(``PARTITION_KEY``, ``INDEXES`` with their projections and projected attributes, ``EVENT_TIME_ATTRIBUTE``):
+the same facts the stacks build the Terraform table from, so an index that production creates ``KEYS_ONLY``
+is ``KEYS_ONLY`` here too, and ``by_window`` holds only its ``INCLUDE`` attributes (moto applies the
+projection to GSI queries; ``tests/runtime/test_table_definition.py`` compares the definitions).
 """
 
 from __future__ import annotations
@@ -15,34 +17,8 @@ from typing import Any
 import boto3
 
 from fraud_detection import contract, keys
+from local_stage.table_definition import pattern_table_definition, projection  # noqa: F401 (re-exported)
 from tests.support.aws import REGION, moto_client
-
-
-def pattern_table_definition(table_name: str, *, stream: bool = True) -> dict[str, Any]:
-    """``CreateTable`` arguments: on-demand, hash key ``pk``, the contract's GSIs, NEW_IMAGE stream."""
-    attributes = {contract.PARTITION_KEY: "S"}
-    for index in contract.INDEXES:
-        attributes |= {index.hash_key: "S", index.range_key: "N"}
-    definition: dict[str, Any] = {
-        "TableName": table_name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "KeySchema": [{"AttributeName": contract.PARTITION_KEY, "KeyType": "HASH"}],
-        "AttributeDefinitions": [{"AttributeName": name, "AttributeType": kind} for name, kind in attributes.items()],
-        "GlobalSecondaryIndexes": [
-            {
-                "IndexName": index.name,
-                "KeySchema": [
-                    {"AttributeName": index.hash_key, "KeyType": "HASH"},
-                    {"AttributeName": index.range_key, "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": index.projection},
-            }
-            for index in contract.INDEXES
-        ],
-    }
-    if stream:
-        definition["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
-    return definition
 
 
 def create_pattern_table(client: Any, table_name: str, *, stream: bool = True) -> None:

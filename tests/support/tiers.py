@@ -80,11 +80,14 @@ class _Watch:
 
     fixtures: list[tuple[str, str]] = []
     unit_test: bool = False
+    violation: str | None = None
+    """Set with the raise: code under test that catches broadly cannot swallow the violation."""
 
 
 def _observed(kind: str) -> None:
     if _Watch.unit_test:
-        raise TierViolation(f"a unit test {_ACTIONS[kind]}: mark it with the tier it belongs in ({', '.join(TIERS)})")
+        _Watch.violation = f"a unit test {_ACTIONS[kind]}: mark it with the tier it belongs in ({', '.join(TIERS)})"
+        raise TierViolation(_Watch.violation)
     if _Watch.fixtures:
         _COSTLY.setdefault(_Watch.fixtures[-1], _ACTIONS[kind])
 
@@ -131,6 +134,17 @@ def pytest_fixture_setup(fixturedef: pytest.FixtureDef, request: pytest.FixtureR
         _Watch.fixtures.pop()
 
 
+_VIOLATION_REPORTED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    report = yield
+    if call.when == "call" and call.excinfo is not None and call.excinfo.errisinstance(TierViolation):
+        item.stash[_VIOLATION_REPORTED] = True  # the test failed with it: the guard need not repeat it
+    return report
+
+
 @pytest.fixture(autouse=True)
 def _unit_tier_guard(request: pytest.FixtureRequest) -> Iterator[None]:
     if tier_of(request.node) != "unit":
@@ -143,7 +157,11 @@ def _unit_tier_guard(request: pytest.FixtureRequest) -> Iterator[None]:
             done = _COSTLY.get(key, _ACTIONS["synth"])
             raise TierViolation(f"a unit test uses fixture {name!r}, which {done}: mark it with its tier")
     _Watch.unit_test = True
+    _Watch.violation = None
     try:
         yield
     finally:
         _Watch.unit_test = False
+    violation, _Watch.violation = _Watch.violation, None
+    if violation is not None and not request.node.stash.get(_VIOLATION_REPORTED, False):
+        raise TierViolation(violation)  # raised inside the test and caught there by the code under test

@@ -61,7 +61,7 @@ def list_suppressions(scope: IConstruct) -> tuple[Suppression, ...]:
 
 
 def suppressions_markdown(suppressions: tuple[Suppression, ...]) -> str:
-    """The README table, so a test can compare the documented table with the real one."""
+    """docs/security.md's table, so a test can compare the documented table with the real one."""
     rows = ["| rule | construct | reason |", "| --- | --- | --- |"]
     rows += [f"| {s.rule_id} | `{s.path}` | {s.reason.replace('|', '/')} |" for s in suppressions]
     return "\n".join(rows) + "\n"

@@ -28,10 +28,10 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from aws_lambda_powertools.utilities.parameters.ssm import SSMProvider
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import ValidationError
 
 from fraud_detection import key_set
 from fraud_detection.settings import Settings, parse_settings
+from fraud_detection.validation import InvalidDocument
 
 T = TypeVar("T")
 DEFAULT_MAX_AGE_SECONDS = 300
@@ -197,7 +197,8 @@ class SettingsStore:
 
 
 def parse_settings_value(value: str) -> Settings:
+    """The settings document, or ``ParameterError`` naming its invalid keys and error codes (no values)."""
     try:
         return parse_settings(value)
-    except ValidationError as error:
-        raise ParameterError("settings parameter is invalid") from error
+    except InvalidDocument as error:
+        raise ParameterError(f"settings parameter is invalid: {error.summary()}") from error

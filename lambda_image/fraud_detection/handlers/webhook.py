@@ -4,23 +4,24 @@ Thin on purpose: Powertools objects live at module level (created once per cold 
 clients are built on first use, and the decision flow is ``fraud_detection.intake``. The only
 thing callers ever see of a failure is a status code and the API Gateway request id.
 
-Cold start: the import loads what every request needs (Powertools, the REST resolver, boto3,
-pydantic and the settings model: even a 401 needs the settings from SSM). What only one path
-needs stays out of it: the request model, scoring and the pattern record load once a delivery
-is authenticated (``intake._admit``), and the DynamoDB client is built on its first use, so a
-cold start whose first request is rejected never pays for them.
+Cold start: the import loads what every request needs (boto3, the Powertools logger, metrics,
+tracer and Parameters, msgspec and the settings model: even a 401 needs the settings from SSM).
+What only one path needs stays out of it: the request model, scoring and the pattern record load
+once a delivery is authenticated (``intake._admit``), and the DynamoDB client is built on its
+first use, so a cold start whose first request is rejected never pays for them. The one route is
+dispatched by ``lambda_platform.RestResolver`` (Powertools' resolver decorators and response shape
+without its event handler package, about 0.3x ``import boto3`` of init; docs/performance.md).
 
 Tracing (X-Ray): the functions run with active tracing, so Lambda records the invocation
 segment (initialization, invocation, overhead) without any SDK in the image. With tracing on
 (deployed; Powertools turns it off outside Lambda), the Tracer loads the X-Ray SDK and patches
-botocore during init, exactly as before: the ``## handler`` subsegment (``ColdStart``,
-``Service`` and ``outcome`` annotations) and one subsegment per SSM/DynamoDB call. That costs
-about 70 ms of init in a Lambda-like environment (the SDK, wrapt, importlib.metadata, the patch).
-Setting ``POWERTOOLS_TRACE_DISABLED=true`` on the function is the opt-out: the X-Ray SDK is then
-never imported (``fraud_detection.tracing``), X-Ray still shows the Lambda segments, but not
-the per-call subsegments or annotations. Deferring the SDK or the patch to the first request
-was rejected: the calls to trace happen in that request, so it would only move the cost from
-init into the first response.
+botocore during init: the ``## handler`` subsegment (``ColdStart``, ``Service`` and ``outcome``
+annotations) and one subsegment per SSM/DynamoDB call. That costs about 0.2x ``import boto3`` of
+init (the SDK, wrapt, the patch). Setting ``POWERTOOLS_TRACE_DISABLED=true`` on the function is the
+opt-out: the X-Ray SDK is then never imported (``fraud_detection.tracing``), X-Ray still shows the
+Lambda segments, but not the per-call subsegments or annotations. Deferring the SDK or the patch
+to the first request was rejected: every first request makes an AWS call (the parameters), so it
+would only move the cost from init into the first response (``make bench`` measures both).
 """
 
 from __future__ import annotations
@@ -38,8 +39,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -53,11 +52,11 @@ from fraud_detection.adapters.parameters import (
     ParametersUnavailable,
 )
 from fraud_detection.adapters.patterns import PatternStore
-from fraud_detection.lambda_platform import PerContainer, observability
+from fraud_detection.lambda_platform import NotFoundError, PerContainer, Response, RestResolver, observability
 
 platform = observability(contract.WEBHOOK, patch_modules=("botocore",))
 logger, metrics, tracer = platform.logger, platform.metrics, platform.tracer
-app = APIGatewayRestResolver(debug=False)
+app = RestResolver()
 
 # The deadline: every answer leaves before the invocation's own timeout, with this much to spare for
 # the response, the log line and the metrics flush. A dependency that has not answered by then (a
@@ -114,6 +113,7 @@ def within_deadline(seconds: float, work: Callable[[], intake.Reply]) -> intake.
         raise outcome["error"]
     return outcome["reply"]
 
+
 @dataclass(frozen=True)
 class Dependencies:
     config: config.Config
@@ -160,7 +160,7 @@ dependencies = PerContainer(build_dependencies)
 @app.post("/webhook")
 def receive() -> Response:
     event = app.current_event
-    request_id = event.request_context.request_id
+    request_id = event.request_id
     body = _raw_body(event.body, event.is_base64_encoded)
     if body is None:
         return _reply(intake.Reply(400, {"message": "body must be UTF-8 JSON"}, "invalid_encoding"), request_id)
@@ -170,7 +170,7 @@ def receive() -> Response:
         content_type=event.headers.get("content-type"),
         signature=event.headers.get("x-fraud-signature"),
         request_id=request_id,
-        source_ip=event.request_context.identity.source_ip or "",
+        source_ip=event.source_ip,
         received_at=deps.now(),
     )
     reply = within_deadline(
@@ -256,15 +256,14 @@ def _reply(reply: intake.Reply, request_id: str) -> Response:
     body = dict(reply.body)
     if reply.status >= 400:
         body["request_id"] = request_id
-    return Response(status_code=reply.status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+    return Response(status_code=reply.status, body=json.dumps(body))
 
 
 def _failure(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     metrics.add_metric(name="WebhookRejected", unit=MetricUnit.Count, value=1)
-    request_id = app.current_event.request_context.request_id
+    request_id = app.current_event.request_id
     return Response(
         status_code=status,
-        content_type=content_types.APPLICATION_JSON,
         body=json.dumps({"message": message, "request_id": request_id}),
         headers=headers,
     )

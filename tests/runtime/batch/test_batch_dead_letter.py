@@ -1,11 +1,11 @@
 """A failed async batch run is kept, not lost: retries, then the dead-letter queue the batch role may
-write to (static, from the synthesized app). Moved from ``tests/runtime/test_webhook_faults.py``."""
+write to (static, from the synthesized app). Moved from ``tests/image/test_webhook_faults.py``."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.constructs.app_helpers import by_path, ref, statements_by_sid
+from tests.support.app_helpers import by_path, ref, statements_by_sid
 
 pytestmark = pytest.mark.synth
 

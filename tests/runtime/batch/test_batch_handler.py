@@ -52,7 +52,9 @@ def test_scheduled_event_analyses_the_last_closed_window(stack: Any, capsys: pyt
 
 
 def test_window_larger_than_one_query_page_is_read_completely(stack: Any) -> None:
-    put_patterns(stack.table, patterns(48, padding_bytes=90_000))  # ~4.3 MB over 4 shards
+    # ~4.3 MB over 4 shards, in an attribute the window index projects (moto pages by the whole item,
+    # DynamoDB by the index entry: unprojected padding would not fill a real page)
+    put_patterns(stack.table, patterns(48, merchant="m" * 90_000))
     result = batch.handler(scheduled_event(), FakeLambdaContext())
     assert result["pages"] > stack.window_shards  # at least one shard needed a second page
     document = analysis(stack.bucket)
@@ -121,7 +123,7 @@ def test_retry_delivered_late_processes_the_window_of_its_own_time(stack: Any) -
 def test_failure_on_second_query_page_leaves_no_analysis_object_and_no_metric(
     stack: Any, alert_inbox: AlertInbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    put_patterns(stack.table, patterns(48, action="block", risk_score=90, padding_bytes=90_000))
+    put_patterns(stack.table, patterns(48, action="block", risk_score=90, merchant="m" * 90_000))  # projected
     Faults.on(batch.dependencies().reader.client).fail(
         "dynamodb.Query",
         "ProvisionedThroughputExceededException",

@@ -1,7 +1,7 @@
 """The stream consumer's retries: S3 fails, then SNS fails half-way, then the mapping's third attempt
 succeeds. One audit object (same key, same bytes) and alerts a subscriber can de-duplicate.
 
-Moved from ``tests/runtime/test_webhook_faults.py``; the single-failure tests are in
+Moved from ``tests/image/test_webhook_faults.py``; the single-failure tests are in
 ``test_stream_handler.py``.
 """
 

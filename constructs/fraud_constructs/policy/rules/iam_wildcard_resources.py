@@ -10,6 +10,8 @@ Allow-list (each action has no resource type in the AWS Service Authorization Re
   grantTableListStreams uses `*` too); reading records (GetRecords etc.) stays scoped.
 - ecr:GetAuthorizationToken: registry login; returns a token, no repository access by itself.
 - logs:DescribeLogGroups: lists log group names and settings, reads no log data.
+- ec2:DescribeNetworkInterfaces, ec2:DescribeSubnets: what Lambda needs to manage a VPC function's
+  network interfaces ("Giving Lambda functions access to resources in an Amazon VPC"); list calls.
 """
 
 from ..core import Rule
@@ -26,6 +28,8 @@ UNSCOPABLE_ACTIONS = frozenset(
         "dynamodb:ListStreams",
         "ecr:GetAuthorizationToken",
         "logs:DescribeLogGroups",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
     )
 )
 

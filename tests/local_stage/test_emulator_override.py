@@ -103,3 +103,18 @@ def test_prepare_copies_and_leaves_the_synth_output_alone(tmp_path: Path) -> Non
     override = json.loads((target / OVERRIDE_FILE).read_text())
     assert "aws_s3_bucket_lifecycle_configuration" in override["resource"]
     assert runner.cli_config_path.exists() and "plugin_cache_dir" in runner.cli_config_path.read_text()
+
+
+def test_aliased_providers_reach_the_emulator_too() -> None:
+    """A stack with a provider for another region (the audit replica's) must not reach real AWS."""
+    doc = {"provider": {"aws": [{"region": "us-east-1"}, {"alias": "replica", "region": "us-west-2"}]}}
+    default, replica = emulator_override("http://127.0.0.1:1", "us-east-1", doc)["provider"]["aws"]
+    assert "alias" not in default and default["region"] == "us-east-1"
+    assert (replica["alias"], replica["region"]) == ("replica", "us-west-2")
+    assert replica["endpoints"] == default["endpoints"] and replica["access_key"] == "testing"
+    assert "cloudtrail" in EMULATED_SERVICES  # the data-event trail (accessLogs = cloudtrail)
+
+
+def test_server_access_logging_is_left_out_with_the_bucket_policies() -> None:
+    doc = {"resource": {"aws_s3_bucket_logging": {"l": {"bucket": "b", "target_bucket": "t"}}}}
+    assert removed_resources(doc) == {"aws_s3_bucket_logging.l"}
