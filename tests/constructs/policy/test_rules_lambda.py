@@ -142,6 +142,17 @@ CASES: list[Case] = [
             }
         },
     ),
+    # FD-LMB-4
+    Case(
+        "FD-LMB-4",
+        "on the alias",
+        "aws_lambda_provisioned_concurrency_config",
+        {"qualifier": "${aws_lambda_alias.live.name}", "provisioned_concurrent_executions": 5},
+        C,
+    ),
+    Case("FD-LMB-4", "on a version", "aws_lambda_provisioned_concurrency_config", {"qualifier": "3"}, C),
+    Case("FD-LMB-4", "on $LATEST", "aws_lambda_provisioned_concurrency_config", {"qualifier": "$LATEST"}, N),
+    Case("FD-LMB-4", "no qualifier", "aws_lambda_provisioned_concurrency_config", {}, N),
 ]
 
 
