@@ -73,6 +73,7 @@ class AppStack(FraudStack):
             ),
         )
         table_name = config.name(TABLE_BASE)
+        queue_name, topic_name, api_name = config.name("dlq"), config.name("alerts"), config.name("webhook-api")
         self.table = SecureTable(
             self,
             "patterns",
@@ -99,14 +100,14 @@ class AppStack(FraudStack):
             self,
             "dlq",
             aws=self.aws,
-            props=DeadLetterQueueProps(queue_name=config.name("dlq"), kms_key_arn=self.key.arn),
+            props=DeadLetterQueueProps(queue_name=queue_name, kms_key_arn=self.key.arn),
         )
         self.topic = AlertTopic(
             self,
             "alerts",
             aws=self.aws,
             props=AlertTopicProps(
-                topic_name=config.name("alerts"),
+                topic_name=topic_name,
                 kms_key_arn=self.key.arn,
                 # This environment's alarms: fraud-<base>-<env> and fraud-<base>-<env>-<what> (Alarms).
                 alarm_name_patterns=(config.name("*"), f"{config.name('*')}-*"),
@@ -165,7 +166,7 @@ class AppStack(FraudStack):
             "webhook-api",
             aws=self.aws,
             props=WebhookApiProps(
-                api_name=config.name("webhook-api"),
+                api_name=api_name,
                 environment=env,
                 request_schema=WEBHOOK_REQUEST_SCHEMA,
                 metrics_namespace=METRICS_NAMESPACE,
@@ -226,15 +227,15 @@ class AppStack(FraudStack):
                 MonitoredFunction(fn.props.function_name, fn.props.timeout_seconds) for fn in self.compute.functions
             ],
             stream_function_name=self.compute.stream.props.function_name,
-            queue_name=config.name("dlq"),
-            api_name=config.name("webhook-api"),
+            queue_name=queue_name,
+            api_name=api_name,
             stage_name=self.api.props.stage_name,
             schedule_rule_names=[schedule.rule_name(env) for schedule in SCHEDULES],
             destination_function_names=[self.compute.stream.props.function_name, batch.props.function_name],
             async_function_names=[batch.props.function_name],
             table_name=table_name,
             table_index_names=[index.name for index in ALARMED_INDEXES],
-            topic_name=config.name("alerts"),
+            topic_name=topic_name,
             option_alarms=extra_alarms,
         )
         self.alarms = Alarms(
