@@ -22,6 +22,8 @@ and writes it to ``bench/results/latest.md``. Sections:
 - wheels: size of the image's added wheels for aarch64.
 - cost: AWS calls per accepted event and per duplicate, S3 requests per 1,000 stream events, and a
   request-price model per million events next to the reference design.
+- backtest: ``fraud_ops.backtest`` over a generated local copy of the audit trail (gzip JSONL, realistic
+  lines and mix, ``bench_backtest``): lines/s and MB/s (target >= 50,000 lines/s).
 
 Every row shows the figure of the last committed ``bench/results/latest.md`` beside it ("previous",
 ``bench/previous.py``). Seconds are only reported, never asserted; a section whose code is missing
@@ -1241,6 +1243,157 @@ def cost_model(report: Report, measured: dict[str, float] | None, stream_batch_s
 
 
 # --------------------------------------------------------------------------------------------
+# backtest throughput (issue 15)
+
+
+def backtest_fixture(root: Path, total: int, seed: int = 15) -> tuple[int, int, int]:
+    """A local copy of the audit trail, ``audit/dt=.../hour=.../<seq>.jsonl.gz`` under ``root``: ``total``
+    decisions at ~100 events/s made by the image's own code (live default settings, live velocity counted
+    in a 300 s window), 100 lines per object (the stream batch size), every line with its decision record.
+    Mix: 20,000 customers (a few hundred busy ones, so velocity fires), 70% with a card fingerprint (0.5%
+    failing Luhn), 20% foreign (a few high-risk), log-normal amounts with some small round probes and
+    big tickets, 30% with an upstream score, 0.1% smoke, and 1% of batches replayed (duplicate lines).
+    Returns (lines written, objects, compressed bytes)."""
+    from fraud_detection import audit, decision_record
+    from fraud_detection.pattern import iso_utc
+    from fraud_detection.scoring import Signals, score
+    from fraud_detection.settings import Settings, settings_version
+    from fraud_ops.backtest import Timeline
+
+    rng = random.Random(seed)
+    live = Settings()
+    version = settings_version(live)
+    customers = [f"cust-{n:06d}" for n in range(20_000)]
+    busy = customers[:300]
+    cards = [f"{rng.getrandbits(128):032x}" for _ in range(25_000)]
+    merchants = [f"Merchant {n} Ltd" for n in range(500)]
+    countries = ["US"] * 80 + ["GB", "DE", "FR", "CA", "MX", "BR", "IN", "NG", "RU"] * 2 + ["ES", "IT"]
+    by_customer, by_card = Timeline(300), Timeline(300)
+    moment = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+    batch: list[dict[str, Any]] = []
+    written = objects = size = 0
+    sequence = 10**20
+
+    def flush(lines: list[dict[str, Any]]) -> None:
+        nonlocal objects, size, sequence
+        first = audit.parse_received_at(str(lines[0]["received_at"]))
+        key = audit.audit_key(str(sequence), str(sequence + len(lines) - 1), first)
+        sequence += len(lines)
+        path = root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        body = audit.encode_jsonl_gz(lines)
+        path.write_bytes(body)
+        objects += 1
+        size += len(body)
+
+    for n in range(total):
+        moment += timedelta(milliseconds=rng.expovariate(1 / 10))
+        customer = rng.choice(busy) if rng.random() < 0.15 else rng.choice(customers)
+        card = rng.choice(cards) if rng.random() < 0.7 else None
+        roll = rng.random()
+        amount = (
+            Decimal(rng.randint(1, 5))
+            if roll < 0.02
+            else Decimal(str(round(rng.lognormvariate(3.8, 1.4 if roll < 0.97 else 2.5), 2))).max(Decimal("0.01"))
+        )
+        now_ms = int(moment.timestamp() * 1000)
+        signals = Signals(
+            amount=amount,
+            merchant=rng.choice(merchants),
+            country=rng.choice(countries),
+            received_at=moment,
+            customer_recent=by_customer.count_then_add(customer, now_ms),
+            card_recent=by_card.count_then_add(card, now_ms) if card else None,
+            card_checksum_ok=(rng.random() > 0.005) if card else None,
+            upstream_risk_score=Decimal(str(round(rng.uniform(0, 100), 1))) if rng.random() < 0.3 else None,
+            customer_id=customer,
+            card_fingerprint=card,
+        )
+        decision = score(signals, live)
+        transaction_id = f"{'smoke-' if rng.random() < 0.001 else ''}txn-{n:08d}-{rng.getrandbits(32):08x}"
+        item = {
+            "transaction_id": transaction_id,
+            "pattern_id": f"{rng.getrandbits(128):032x}",
+            "request_id": f"{rng.getrandbits(128):032x}",
+            "source_ip": f"198.51.100.{rng.randint(1, 254)}",
+            "received_at": iso_utc(moment),
+            "action": decision.action,
+            "risk_score": decision.risk_score,
+            "reasons": list(decision.reasons),
+            "amount": amount,
+            "currency": "USD",
+            "merchant": signals.merchant,
+            "country": signals.country,
+            "customer_id": customer,
+            decision_record.RECORD_ATTRIBUTE: decision_record.build(signals, decision, version, "USD"),
+        }
+        batch.append(audit.audit_line(item))
+        if len(batch) == 100:
+            flush(batch)
+            if rng.random() < 0.01:  # a replayed batch with other boundaries
+                flush(batch[50:])
+                written += 50
+            written += len(batch)
+            batch = []
+    if batch:
+        flush(batch)
+        written += len(batch)
+    return written, objects, size
+
+
+def bench_backtest(report: Report, total: int) -> None:
+    """Lines/s and MB/s of ``fraud_ops.backtest.run`` over a generated local copy (``--source dir``): read,
+    de-duplicate, order, recount velocity, decide under a stricter candidate, write the report."""
+    from fraud_detection.settings import parse_settings
+    from fraud_ops import backtest
+
+    candidate = parse_settings(
+        json.dumps(
+            {
+                "review_threshold": 40,
+                "block_threshold": 70,
+                "high_risk_countries": ["NG", "RU"],
+                "velocity_window_seconds": 600,
+                "velocity_customer_max": 3,
+            }
+        )
+    )
+    with tempfile.TemporaryDirectory(prefix="bench-backtest-") as workdir:
+        root = Path(workdir) / "copy"
+        started = time.perf_counter()
+        lines, objects, size = backtest_fixture(root, total)
+        generated = time.perf_counter() - started
+        raw = sum(len(gzip_decompressed) for gzip_decompressed in _raw_sizes(root))
+        days = backtest.DateRange(datetime(2026, 11, 3).date(), datetime(2026, 11, 3).date())
+        result = backtest.run(
+            backtest.DirSource(root), days, candidate, Path(workdir) / "out", candidate_path="bench candidate"
+        )
+    assert result.info is not None and result.tally is not None
+    seconds = result.info.seconds
+    rate = result.info.stats.raw_lines / seconds
+    changed = sum(count for (live, new), count in result.tally.matrix.items() if live != new)
+    report.rows.append(
+        Row(
+            "backtest throughput (local gzip JSONL)",
+            f"{rate:,.0f} lines/s",
+            ">= 50,000 lines/s",
+            f"{size / seconds / 1e6:.1f} MB/s gzip, {raw / seconds / 1e6:.1f} MB/s JSON; {lines:,} lines "
+            f"({result.info.stats.duplicates:,} duplicates, {result.tally.smoke} smoke) in {objects:,} objects, "
+            f"{size / 1e6:.1f} MB gzip / {raw / 1e6:.1f} MB JSON, {seconds:.1f} s",
+            f"one process; {result.tally.transactions:,} decided again, {changed:,} changed; fixture built in "
+            f"{generated:.0f} s by the image's own code",
+        )
+    )
+
+
+def _raw_sizes(root: Path) -> Iterator[bytes]:
+    import gzip
+
+    for path in sorted(root.rglob("*.jsonl.gz")):
+        yield gzip.decompress(path.read_bytes())
+
+
+# --------------------------------------------------------------------------------------------
 # output
 
 
@@ -1267,7 +1420,7 @@ def render(report: Report, header: str, elapsed: float, previous: dict[str, str]
     return "\n".join(lines) + "\n"
 
 
-SECTIONS = ("synth", "read", "floor", "cold", "cpu", "write", "wheels", "cost")
+SECTIONS = ("synth", "read", "floor", "cold", "cpu", "write", "wheels", "cost", "backtest")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1282,6 +1435,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window-items", type=int, default=100, help="k: items in the target window")
     parser.add_argument("--read-budget", type=float, default=380.0, help="seconds for the moto section")
     parser.add_argument("--scan-max", type=int, default=1000, help="largest N with a real baseline Scan")
+    parser.add_argument("--backtest-lines", type=int, default=200_000, help="audit lines of the backtest fixture")
     parser.add_argument("--skip", default="", help=f"comma list of sections to skip: {','.join(SECTIONS)}")
     parser.add_argument("--only", default="", help="comma list of the only sections to run")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.md")
@@ -1314,6 +1468,7 @@ def main(argv: list[str] | None = None) -> int:
             "cost",
             lambda: cost_model(report, bench_webhook_cost(report, stream_batch_size), stream_batch_size),
         ),
+        ("backtest", lambda: bench_backtest(report, args.backtest_lines)),
     ]
     for name, run in sections:
         if name in skip or (only and name not in only):

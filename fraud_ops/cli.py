@@ -26,8 +26,9 @@ from typing import Any
 from fraud_detection import contract
 from fraud_detection.audit import decode_jsonl_gz, dedupe_by_transaction
 from fraud_detection.keys import pattern_pk, window_start
+from fraud_detection.validation import InvalidDocument
 from fraud_detection.window_analysis import iso_z
-from fraud_ops import dlq, key_rotation, load, samples, smoke
+from fraud_ops import backtest, dlq, key_rotation, load, samples, smoke
 from fraud_ops.alert_queues import alert_of, describe_alert
 from fraud_ops.invoke import Invoker, LambdaInvoker
 from fraud_ops.targets import (
@@ -350,6 +351,58 @@ def cmd_rotate(args: argparse.Namespace, target: Target) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- backtest
+
+
+def backtest_source(args: argparse.Namespace) -> backtest.Source:
+    """A local copy (``--source dir``), or the audit bucket: ``--bucket`` or the target's ``bucket_name``."""
+    if args.source == "dir":
+        if not args.dir:
+            raise backtest.BacktestError("--source dir needs --dir DIR (a copy with the bucket's audit/ layout)")
+        return backtest.DirSource(Path(args.dir))
+    if args.bucket:
+        import boto3
+
+        region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        return backtest.S3Source(boto3.client("s3", region_name=region), args.bucket)
+    target = resolve_target(args)
+    return backtest.S3Source(target.client("s3"), str(target.output("bucket_name")))
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    """Validates the candidate (and the labels) before it lists or reads anything (docs/backtest.md)."""
+    try:
+        candidate = backtest.load_candidate(Path(args.candidate))
+        labels = backtest.load_labels(Path(args.labels)) if args.labels else None
+        days = backtest.DateRange(date.fromisoformat(args.date_from), date.fromisoformat(args.date_to))
+    except InvalidDocument as error:
+        print(f"refused: candidate {args.candidate} fails settings validation: {error.summary()}", file=sys.stderr)
+        return 2
+    except (backtest.BacktestError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
+        source = backtest_source(args)
+    except (backtest.BacktestError, TargetError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    result = backtest.run(
+        source, days, candidate, out, candidate_path=args.candidate, labels=labels, labels_path=args.labels
+    )
+    if result.archived_message is not None:
+        print(result.archived_message, file=sys.stderr)
+        for command in result.restore_commands[:10]:
+            print(f"  {command}", file=sys.stderr)
+        if len(result.restore_commands) > 10:
+            print(f"  ... {len(result.restore_commands) - 10} more", file=sys.stderr)
+        print(f"all {len(result.restore_commands)} command(s): {out / 'restore.sh'}", file=sys.stderr)
+        return 3
+    print((out / "summary.md").read_text(encoding="utf-8"))
+    print(f"report: {out}/summary.md, matrix.csv, rules.csv, metrics.csv, changed.csv")
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -462,11 +515,32 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.add_argument(
         "--secret-dir", help="with --add: write the new secret to a new mode-600 file in this directory (not stdout)"
     )
+
+    replay = sub.add_parser(
+        "backtest",
+        parents=[common],
+        help="decide a date range of the audit trail again under candidate settings; write a report",
+        description=(
+            "Refuses a candidate that fails settings validation before reading anything; names archived "
+            "(GLACIER, DEEP_ARCHIVE) partitions with their restore commands instead of reading. docs/backtest.md."
+        ),
+    )
+    replay.set_defaults(func=cmd_backtest, own_target=True)
+    replay.add_argument("--candidate", required=True, help="candidate settings JSON (the SSM document's format)")
+    replay.add_argument("--from", dest="date_from", required=True, help="first day, YYYY-MM-DD (UTC)")
+    replay.add_argument("--to", dest="date_to", required=True, help="last day, YYYY-MM-DD (UTC, inclusive)")
+    replay.add_argument("--labels", help="JSONL or .csv of transaction_id,label (fraud|legitimate)")
+    replay.add_argument("--out", required=True, help="report directory (created)")
+    replay.add_argument("--source", choices=("s3", "dir"), default="s3", help="the audit bucket (default) or --dir")
+    replay.add_argument("--dir", help="with --source dir: a local copy with the bucket's audit/ layout")
+    replay.add_argument("--bucket", help="with --source s3: the audit bucket (default: the target's bucket_name)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "own_target", False):  # validates its input first, then resolves a target only if needed
+        return int(args.func(args))
     try:
         target = resolve_target(args)
     except TargetError as error:

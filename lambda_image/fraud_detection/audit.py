@@ -25,6 +25,7 @@ from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
 
 from fraud_detection.alerts import Alert, block_alert
 from fraud_detection.contract import AUDIT_PREFIX, PARTITION_KEY, TRANSACTION_KEY_PREFIX
+from fraud_detection.decision_record import RECORD_ATTRIBUTE
 from fraud_detection.jsonutil import canonical_dumps, plain
 from fraud_detection.redaction import redact_pan
 
@@ -42,8 +43,14 @@ AUDIT_FIELDS: tuple[str, ...] = (
     "merchant",
     "country",
     "customer_id",
+    RECORD_ATTRIBUTE,
 )
+"""``decision_record`` (docs/contract.md, "Decision record") is copied whole: it was built from an allow-list
+of inputs (a card appears only as its keyed fingerprint), and its merchant values are masked again here."""
 _FREE_TEXT_FIELDS = frozenset({"merchant", "reasons"})
+_MERCHANT_RULES = frozenset({"blocked_merchant", "allowed_merchant"})
+ALERT_OMITS = frozenset({RECORD_ATTRIBUTE})
+"""Left out of block alerts: the e-mail carries the decision, not the replay inputs."""
 
 
 class MalformedRecordError(ValueError):
@@ -89,6 +96,8 @@ def is_pattern_insert(change: StreamChange) -> bool:
 
 
 def _masked(name: str, value: Any) -> Any:
+    if name == RECORD_ATTRIBUTE and isinstance(value, dict):
+        return _masked_record(value)
     if name not in _FREE_TEXT_FIELDS:
         return value
     if isinstance(value, str):
@@ -96,6 +105,23 @@ def _masked(name: str, value: Any) -> Any:
     if isinstance(value, list):
         return [redact_pan(item) if isinstance(item, str) else item for item in value]
     return value
+
+
+def _masked_record(record: dict[str, Any]) -> dict[str, Any]:
+    """The record's free text is the merchant (an input and a list rule's value); fingerprints are hex and
+    are never passed through the card-number mask (a digit run in one is not a card)."""
+    masked = dict(record)
+    if isinstance(masked.get("merchant"), str):
+        masked["merchant"] = redact_pan(masked["merchant"])
+    rules = masked.get("rules")
+    if isinstance(rules, list):
+        masked["rules"] = [
+            {**rule, "value": redact_pan(rule["value"])}
+            if isinstance(rule, dict) and rule.get("code") in _MERCHANT_RULES and isinstance(rule.get("value"), str)
+            else rule
+            for rule in rules
+        ]
+    return masked
 
 
 def audit_line(image: Mapping[str, Any]) -> dict[str, Any]:
@@ -138,7 +164,11 @@ def build_audit_batch(changes: Sequence[StreamChange]) -> AuditBatch | None:
     lines = [audit_line(change.new_image) for change in audited]
     first_received = parse_received_at(str(lines[0]["received_at"]))
     key = audit_key(audited[0].sequence_number, audited[-1].sequence_number, first_received)
-    alerts = tuple(block_alert(line) for line in lines if line["action"] == "block")
+    alerts = tuple(
+        block_alert({name: value for name, value in line.items() if name not in ALERT_OMITS})
+        for line in lines
+        if line["action"] == "block"
+    )
     return AuditBatch(key=key, body=encode_jsonl_gz(lines), line_count=len(lines), alerts=alerts)
 
 

@@ -1,7 +1,8 @@
 """The webhook's decision flow, free of HTTP framework and AWS types (both sit at the edges).
 
 Order matters and is part of the contract: size, content type, signature (so nothing about an
-unauthenticated body is parsed), JSON, validation, velocity, scoring, one conditional write.
+unauthenticated body is parsed), JSON, validation, velocity, scoring, one conditional write. The
+item carries the decision record (``fraud_detection.decision_record``) that replays the decision.
 Every rejection returns before the store is touched. AWS errors are not caught here: the
 handler turns them into a 5xx that carries only the request id.
 
@@ -126,9 +127,10 @@ def _record(
     shards: int,
     ttl_days: int,
 ) -> PatternRecord:
-    from fraud_detection import privacy
+    from fraud_detection import decision_record, privacy
     from fraud_detection.pattern import PatternRecord
     from fraud_detection.scoring import Signals, score
+    from fraud_detection.settings import settings_version
 
     settings = parameters.settings
     until_ms = int(delivery.received_at.timestamp() * 1000)
@@ -146,22 +148,28 @@ def _record(
     elif transaction.card_token is not None:
         fingerprint = privacy.token_fingerprint(parameters.fingerprint_key, transaction.card_token)
 
+    # The rules read the merchant as it is stored (card-number runs masked), so the stored record
+    # replays to the same decision (fraud_detection.decision_record).
+    merchant = privacy.redact_pan(transaction.merchant)
     signals = Signals(
         amount=transaction.amount,
-        merchant=transaction.merchant,
+        merchant=merchant,
         country=transaction.country,
         received_at=delivery.received_at,
         customer_recent=store.count_customer(transaction.customer_id, since_ms, until_ms),
         card_recent=store.count_card(fingerprint, since_ms, until_ms) if fingerprint else None,
         card_checksum_ok=checksum_ok,
         upstream_risk_score=transaction.risk_score,
+        customer_id=transaction.customer_id,
+        card_fingerprint=fingerprint,
     )
+    decision = score(signals, settings)
     return PatternRecord(
         transaction_id=transaction.transaction_id,
-        decision=score(signals, settings),
+        decision=decision,
         amount=transaction.amount,
         currency=transaction.currency,
-        merchant=privacy.redact_pan(transaction.merchant),
+        merchant=merchant,
         country=transaction.country,
         customer_id=transaction.customer_id,
         received_at=delivery.received_at,
@@ -174,6 +182,7 @@ def _record(
         upstream_risk_score=transaction.risk_score,
         client_timestamp=privacy.redact_pan(transaction.timestamp) if transaction.timestamp else None,
         pattern_data=transaction.pattern_data,
+        decision_record=decision_record.build(signals, decision, settings_version(settings), transaction.currency),
     )
 
 

@@ -58,6 +58,8 @@ class PatternRecord:
     upstream_risk_score: Decimal | None = None
     client_timestamp: str | None = None
     pattern_data: dict[str, Any] | None = None
+    decision_record: dict[str, Any] | None = None
+    """``fraud_detection.decision_record``: what the decision was made from (not projected by ``by_window``)."""
 
     def to_item(self) -> dict[str, Any]:
         event_ts = int(self.received_at.timestamp() * 1000)
@@ -90,6 +92,7 @@ class PatternRecord:
             "upstream_risk_score": self.upstream_risk_score,
             "client_timestamp": self.client_timestamp,
             "pattern_data": self.pattern_data,
+            "decision_record": self.decision_record,
         }
         item.update({name: value for name, value in optional.items() if value is not None})
         return item

@@ -42,13 +42,20 @@ UNEXPECTED_FIELD = "<unexpected field>"
 
 
 class FieldError(msgspec.Struct, frozen=True):
-    """One invalid field: its name (or ``<unexpected field>`` / the whole document's name) and an error code."""
+    """One invalid field: its name (or ``<unexpected field>`` / the whole document's name) and an error code.
+
+    ``detail`` is for operator documents only (the settings: e.g. which list entry conflicts); a caller's
+    document never gets one, so its errors still carry no value."""
 
     field: str
     error: str
+    detail: str | None = None
 
     def to_json(self) -> dict[str, str]:
-        return {"field": self.field, "error": self.error}
+        body = {"field": self.field, "error": self.error}
+        if self.detail is not None:
+            body["detail"] = self.detail
+        return body
 
 
 class InvalidDocument(ValueError):
@@ -59,8 +66,12 @@ class InvalidDocument(ValueError):
         super().__init__("invalid fields: " + self.summary())
 
     def summary(self) -> str:
-        """``field (code), ...``: safe to log, it holds no value."""
-        return ", ".join(f"{error.field} ({error.error})" for error in self.errors)
+        """``field (code), ...``: safe to log, it holds no caller value (an operator document's ``detail``
+        is appended: ``field (code: detail)``)."""
+        return ", ".join(
+            f"{error.field} ({error.error}{'' if error.detail is None else ': ' + error.detail})"
+            for error in self.errors
+        )
 
     def to_json(self) -> list[dict[str, str]]:
         return [error.to_json() for error in self.errors]
@@ -146,7 +157,8 @@ class Schema(Generic[S]):
     ``after`` maps a field name to checks run in order on its converted value (each returns the value,
     possibly changed, or raises ``Invalid``/``ValueError``; the first failure is the field's error). A
     ``ValueError`` from the struct's ``__post_init__`` (a rule across fields, checked only once every
-    field is valid) is reported under ``document_name`` as ``value_error``.
+    field is valid) is reported under ``document_name`` as ``value_error``, unless it is an
+    ``InvalidDocument``: then its own field errors are reported.
     """
 
     def __init__(
@@ -215,6 +227,8 @@ class Schema(Generic[S]):
             raise InvalidDocument(errors)
         try:
             self.struct(**values)
+        except InvalidDocument:
+            raise  # a rule across fields that names its own fields (e.g. an entry on two settings lists)
         except (ValueError, TypeError):
             raise InvalidDocument([FieldError(self.document_name, "value_error")]) from None
         # Every field passed on its own, yet msgspec refused the whole: report that, never accept it.

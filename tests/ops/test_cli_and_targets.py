@@ -29,7 +29,7 @@ from local_stage.alert_watcher import AlertWatcher
 pytestmark = pytest.mark.unit
 
 IMAGE_URI = "123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud-detection-dev@sha256:" + "0" * 64
-SUBCOMMANDS = ("send", "batch", "report", "redrive-dlq", "rotate-secret", "alerts", "smoke", "load")
+SUBCOMMANDS = ("send", "batch", "report", "redrive-dlq", "rotate-secret", "alerts", "smoke", "load", "backtest")
 
 
 @pytest.mark.parametrize("command", SUBCOMMANDS)
