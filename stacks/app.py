@@ -237,6 +237,7 @@ class AppStack(FraudStack):
             table_index_names=[index.name for index in ALARMED_INDEXES],
             topic_name=topic_name,
             option_alarms=extra_alarms,
+            shadow_block_share_percent=config.shadow_block_share_alarm if config.shadow_settings_file else None,
         )
         self.alarms = Alarms(
             self,

@@ -32,20 +32,21 @@ from fraud_detection.contract import (
     CARD_INDEX,
     CUSTOMER_INDEX,
     DEFAULT_LOG_LEVEL,
-    DEFAULT_SETTINGS,
     LIVE_ALIAS,
     METRICS_NAMESPACE,
     REPORTS_PREFIX,
+    SETTINGS_HISTORY_PREFIX,
     STREAM,
     WEBHOOK,
     WINDOW_INDEX,
     FunctionRole,
     secret_parameter_names,
     settings_parameter_name,
+    shadow_settings_parameter_name,
 )
-from stacks.config import AppConfig, permissions_boundary_name
+from stacks.config import AppConfig, permissions_boundary_name, settings_document
 from stacks.functions import variables_of
-from stacks.specs import RETIRED_SECRET_IDS, SETTINGS_DESCRIPTION
+from stacks.specs import RETIRED_SECRET_IDS, SETTINGS_DESCRIPTION, SHADOW_SETTINGS_DESCRIPTION
 
 STREAM_MAX_RETRY_ATTEMPTS = 5
 STREAM_MAX_RECORD_AGE_SECONDS = 24 * 3600  # the stream's own retention
@@ -63,7 +64,8 @@ class Resources:
 
 
 class Compute(Construct):
-    """Exposes ``parameters``, ``webhook``/``stream``/``batch`` (ContainerFunction), ``stream_mapping``."""
+    """Exposes ``parameters``, ``shadow_parameters`` (None without a shadow file), ``webhook``/``stream``/``batch``
+    (ContainerFunction), ``stream_mapping``."""
 
     def __init__(
         self,
@@ -87,7 +89,7 @@ class Compute(Construct):
             props=RuntimeParametersProps(
                 kms_key_arn=r.key.arn,
                 settings_name=settings_parameter_name(env),
-                settings_value=DEFAULT_SETTINGS,
+                settings_value=settings_document(config.settings_file),
                 secret_names=(signing_keys_name, fingerprint_key_name),
                 retired_ids=RETIRED_SECRET_IDS,
                 description=SETTINGS_DESCRIPTION,
@@ -95,6 +97,24 @@ class Compute(Construct):
         )
         p = self.parameters
         settings_arn, signing_arn, fingerprint_arn = p.arns
+        # Shadow settings (docs/backtest.md): a second Terraform-owned parameter, only with a shadow file; the
+        # stream reads it, the webhook never does.
+        self.shadow_parameters = (
+            RuntimeParameters(
+                self,
+                "shadow-parameters",
+                aws=aws,
+                props=RuntimeParametersProps(
+                    kms_key_arn=r.key.arn,
+                    settings_name=shadow_settings_parameter_name(env),
+                    settings_value=settings_document(config.shadow_settings_file),
+                    description=SHADOW_SETTINGS_DESCRIPTION,
+                ),
+            )
+            if config.shadow_settings_file
+            else None
+        )
+        shadow = self.shadow_parameters
 
         # The value of every variable a function may get; each function takes its own (stacks/functions.py).
         values = {
@@ -107,6 +127,9 @@ class Compute(Construct):
             contract.ENV_BUCKET_NAME: r.bucket.name,
             contract.ENV_TOPIC_ARN: r.topic.arn,
             contract.ENV_SETTINGS_PARAMETER: p.settings_name,
+            # Empty without a shadow file: the stream then decides nothing twice, the report has no shadow section.
+            contract.ENV_SHADOW_SETTINGS_PARAMETER: shadow.settings_name if shadow else "",
+            contract.ENV_SHADOW_REPORT_TOP_N: str(config.shadow_report_top_n) if shadow else "",
             contract.ENV_SIGNING_KEYS_PARAMETER: signing_keys_name,
             contract.ENV_FINGERPRINT_KEY_PARAMETER: fingerprint_key_name,
         }
@@ -174,6 +197,12 @@ class Compute(Construct):
             wildcard_reason="ListStreams has no resource type in IAM; it lists stream ARNs, reads no records",
         )
         self.stream.grant("WriteAuditTrail", ["s3:PutObject"], [f"{r.bucket.arn}/{AUDIT_PREFIX}*"])
+        # Settings history: a conditional PutObject (If-None-Match) per new version, of the settings it reads
+        # (the live parameter, and the shadow one when deployed).
+        self.stream.grant("WriteSettingsHistory", ["s3:PutObject"], [f"{r.bucket.arn}/{SETTINGS_HISTORY_PREFIX}*"])
+        self.stream.grant(
+            "ReadSettings", ["ssm:GetParameter"], [settings_arn, *([shadow.settings.arn] if shadow else [])]
+        )
         self.stream.grant("PublishAlerts", ["sns:Publish"], [r.topic.arn])
         self.stream.grant_key(["kms:GenerateDataKey"])
         self.stream.grant_dead_letter_queue()
@@ -195,6 +224,15 @@ class Compute(Construct):
         )
         self.batch.grant("PublishAlerts", ["sns:Publish"], [r.topic.arn])
         self.batch.grant("ReadSettings", ["ssm:GetParameter"], [settings_arn])
+        if shadow:
+            # The daily report's shadow section reads the day's audit lines.
+            self.batch.grant("ReadAuditTrail", ["s3:GetObject"], [f"{r.bucket.arn}/{AUDIT_PREFIX}*"])
+            self.batch.grant(
+                "ListAuditTrail",
+                ["s3:ListBucket"],
+                [r.bucket.arn],
+                conditions=[Condition("StringLike", "s3:prefix", (f"{AUDIT_PREFIX}*",))],
+            )
         self.batch.grant_key(["kms:GenerateDataKey"])
 
         self.stream_mapping = LambdaEventSourceMapping(

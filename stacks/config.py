@@ -20,8 +20,11 @@ from typing import Any
 from fraud_detection.contract import (
     BATCH,
     DEFAULT_PATTERN_TTL_DAYS,
+    DEFAULT_SETTINGS,
+    DEFAULT_SHADOW_REPORT_TOP_N,
     DEFAULT_WINDOW_SHARDS,
     MAX_PATTERN_TTL_DAYS,
+    MAX_SHADOW_REPORT_TOP_N,
     NAME_PREFIX,
     PROJECT,
     STREAM,
@@ -31,6 +34,8 @@ from fraud_detection.contract import (
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 IMAGE_CONTEXT_DIR = PROJECT_ROOT / "lambda_image"
+SETTINGS_DIR = PROJECT_ROOT / "settings"
+"""Where the live and shadow settings files live (``settingsFile``, ``shadowSettingsFile``)."""
 
 # CloudWatch Logs accepts only these retention values.
 LOG_RETENTION_DAYS = frozenset(
@@ -157,6 +162,14 @@ class AppConfig:
     """Reuse this account's GitHub OIDC provider (an account allows one per URL) instead of creating it."""
     xray_encryption: bool = False
     """Bootstrap encrypts X-Ray traces with a CMK (region-wide: affects every workload of the account)."""
+    settings_file: str | None = None
+    """The live risk settings JSON, a file of the repository (None: the contract's ``DEFAULT_SETTINGS``)."""
+    shadow_settings_file: str | None = None
+    """Shadow risk settings JSON, a file of the repository: the stream decides every decision under it too."""
+    shadow_report_top_n: int = DEFAULT_SHADOW_REPORT_TOP_N
+    """Differing transactions (largest amounts first) the daily report lists while a shadow is set."""
+    shadow_block_share_alarm: int = 5
+    """Percent of decisions the shadow would block more than live before the shadow alarm fires."""
 
     @property
     def resource_tags(self) -> dict[str, str]:
@@ -318,6 +331,43 @@ def _environments(name: str, raw: Any) -> tuple[str, ...]:
     return tuple(raw)
 
 
+@_described("path of a JSON file under `settings/`, relative to the repository root, holding valid risk settings")
+def _settings_file(name: str, raw: Any) -> str:
+    """A settings file, checked with the image's own settings model: a bad key fails synth naming it. Only
+    under ``settings/``, an input of ``make synth`` (tools/synth_inputs.py), so an edit is never skipped."""
+    from fraud_detection.settings import Settings, parse_settings
+    from fraud_detection.validation import InvalidDocument
+
+    text = str(raw).strip()
+    path = (PROJECT_ROOT / text).resolve()
+    if not text or Path(text).is_absolute() or not path.is_relative_to(SETTINGS_DIR):
+        raise _fail(name, raw, "must be a path relative to the repository root, under settings/")
+    if not path.is_file():
+        raise _fail(name, raw, "is not a file of the repository")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise _fail(name, raw, f"is not JSON ({exc})") from exc
+    if not isinstance(document, dict):
+        raise _fail(name, raw, "must hold a JSON object")
+    unknown = sorted(set(document) - set(Settings.__struct_fields__))
+    if unknown:  # the image's report hides unknown keys (a caller's); an operator's file names them
+        raise _fail(name, raw, f"is not valid settings: unknown keys {', '.join(unknown)}")
+    try:
+        parse_settings(json.dumps(document))
+    except InvalidDocument as error:
+        raise _fail(name, raw, f"is not valid settings: {error.summary()}") from error
+    return text
+
+
+def settings_document(path: str | None) -> dict[str, Any]:
+    """The settings JSON a parameter is written with: the file's object (validated by ``load_config``), or the
+    contract's defaults when no file is set."""
+    if path is None:
+        return dict(DEFAULT_SETTINGS)
+    return json.loads((PROJECT_ROOT / path).read_text(encoding="utf-8"))
+
+
 def _list(name: str, raw: Any) -> list[Any]:
     """A JSON list or a comma-separated string."""
     if isinstance(raw, str):
@@ -430,6 +480,10 @@ _PARSERS: Mapping[str, Callable[[str, Any], Any]] = {
         _OIDC_PROVIDER_ARN, "must be the ARN of this account's token.actions.githubusercontent.com OIDC provider"
     ),
     "xray_encryption": _as_bool,
+    "settings_file": _settings_file,
+    "shadow_settings_file": _settings_file,
+    "shadow_report_top_n": _int_range(1, MAX_SHADOW_REPORT_TOP_N),
+    "shadow_block_share_alarm": _int_range(0, 100),
     "deletion_protection": _as_bool,
     "force_destroy": _as_bool,
     "backend": _matching(re.compile(r"^(local|s3)$"), "must be 'local' or 's3'"),
@@ -518,6 +572,10 @@ def _check_profile(values: Mapping[str, Any]) -> None:
         raise _fail(
             "webhook_provisioned_concurrency", provisioned, f"exceeds webhook_reserved_concurrency ({reserved})"
         )
+    if not values.get("shadow_settings_file"):
+        for name in ("shadow_report_top_n", "shadow_block_share_alarm"):
+            if name in values:
+                raise _fail(name, values[name], "needs shadow_settings_file")
     replica = values.get("audit_replica_region")
     if replica is not None and replica == values.get("region", "us-east-1"):
         raise _fail("audit_replica_region", replica, "must be another region than 'region'")

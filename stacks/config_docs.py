@@ -53,7 +53,7 @@ MEANINGS = {
     "vpc_security_group_ids": "the functions' security groups for `vpcMode=existing`",
     "vpc_endpoints": "`create` the S3/DynamoDB gateway and SSM/SNS interface endpoints, or use `existing` ones "
     "(one private-DNS endpoint per service and VPC)",
-    "waf": "a regional AWS WAF web ACL on the API stage (docs/security.md, \"WAF\")",
+    "waf": 'a regional AWS WAF web ACL on the API stage (docs/security.md, "WAF")',
     "waf_rate_limit": "requests per source IP per 5 minutes before WAF blocks it",
     "waf_allowed_ips": "only these sender ranges reach the API (empty: any)",
     "access_logs": "`server`: S3 server access logs of the audit bucket into the bootstrap's log bucket; "
@@ -67,6 +67,14 @@ MEANINGS = {
     "github_oidc_provider_arn": "reuse the account's GitHub OIDC provider instead of creating it; needs "
     "`githubRepository`",
     "xray_encryption": "bootstrap encrypts X-Ray traces with a CMK; region-wide, it affects every workload",
+    "settings_file": "the live risk settings (the settings parameter's value; a deploy writes it): promotion "
+    "is a change of this file plus a deploy (docs/backtest.md)",
+    "shadow_settings_file": "shadow risk settings: the stream decides every new decision under them too and "
+    "audits the outcome; the shadow parameter, report section and alarm exist only with it (docs/backtest.md)",
+    "shadow_report_top_n": "differing transactions (largest amounts first) the daily report lists; needs "
+    "`shadowSettingsFile`",
+    "shadow_block_share_alarm": "percent of decisions the shadow would block more than live (hourly) before its "
+    "alarm fires; needs `shadowSettingsFile`",
     "deletion_protection": "DynamoDB deletion protection and `prevent_destroy` on the audit bucket",
     "force_destroy": "let destroy empty the bucket / repository; contradicts `deletionProtection`",
     "backend": "`local` (`state/<env>/<stack>.tfstate`) or `s3` (native S3 locking)",
@@ -84,6 +92,7 @@ DERIVED_DEFAULTS = {
     "deletion_protection": f"preset (`{json.dumps(DEFAULT_PROTECTION.deletion_protection)}` outside `prod`/`staging`)",
     "force_destroy": f"preset (`{json.dumps(DEFAULT_PROTECTION.force_destroy)}` outside `prod`/`staging`)",
     "state_region": "`region`",
+    "settings_file": 'none: the contract\'s `DEFAULT_SETTINGS` (docs/contract.md, "Settings JSON")',
 }
 BACKEND_FIELDS = {"backend": "kind", "state_bucket": "bucket", "state_key_prefix": "key_prefix"}
 

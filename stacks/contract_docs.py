@@ -52,6 +52,10 @@ def env_meanings() -> dict[str, str]:
         contract.ENV_BUCKET_NAME: "audit bucket name",
         contract.ENV_TOPIC_ARN: "alert topic ARN",
         contract.ENV_SETTINGS_PARAMETER: "SSM SecureString parameter name holding settings JSON",
+        contract.ENV_SHADOW_SETTINGS_PARAMETER: "SSM SecureString name of the shadow settings JSON; empty without "
+        "`shadowSettingsFile`",
+        contract.ENV_SHADOW_REPORT_TOP_N: "differing transactions the daily report's shadow section lists "
+        "(`shadowReportTopN`); empty without `shadowSettingsFile` (no shadow section)",
         contract.ENV_SIGNING_KEYS_PARAMETER: "SSM SecureString name: webhook HMAC keys",
         contract.ENV_FINGERPRINT_KEY_PARAMETER: "SSM SecureString name: card fingerprint HMAC key",
         contract.ENV_SERVICE_NAME: services,

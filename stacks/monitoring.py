@@ -37,6 +37,7 @@ from fraud_detection.contract import (
     DIMENSION_ENVIRONMENT,
     DIMENSION_SERVICE,
     METRIC_BATCH_WINDOW_SUCCEEDED,
+    METRIC_SHADOW_EXTRA_BLOCK,
     METRICS_NAMESPACE,
     STREAM,
     resource_name,
@@ -97,6 +98,31 @@ class MonitoringInputs:
     """429 answers in 5 minutes above which the throttling alarm fires. Default: 0 (any refusal)."""
     option_alarms: Sequence[AlarmSpec] = ()
     """Alarms of the profile options (WAF, replication, ...): the dashboard shows their metrics too."""
+    shadow_block_share_percent: float | None = None
+    """With shadow settings: the hourly share (percent) of decisions the shadow would block more than live
+    above which the shadow alarm fires. Default: None (no shadow, no alarm)."""
+    shadow_period_seconds: int = 3600
+    """Period of the shadow alarm (a share of an hour's decisions, not of a few). Default: 3600."""
+
+
+def shadow_alarm_spec(props: MonitoringInputs) -> AlarmSpec | None:
+    """The stream's ``ShadowExtraBlock`` samples (100 per extra block, 0 otherwise, one per decision) averaged
+    over the period: the share in percent. No traffic, no samples: not breaching."""
+    if props.shadow_block_share_percent is None:
+        return None
+    return AlarmSpec(
+        resource_name(f"{STREAM.role}-shadow-extra-blocks", props.environment),
+        "shadow-extra-blocks",
+        f"The shadow settings would block more than {props.shadow_block_share_percent:g}% of decisions that live "
+        "does not",
+        METRICS_NAMESPACE,
+        METRIC_SHADOW_EXTRA_BLOCK,
+        {DIMENSION_SERVICE: STREAM.service, DIMENSION_ENVIRONMENT: props.environment},
+        props.shadow_block_share_percent,
+        statistic="Average",
+        period=props.shadow_period_seconds,
+        treat_missing_data="notBreaching",
+    )
 
 
 def alarm_specs(props: MonitoringInputs) -> list[AlarmSpec]:
@@ -217,7 +243,8 @@ def alarm_specs(props: MonitoringInputs) -> list[AlarmSpec]:
             treat_missing_data="breaching",
         ),
     ]
-    return specs + lost_delivery_specs(props)
+    shadow = shadow_alarm_spec(props)
+    return specs + ([shadow] if shadow else []) + lost_delivery_specs(props)
 
 
 def _count(name: str, anchor: str, summary: str, namespace: str, metric: str, dims: Mapping[str, str]) -> AlarmSpec:
@@ -410,7 +437,8 @@ def dashboard_body(props: MonitoringInputs, region: str) -> str:
         ),
         metric_widget("DynamoDB throttling (table and indexes)", throttles, region, 0, y + 18),
     ]
-    for i, spec in enumerate(props.option_alarms):
+    shadow = shadow_alarm_spec(props)
+    for i, spec in enumerate([*props.option_alarms, *([shadow] if shadow else [])]):
         widgets.append(
             metric_widget(
                 spec.summary,
@@ -418,6 +446,7 @@ def dashboard_body(props: MonitoringInputs, region: str) -> str:
                 region,
                 12 * (i % 2),
                 y + 24 + 6 * (i // 2),
+                stat=spec.statistic or "Sum",
             )
         )
     return json.dumps({"widgets": widgets})

@@ -72,3 +72,4 @@ WEBHOOK_REQUEST_SCHEMA: str = json.dumps(
 # rotation command owned them): they name the state addresses the ``removed`` blocks forget.
 RETIRED_SECRET_IDS = ("signing-keys", "fingerprint-key")
 SETTINGS_DESCRIPTION = "Risk settings JSON (docs/contract.md); every key optional"
+SHADOW_SETTINGS_DESCRIPTION = "Shadow risk settings JSON (docs/backtest.md); the stream consumer decides under it too"

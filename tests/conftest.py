@@ -44,6 +44,7 @@ VARIANT_CONTEXTS: Mapping[str, Mapping[str, Any]] = {
         "auditReplicaRegion": "us-west-2",
         "webhookProvisionedConcurrency": 20,
         "wafAllowedIps": ["52.94.76.0/22", "2600:1f18::/36"],
+        "shadowSettingsFile": "settings/shadow.example.json",
     },
     "privileged": TEST_CONTEXT
     | {

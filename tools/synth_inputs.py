@@ -4,7 +4,8 @@ The decision is taken before the cdktf CLI starts, with the standard library and
 (no cdktf, no provider): well under a second. The inputs of a synth are
 
 - the entry point and the project files: ``main.py``, ``cdktf.json``, ``Pipfile.lock``, ``package-lock.json``;
-- the sources of the stacks (``stacks/``) and of the constructs (``constructs/fraud_constructs/``);
+- the sources of the stacks (``stacks/``) and of the constructs (``constructs/fraud_constructs/``), and the
+  risk settings files (``settings/``: ``settingsFile`` and ``shadowSettingsFile`` must be there);
 - ``lambda_image/`` whole (the contract the stacks import, and the sources the image tag hashes), with
   the files the image tag ignores (``__pycache__``, ``*.egg-info``, ...) ignored here too;
 - every ``FRAUD_*`` variable the configuration reads, found by running ``stacks.config.load_config`` on
@@ -37,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FORMAT = 1
 STAMP_NAME = ".synth-inputs.json"
 PROJECT_FILES = ("main.py", "cdktf.json", "Pipfile.lock", "package-lock.json")
-SOURCE_TREES = ("stacks", "constructs/fraud_constructs", "lambda_image")
+SOURCE_TREES = ("stacks", "constructs/fraud_constructs", "lambda_image", "settings")
 NOT_OUTPUT = frozenset({".terraform", STAMP_NAME})
 """Names under the output folder that are not synth output: Terraform's working folder (``terraform init``
 in a stack folder keeps its providers there) and the stamp itself."""

@@ -28,6 +28,8 @@ from fraud_detection.contract import AUDIT_PREFIX, PARTITION_KEY, TRANSACTION_KE
 from fraud_detection.decision_record import RECORD_ATTRIBUTE
 from fraud_detection.jsonutil import canonical_dumps, plain
 from fraud_detection.redaction import redact_pan
+from fraud_detection.settings import Settings
+from fraud_detection.shadow import SHADOW_ATTRIBUTE, extra_block_samples, shadow_outcome
 
 AUDIT_FIELDS: tuple[str, ...] = (
     "transaction_id",
@@ -49,8 +51,8 @@ AUDIT_FIELDS: tuple[str, ...] = (
 of inputs (a card appears only as its keyed fingerprint), and its merchant values are masked again here."""
 _FREE_TEXT_FIELDS = frozenset({"merchant", "reasons"})
 _MERCHANT_RULES = frozenset({"blocked_merchant", "allowed_merchant"})
-ALERT_OMITS = frozenset({RECORD_ATTRIBUTE})
-"""Left out of block alerts: the e-mail carries the decision, not the replay inputs."""
+ALERT_OMITS = frozenset({RECORD_ATTRIBUTE, SHADOW_ATTRIBUTE})
+"""Left out of block alerts: the e-mail carries the live decision, not the replay inputs or the shadow's."""
 
 
 class MalformedRecordError(ValueError):
@@ -70,6 +72,10 @@ class AuditBatch:
     body: bytes
     line_count: int
     alerts: tuple[Alert, ...]
+    settings_versions: tuple[str, ...] = ()
+    """The live settings versions the batch's decision records were made under, in first-seen order."""
+    shadow_samples: tuple[int, ...] = ()
+    """One per line decided under the shadow settings: 100 when the shadow blocks and live does not, else 0."""
 
 
 def changes_from_event(event: dict[str, Any]) -> list[StreamChange]:
@@ -142,10 +148,7 @@ def parse_received_at(value: str) -> datetime:
 
 def audit_key(first_sequence: str, last_sequence: str, received_at: datetime) -> str:
     """``audit/dt=YYYY-MM-DD/hour=HH/<first seq>-<last seq>.jsonl.gz``."""
-    return (
-        f"{AUDIT_PREFIX}dt={received_at:%Y-%m-%d}/hour={received_at:%H}/"
-        f"{first_sequence}-{last_sequence}.jsonl.gz"
-    )
+    return f"{AUDIT_PREFIX}dt={received_at:%Y-%m-%d}/hour={received_at:%H}/{first_sequence}-{last_sequence}.jsonl.gz"
 
 
 def encode_jsonl_gz(lines: Iterable[Mapping[str, Any]]) -> bytes:
@@ -154,14 +157,25 @@ def encode_jsonl_gz(lines: Iterable[Mapping[str, Any]]) -> bytes:
     return gzip.compress(text.encode("utf-8"), mtime=0)
 
 
-def build_audit_batch(changes: Sequence[StreamChange]) -> AuditBatch | None:
-    """Audit object and block alerts for one batch; ``None`` when nothing is auditable."""
+def build_audit_batch(changes: Sequence[StreamChange], shadow: Settings | None = None) -> AuditBatch | None:
+    """Audit object and block alerts for one batch; ``None`` when nothing is auditable. With ``shadow``
+    settings, each line with a decision record also gets the shadow outcome (``fraud_detection.shadow``)."""
     audited = [change for change in changes if is_pattern_insert(change)]
     if not audited:
         return None
     if not all(change.sequence_number for change in audited):
         raise MalformedRecordError("stream record without a sequence number")
     lines = [audit_line(change.new_image) for change in audited]
+    if shadow is not None:
+        for line in lines:
+            outcome = shadow_outcome(line, shadow)
+            if outcome is not None:
+                line[SHADOW_ATTRIBUTE] = outcome
+    versions = dict.fromkeys(
+        str(line[RECORD_ATTRIBUTE]["settings_version"])
+        for line in lines
+        if isinstance(line.get(RECORD_ATTRIBUTE), dict) and line[RECORD_ATTRIBUTE].get("settings_version")
+    )
     first_received = parse_received_at(str(lines[0]["received_at"]))
     key = audit_key(audited[0].sequence_number, audited[-1].sequence_number, first_received)
     alerts = tuple(
@@ -169,7 +183,14 @@ def build_audit_batch(changes: Sequence[StreamChange]) -> AuditBatch | None:
         for line in lines
         if line["action"] == "block"
     )
-    return AuditBatch(key=key, body=encode_jsonl_gz(lines), line_count=len(lines), alerts=alerts)
+    return AuditBatch(
+        key=key,
+        body=encode_jsonl_gz(lines),
+        line_count=len(lines),
+        alerts=alerts,
+        settings_versions=tuple(versions),
+        shadow_samples=tuple(extra_block_samples(lines)),
+    )
 
 
 def decode_jsonl_gz(body: bytes) -> list[dict[str, Any]]:

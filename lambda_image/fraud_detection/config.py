@@ -25,6 +25,7 @@ _VARIABLES = {
     "bucket_name": contract.ENV_BUCKET_NAME,
     "topic_arn": contract.ENV_TOPIC_ARN,
     "settings_parameter": contract.ENV_SETTINGS_PARAMETER,
+    "shadow_settings_parameter": contract.ENV_SHADOW_SETTINGS_PARAMETER,
     "signing_keys_parameter": contract.ENV_SIGNING_KEYS_PARAMETER,
     "fingerprint_key_parameter": contract.ENV_FINGERPRINT_KEY_PARAMETER,
 }
@@ -39,6 +40,10 @@ class Config:
     bucket_name: str | None = None
     topic_arn: str | None = None
     settings_parameter: str | None = None
+    shadow_settings_parameter: str | None = None
+    """Set (the stream) only when a shadow file is deployed: every new decision is also decided under it."""
+    shadow_report_top_n: int | None = None
+    """Set (the batch) only when a shadow file is deployed: the daily report's shadow section lists this many."""
     signing_keys_parameter: str | None = None
     fingerprint_key_parameter: str | None = None
 
@@ -69,6 +74,11 @@ def from_env(environ: Mapping[str, str] | None = None) -> Config:
         ),
         pattern_ttl_days=_bounded(
             env, contract.ENV_PATTERN_TTL_DAYS, contract.DEFAULT_PATTERN_TTL_DAYS, contract.MAX_PATTERN_TTL_DAYS
+        ),
+        shadow_report_top_n=(
+            _bounded(env, contract.ENV_SHADOW_REPORT_TOP_N, 0, contract.MAX_SHADOW_REPORT_TOP_N)
+            if env.get(contract.ENV_SHADOW_REPORT_TOP_N)
+            else None
         ),
         **optional,
     )

@@ -53,6 +53,14 @@ def settings_parameter_name(environment: str) -> str:
     return f"{parameter_prefix(environment)}/{SETTINGS_PARAMETER_BASE}"
 
 
+SHADOW_SETTINGS_PARAMETER_BASE = "shadow-settings"
+
+
+def shadow_settings_parameter_name(environment: str) -> str:
+    """The shadow settings (docs/backtest.md, "Shadow settings"): exists only when ``shadowSettingsFile`` is set."""
+    return f"{parameter_prefix(environment)}/{SHADOW_SETTINGS_PARAMETER_BASE}"
+
+
 def secret_parameter_names(environment: str) -> tuple[str, str]:
     """The signing-key set and the card-fingerprint key: created by the operator tooling, never by Terraform."""
     prefix = parameter_prefix(environment)
@@ -99,6 +107,10 @@ ENV_PATTERN_TTL_DAYS = "PATTERN_TTL_DAYS"
 ENV_BUCKET_NAME = "BUCKET_NAME"
 ENV_TOPIC_ARN = "TOPIC_ARN"
 ENV_SETTINGS_PARAMETER = "SETTINGS_PARAMETER"
+ENV_SHADOW_SETTINGS_PARAMETER = "SHADOW_SETTINGS_PARAMETER"
+"""The stream's shadow settings parameter; empty when no shadow is set."""
+ENV_SHADOW_REPORT_TOP_N = "SHADOW_REPORT_TOP_N"
+"""The daily report's number of differing transactions to list; empty when no shadow is set (no shadow section)."""
 ENV_SIGNING_KEYS_PARAMETER = "SIGNING_KEYS_PARAMETER"
 ENV_FINGERPRINT_KEY_PARAMETER = "FINGERPRINT_KEY_PARAMETER"
 ENV_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
@@ -206,6 +218,18 @@ REPORTS_PREFIX = "reports/"
 """Daily reports in the audit bucket (``reports/YYYY-MM-DD/...``)."""
 METRIC_BATCH_WINDOW_SUCCEEDED = "BatchWindowSucceeded"
 """EMF metric the batch emits once per finished window; the staleness alarm watches it."""
+
+# --- appended for shadow settings and the settings history (issue 15) ----------------------------------------
+
+SETTINGS_HISTORY_PREFIX = "settings/"
+"""Every settings version in use, in the audit bucket: ``settings/<settings_version>.json`` holds its
+``canonical_json`` (written once by the stream consumer, never rewritten)."""
+METRIC_SHADOW_EXTRA_BLOCK = "ShadowExtraBlock"
+"""EMF metric of the stream (``service=fraud-stream``): one sample per decision evaluated under the shadow
+settings, 100 when the shadow blocks and live does not, else 0. Its Average is the share (percent) the shadow
+would block more than live, its SampleCount the decisions evaluated; the shadow alarm watches the Average."""
+DEFAULT_SHADOW_REPORT_TOP_N = 20
+MAX_SHADOW_REPORT_TOP_N = 1000
 
 DEFAULT_SETTINGS: dict = {
     "review_threshold": 50,

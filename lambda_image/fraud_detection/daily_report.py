@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from fraud_detection.contract import ANALYSES_PREFIX, REPORTS_PREFIX, WINDOW_ITEM_ATTRIBUTES, WINDOW_SECONDS
+from fraud_detection.contract import (
+    ANALYSES_PREFIX,
+    AUDIT_PREFIX,
+    REPORTS_PREFIX,
+    WINDOW_ITEM_ATTRIBUTES,
+    WINDOW_SECONDS,
+)
 from fraud_detection.jsonutil import canonical_dumps
 from fraud_detection.window_analysis import ACTIONS
 
@@ -37,6 +43,11 @@ class DailyReport:
 
 def analyses_prefix(day: date) -> str:
     return f"{ANALYSES_PREFIX}dt={day:%Y-%m-%d}/"
+
+
+def audit_prefix(day: date) -> str:
+    """The day's audit objects (by their first record's receive time)."""
+    return f"{AUDIT_PREFIX}dt={day:%Y-%m-%d}/"
 
 
 def report_keys(day: date) -> tuple[str, str]:
@@ -98,13 +109,20 @@ def summarize(day: date, analyses: Sequence[Mapping[str, Any]]) -> dict[str, Any
     }
 
 
-def build_daily_report(day: date, analyses: Sequence[Mapping[str, Any]]) -> DailyReport:
+def build_daily_report(
+    day: date, analyses: Sequence[Mapping[str, Any]], shadow: Mapping[str, Any] | None = None
+) -> DailyReport:
+    """``shadow``: the shadow section (``fraud_detection.shadow.shadow_section``), only when shadow settings are
+    deployed; the summary then has a ``shadow`` key (live vs shadow counts, top differing transactions)."""
     ordered = sorted(analyses, key=lambda d: str(d["window_start"]))
     summary_key, csv_key = report_keys(day)
+    summary = summarize(day, ordered)
+    if shadow is not None:
+        summary["shadow"] = dict(shadow)
     return DailyReport(
         day=day,
         summary_key=summary_key,
-        summary_json=canonical_dumps(summarize(day, ordered)),
+        summary_json=canonical_dumps(summary),
         csv_key=csv_key,
         flagged_csv=flagged_csv(ordered),
     )

@@ -124,6 +124,22 @@ def recorder(webhook: WebhookClient, fresh_containers: None) -> Iterator[Recorde
 WINDOW = datetime(2026, 11, 22, 10, 5, tzinfo=UTC)
 
 
+def _stream_event_of(table: str) -> dict[str, Any]:
+    """A table-stream event (the captured one's shape) inserting every item of ``table``."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    serialize = TypeSerializer().serialize
+    template = load_event("dynamodb_stream_patterns.json")["Records"][0]
+    items = boto3.resource("dynamodb").Table(table).scan()["Items"]
+    records = []
+    for i, item in enumerate(items):
+        record = {**template, "eventID": f"iam-proof-{i}", "eventName": "INSERT"}
+        image = {name: serialize(value) for name, value in item.items()}
+        record["dynamodb"] = {**template["dynamodb"], "Keys": {"pk": image["pk"]}, "NewImage": image}
+        records.append(record)
+    return {"Records": records}
+
+
 def exercise(recorder: Recorder, webhook: WebhookClient, stack: Names) -> None:
     """Every real path of the three handlers, each call attributed to its function."""
     with recorder.run("webhook"):
@@ -141,9 +157,13 @@ def exercise(recorder: Recorder, webhook: WebhookClient, stack: Names) -> None:
     assert "duplicate delivery" in webhook.log_text
 
     subscribe_inbox(stack.topic_arn)
+    # The items the webhook just wrote carry decision records: their settings version reaches the
+    # settings history (the live parameter is read to copy it).
+    inserted = _stream_event_of(stack.table)
     with recorder.run("stream"):
         result = stream.handler(load_event("dynamodb_stream_patterns.json"), FakeLambdaContext())
-    assert result["alerts"] >= 1
+        written = stream.handler(inserted, FakeLambdaContext())
+    assert result["alerts"] >= 1 and written["lines"] >= 1
 
     put_patterns(
         stack.table,
@@ -370,7 +390,7 @@ def test_recording_sees_exactly_the_operations_each_path_needs(
     operations = {function: {f"{s}.{o}" for s, o, _ in calls} for function, calls in recorded.items()}
     assert operations == {
         "webhook": {"ssm.GetParameters", "dynamodb.Query", "dynamodb.PutItem", "dynamodb.GetItem"},
-        "stream": {"s3.PutObject", "sns.Publish"},
+        "stream": {"s3.PutObject", "sns.Publish", "ssm.GetParameter"},  # + the live settings (history)
         "batch": {
             "ssm.GetParameter",
             "dynamodb.Query",

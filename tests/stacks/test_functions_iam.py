@@ -30,6 +30,8 @@ EXPECTED_ACTIONS = {
         "ReadTableStream": {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"},
         "ListStreams": {"dynamodb:ListStreams"},
         "WriteAuditTrail": {"s3:PutObject"},
+        "WriteSettingsHistory": {"s3:PutObject"},  # issue 15: settings/<version>.json, If-None-Match
+        "ReadSettings": {"ssm:GetParameter"},  # issue 15: the live (and shadow) settings it copies
         "PublishAlerts": {"sns:Publish"},
         "SendToDeadLetterQueue": {"sqs:SendMessage"},
     },

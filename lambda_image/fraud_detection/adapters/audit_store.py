@@ -16,7 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 CHECKSUM_ALGORITHM = "SHA256"
+ALREADY_WRITTEN = frozenset({"PreconditionFailed", "ConditionalRequestConflict"})
+"""A conditional put's answers when the key exists (412) or another writer is creating it (409)."""
 
 
 @dataclass(frozen=True)
@@ -35,12 +39,33 @@ class AuditStore:
             **extra,
         )
 
+    def put_if_absent(self, key: str, body: bytes, content_type: str) -> bool:
+        """A PutObject with ``If-None-Match: *``: True when written, False when the key already exists (S3
+        conditional writes: no read permission needed, and no race between a check and the write)."""
+        try:
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=body,
+                ContentType=content_type,
+                ChecksumAlgorithm=CHECKSUM_ALGORITHM,
+                IfNoneMatch="*",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ALREADY_WRITTEN:
+                return False
+            raise
+        return True
+
     def keys(self, prefix: str) -> Iterator[str]:
         """Every key under ``prefix`` (paginated: a day holds 288 analyses, a listing page 1000)."""
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
             for entry in page.get("Contents", []):
                 yield entry["Key"]
+
+    def get_bytes(self, key: str) -> bytes:
+        return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
 
     def get_json(self, key: str) -> Any:
         response = self.client.get_object(Bucket=self.bucket, Key=key)

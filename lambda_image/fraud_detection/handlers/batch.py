@@ -23,10 +23,12 @@ from fraud_detection.adapters.audit_store import AuditStore
 from fraud_detection.adapters.parameters import SettingsStore
 from fraud_detection.adapters.window_reader import WindowReader
 from fraud_detection.alerts import window_alert
-from fraud_detection.daily_report import analyses_prefix, build_daily_report
+from fraud_detection.audit import read_audit_lines
+from fraud_detection.daily_report import analyses_prefix, audit_prefix, build_daily_report
 from fraud_detection.jobs import DailyReportJob, WindowJob, parse_job
 from fraud_detection.jsonutil import canonical_dumps
 from fraud_detection.lambda_platform import PerContainer, observability
+from fraud_detection.shadow import shadow_section
 from fraud_detection.window_analysis import analysis_key, analyze_window, iso_z
 
 # The staleness alarm filters on the service dimension (contract.BATCH.service, set by the stacks).
@@ -43,6 +45,8 @@ class BatchDependencies:
     store: AuditStore
     publisher: AlertPublisher
     settings: SettingsStore
+    shadow_report_top_n: int | None = None
+    """Set only when shadow settings are deployed: the daily report then reads the day's audit lines."""
 
 
 def build_dependencies() -> BatchDependencies:
@@ -55,6 +59,7 @@ def build_dependencies() -> BatchDependencies:
         settings=SettingsStore(
             boto3.client("ssm"), cfg.require("settings_parameter"), max_age_seconds=SETTINGS_MAX_AGE_SECONDS
         ),
+        shadow_report_top_n=cfg.shadow_report_top_n,
     )
 
 
@@ -69,9 +74,7 @@ def run_window(start: datetime, deps: BatchDependencies) -> dict[str, Any]:
     key = analysis_key(analysis.window_start)
     deps.store.put(key, canonical_dumps(analysis.document()).encode("utf-8"), "application/json")
     if analysis.should_alert:
-        deps.publisher.publish(
-            window_alert(iso_z(analysis.window_start), analysis.suspicious_count, threshold, key)
-        )
+        deps.publisher.publish(window_alert(iso_z(analysis.window_start), analysis.suspicious_count, threshold, key))
     result = {
         "job": contract.WINDOW_SCHEDULE.job,
         "window_start": iso_z(analysis.window_start),
@@ -89,7 +92,13 @@ def run_window(start: datetime, deps: BatchDependencies) -> dict[str, Any]:
 def run_daily_report(day: date, deps: BatchDependencies) -> dict[str, Any]:
     keys = sorted(key for key in deps.store.keys(analyses_prefix(day)) if key.endswith(".json"))
     analyses = [deps.store.get_json(key) for key in keys]
-    report = build_daily_report(day, analyses)
+    shadow = None
+    if deps.shadow_report_top_n is not None:
+        # one object at a time, deduplicated, bounded (fraud_detection.shadow.MAX_REPORT_LINES)
+        audit_keys = sorted(key for key in deps.store.keys(audit_prefix(day)) if key.endswith(".jsonl.gz"))
+        lines = read_audit_lines(deps.store.get_bytes(key) for key in audit_keys)
+        shadow = shadow_section(lines, deps.shadow_report_top_n, objects_total=len(audit_keys))
+    report = build_daily_report(day, analyses, shadow)
     deps.store.put(report.csv_key, report.flagged_csv.encode("utf-8"), "text/csv; charset=utf-8")
     deps.store.put(report.summary_key, report.summary_json.encode("utf-8"), "application/json")
     result = {

@@ -5,6 +5,15 @@ response would leave a batch half audited. Any failure raises; the event source 
 bisects the batch and finally hands the poison record to the on-failure destination. A retry
 rewrites the same audit key with the same bytes and republishes alerts with the same
 ``dedupe_key`` (subscribers de-duplicate; SNS standard topics are at-least-once anyway).
+
+Shadow settings and the settings history (docs/backtest.md, "Shadow settings"): when the stack sets a
+shadow parameter, every audited decision is also decided under it (``fraud_detection.shadow``; the webhook
+never reads it) and the outcome is written beside the live one; ``ShadowExtraBlock`` gets one sample per
+such decision. Every live settings version the batch's records name, and the shadow's, is copied to
+``settings/<version>.json`` once (``adapters.settings_history``). Neither may stop the audit trail: a shadow
+that cannot be read leaves the batch's lines without ``shadow`` (``ShadowUnavailable``), and a history copy
+that fails is logged and tried again with the next batch (``SettingsHistoryFailed``). A retry after the shadow
+changed rewrites the audit key with the new shadow outcome.
 """
 
 from __future__ import annotations
@@ -15,29 +24,49 @@ from typing import Any
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
 
 from fraud_detection import config, contract
 from fraud_detection.adapters.alerts import AlertPublisher
 from fraud_detection.adapters.audit_store import AuditStore
-from fraud_detection.audit import build_audit_batch, changes_from_event
+from fraud_detection.adapters.parameters import ParametersUnavailable, SettingsStore
+from fraud_detection.adapters.settings_history import SettingsHistory
+from fraud_detection.audit import AuditBatch, build_audit_batch, changes_from_event
 from fraud_detection.lambda_platform import PerContainer, observability
+from fraud_detection.settings import Settings, settings_version
 
 platform = observability(contract.STREAM)
 logger, metrics, tracer = platform.logger, platform.metrics, platform.tracer
+# As the batch's: a deployed settings change reaches the history and the shadow within a minute.
+SETTINGS_MAX_AGE_SECONDS = 60
 
 
 @dataclass(frozen=True)
 class StreamDependencies:
     store: AuditStore
     publisher: AlertPublisher
+    history: SettingsHistory | None = None
+    live_settings: SettingsStore | None = None
+    """The live settings parameter, read only to copy a version the history lacks."""
+    shadow_settings: SettingsStore | None = None
+    """Set only when the stack deploys shadow settings."""
 
 
 def build_dependencies() -> StreamDependencies:
     """The clients of one container, from the environment (built on the first invocation)."""
     settings = config.from_env()
+    store = AuditStore(boto3.client("s3"), settings.require("bucket_name"))
+    ssm = boto3.client("ssm") if settings.settings_parameter or settings.shadow_settings_parameter else None
+
+    def parameter(name: str | None) -> SettingsStore | None:
+        return None if name is None else SettingsStore(ssm, name, max_age_seconds=SETTINGS_MAX_AGE_SECONDS)
+
     return StreamDependencies(
-        store=AuditStore(boto3.client("s3"), settings.require("bucket_name")),
+        store=store,
         publisher=AlertPublisher(boto3.client("sns"), settings.require("topic_arn")),
+        history=SettingsHistory(store),
+        live_settings=parameter(settings.settings_parameter),
+        shadow_settings=parameter(settings.shadow_settings_parameter),
     )
 
 
@@ -48,7 +77,8 @@ dependencies = PerContainer(build_dependencies)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deps = dependencies()
     changes = changes_from_event(event)
-    batch = build_audit_batch(changes)
+    shadow = load_shadow(deps) if changes else None
+    batch = build_audit_batch(changes, shadow)
     if batch is None:
         logger.info("no pattern inserts in batch", extra={"records": len(changes)})
         metrics.add_metric(name="AuditLinesWritten", unit=MetricUnit.Count, value=0)
@@ -56,6 +86,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deps.store.put(batch.key, batch.body, content_type="application/x-ndjson", content_encoding="gzip")
     for alert in batch.alerts:
         deps.publisher.publish(alert)
+    record_history(batch, shadow, deps)
+    for sample in batch.shadow_samples:  # one per decision evaluated; Powertools flushes every 100 values
+        metrics.add_metric(name=contract.METRIC_SHADOW_EXTRA_BLOCK, unit=MetricUnit.Percent, value=sample)
     logger.info(
         "audit batch written",
         extra={"audit_key": batch.key, "lines": batch.line_count, "alerts": len(batch.alerts)},
@@ -63,3 +96,46 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="AuditLinesWritten", unit=MetricUnit.Count, value=batch.line_count)
     metrics.add_metric(name="BlockAlertsPublished", unit=MetricUnit.Count, value=len(batch.alerts))
     return {"audit_key": batch.key, "lines": batch.line_count, "alerts": len(batch.alerts)}
+
+
+def load_shadow(deps: StreamDependencies) -> Settings | None:
+    """The shadow settings, or None (none deployed, or unreadable: then this batch has no shadow outcomes)."""
+    if deps.shadow_settings is None:
+        return None
+    try:
+        return deps.shadow_settings.load()
+    except ParametersUnavailable as error:
+        logger.warning("shadow settings unavailable; batch audited without shadow", extra={"reason": str(error)})
+        metrics.add_metric(name="ShadowUnavailable", unit=MetricUnit.Count, value=1)
+        return None
+
+
+def record_history(batch: AuditBatch, shadow: Settings | None, deps: StreamDependencies) -> None:
+    """Copy each settings version the batch used (live versions from its records, and the shadow's) to the
+    history, once. A live version is found by reading the live parameter: when the record names another
+    version (the webhook still caching the previous settings for a few minutes), that version was copied
+    while it was the parameter's, or it is reported (``SettingsVersionUnmatched``)."""
+    history = deps.history
+    if history is None:
+        return
+    pending = [version for version in batch.settings_versions if not history.has(version)]
+    candidates: list[Settings] = [shadow] if shadow is not None else []
+    if pending and deps.live_settings is not None:
+        try:
+            candidates.insert(0, deps.live_settings.load())
+        except ParametersUnavailable as error:
+            logger.warning("live settings unavailable; history copy postponed", extra={"reason": str(error)})
+    known = {settings_version(settings) for settings in candidates}
+    for version in pending:
+        if version not in known and history.first_miss(version):
+            logger.warning("settings version not in the live parameter", extra={"settings_version": version})
+            metrics.add_metric(name="SettingsVersionUnmatched", unit=MetricUnit.Count, value=1)
+    written = 0
+    for settings in candidates:
+        try:
+            written += history.record(settings)
+        except (ClientError, BotoCoreError):
+            logger.exception("settings history copy failed", extra={"settings_version": settings_version(settings)})
+            metrics.add_metric(name="SettingsHistoryFailed", unit=MetricUnit.Count, value=1)
+    if written:
+        metrics.add_metric(name="SettingsVersionsRecorded", unit=MetricUnit.Count, value=written)
