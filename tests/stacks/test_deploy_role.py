@@ -224,6 +224,15 @@ def test_denies_protect_itself_bootstrap_boundary_and_provider(deploy: dict[str,
     # attaching to or detaching from itself is an IAM action on its own role: denied above
 
 
+def test_a_user_project_tag_is_the_tag_the_key_guard_requires(tmp_path: Path) -> None:
+    """default_tags put the user's ``project`` tag on every key the deploy creates, so the CreateKey guard
+    must require that value, not the project's own name (or CreateKey would be denied)."""
+    config = load_config({**VARIANT_CONTEXTS["privileged"], "tags": {"project": "payments-fraud"}}, {})
+    bootstrap = read_stacks(_synth(config, tmp_path))["bootstrap"]
+    create = deploy_statements_by_sid(bootstrap)["CreateTaggedKeys"]
+    assert conditions(create)["aws:RequestTag/project"]["values"] == ["payments-fraud"]
+
+
 def test_no_kms_through_tags_and_the_state_key_is_protected(deploy: dict[str, dict[str, Any]], bootstrap: dict) -> None:
     for statement in deploy.values():
         assert not any(c["variable"].startswith("aws:ResourceTag/") for c in statement.get("condition", []))
