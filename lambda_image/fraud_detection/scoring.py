@@ -25,7 +25,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from fraud_detection.settings import Settings, list_key
+from fraud_detection.settings import Settings, list_entries, list_key
 
 Action = Literal["approve", "review", "block"]
 Lane = Literal["allow", "block", "score"]
@@ -130,8 +130,11 @@ Rule = Callable[[Signals, Settings], Hit]
 def _listed(code: str, points: int, value: str | None, settings: Settings, name: str, casefold: bool) -> Hit:
     if value is None:
         return None
-    entries = {list_key(entry, casefold) for entry in getattr(settings, name)}
-    return RuleHit(code, points, value, name) if list_key(value, casefold) in entries else None
+    return (
+        RuleHit(code, points, value, name)
+        if list_key(value, casefold) in list_entries(settings, name, casefold)
+        else None
+    )
 
 
 def allowed_customer(signals: Signals, settings: Settings) -> Hit:

@@ -40,8 +40,9 @@ class AmountTier(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError("min_amount must be finite")
 
 
-class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Tunable rules; unknown keys are rejected so a typo cannot silently disable a rule."""
+class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, cache_hash=True):
+    """Tunable rules; unknown keys are rejected so a typo cannot silently disable a rule. Hashed once
+    (``cache_hash``): the per-settings caches below are looked up on every decision."""
 
     review_threshold: Score = _DEFAULTS["review_threshold"]
     block_threshold: Score = _DEFAULTS["block_threshold"]
@@ -83,12 +84,18 @@ def list_key(value: str, casefold: bool) -> str:
     return value.casefold() if casefold else value
 
 
+@functools.lru_cache(maxsize=64)
+def list_entries(settings: Settings, name: str, casefold: bool) -> frozenset[str]:
+    """The list ``name`` as matched (``list_key``), built once per settings, not once per decision."""
+    return frozenset(list_key(value, casefold) for value in getattr(settings, name))
+
+
 def list_conflicts(settings: Settings) -> list[FieldError]:
     """One error per value that is on an allow list and on its block list, naming the value (operator data:
     customer ids, fingerprints and merchant names, never card numbers)."""
     errors = []
     for allowed, blocked, casefold in LIST_PAIRS:
-        on_block = {list_key(value, casefold) for value in getattr(settings, blocked)}
+        on_block = list_entries(settings, blocked, casefold)
         for value in getattr(settings, allowed):
             if list_key(value, casefold) in on_block:
                 errors.append(FieldError(allowed, "also_on_block_list", f"{value!r} is also in {blocked}"))

@@ -30,6 +30,21 @@ class AuditStore:
 
     def put(self, key: str, body: bytes, content_type: str, content_encoding: str | None = None) -> None:
         extra = {"ContentEncoding": content_encoding} if content_encoding else {}
+        self._put_object(key, body, content_type, **extra)
+
+    def put_if_absent(self, key: str, body: bytes, content_type: str) -> bool:
+        """A PutObject with ``If-None-Match: *``: True when written, False when the key already exists (S3
+        conditional writes: no read permission needed, and no race between a check and the write)."""
+        try:
+            self._put_object(key, body, content_type, IfNoneMatch="*")
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ALREADY_WRITTEN:
+                return False
+            raise
+        return True
+
+    def _put_object(self, key: str, body: bytes, content_type: str, **extra: str) -> None:
+        """One PutObject with the checksum every audit-bucket write sends (Object Lock requires one)."""
         self.client.put_object(
             Bucket=self.bucket,
             Key=key,
@@ -38,24 +53,6 @@ class AuditStore:
             ChecksumAlgorithm=CHECKSUM_ALGORITHM,
             **extra,
         )
-
-    def put_if_absent(self, key: str, body: bytes, content_type: str) -> bool:
-        """A PutObject with ``If-None-Match: *``: True when written, False when the key already exists (S3
-        conditional writes: no read permission needed, and no race between a check and the write)."""
-        try:
-            self.client.put_object(
-                Bucket=self.bucket,
-                Key=key,
-                Body=body,
-                ContentType=content_type,
-                ChecksumAlgorithm=CHECKSUM_ALGORITHM,
-                IfNoneMatch="*",
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ALREADY_WRITTEN:
-                return False
-            raise
-        return True
 
     def keys(self, prefix: str) -> Iterator[str]:
         """Every key under ``prefix`` (paginated: a day holds 288 analyses, a listing page 1000)."""
