@@ -52,7 +52,7 @@ import types
 import warnings
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -677,6 +677,15 @@ def bench_cold_start(report: Report, rounds: int) -> None:
             )
         )
         untraced_env = env | {"POWERTOOLS_TRACE_DISABLED": "true"}
+
+        def pair(mode: str, mode_env: dict[str, str], event: Path, expect: int | None = None) -> tuple[float, dict]:
+            """One ``import boto3`` process, then the measured one: side by side, so machine load hits both."""
+            boto = _first_request("boto3", env)["import_s"]
+            measured = _first_request(mode, mode_env, event)
+            if expect is not None and measured["status"] != expect:
+                raise RuntimeError(f"{event.stem}: the first request answered {measured['status']}, not {expect}")
+            return boto, measured
+
         for number in range(rounds):  # alternate: boto3 then accepted, rejected, untraced, SDK floor
             good = _signed_event(Path(tmp) / f"accepted-{number}.json", f"txn-cold-{number:03d}", f"req-a{number}")
             bad = _signed_event(
@@ -685,27 +694,19 @@ def bench_cold_start(report: Report, rounds: int) -> None:
                 f"req-r{number}",
                 secret="not-the-signing-secret-0123456789abcdef",  # noqa: S106
             )
-            boto = _first_request("boto3", env)["import_s"]
-            ok = _first_request("webhook", env, good)
-            if ok["status"] != 200:
-                raise RuntimeError(f"the accepted request answered {ok['status']}")
+            plain = _signed_event(Path(tmp) / f"untraced-{number}.json", f"txn-cold-off-{number:03d}", f"req-u{number}")
+            boto, ok = pair("webhook", env, good, expect=200)
             imports.append((boto, ok["import_s"]))
             accepted.append((boto, ok["total_s"]))
             traced = traced and ok["xray_sdk"]
-            boto = _first_request("boto3", env)["import_s"]
-            no = _first_request("webhook", env, bad)
-            if no["status"] != 401:
-                raise RuntimeError(f"the rejected request answered {no['status']}")
+            boto, no = pair("webhook", env, bad, expect=401)
             imports.append((boto, no["import_s"]))
             rejected.append((boto, no["total_s"]))
-            boto = _first_request("boto3", env)["import_s"]
-            plain = _signed_event(Path(tmp) / f"untraced-{number}.json", f"txn-cold-off-{number:03d}", f"req-u{number}")
-            off = _first_request("webhook", untraced_env, plain)
-            if off["status"] != 200 or off["xray_sdk"]:
-                raise RuntimeError(f"the untraced request answered {off['status']} (X-Ray SDK: {off['xray_sdk']})")
+            boto, off = pair("webhook", untraced_env, plain, expect=200)
+            if off["xray_sdk"]:
+                raise RuntimeError("the untraced request loaded the X-Ray SDK")
             untraced.append((boto, off["total_s"]))
-            boto = _first_request("boto3", env)["import_s"]
-            floor = _first_request("sdk-floor", env, spec)
+            boto, floor = pair("sdk-floor", env, spec)
             sdk.append((boto, floor["total_s"]))
             sdk_clients.append(floor["clients_s"] - boto)
     where = (
@@ -1018,17 +1019,30 @@ def bench_write_cost(report: Report) -> None:
 
 
 class CallCounter:
-    """Counts botocore API calls (``before-call``) by ``service.Operation``."""
+    """Counts botocore API calls (``before-call``) by ``service.Operation``, and the items each batch write
+    carried (a BatchWriteItem call of 25 items costs 25 writes)."""
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
+        self.items: Counter[str] = Counter()
 
     def __call__(self, event_name: str, **_: Any) -> None:
         _, service, operation = event_name.split(".", 2)
         self.calls[f"{service}.{operation}"] += 1
 
+    def count_items(self, event_name: str, params: Mapping[str, Any] | None = None, **_: Any) -> None:
+        """``before-parameter-build``: the API parameters as the caller passed them."""
+        _, service, operation = event_name.split(".", 2)
+        requests = (params or {}).get("RequestItems")
+        if isinstance(requests, Mapping):
+            self.items[f"{service}.{operation}"] += sum(len(writes) for writes in requests.values())
+
     def take(self) -> Counter[str]:
         taken, self.calls = self.calls, Counter()
+        return taken
+
+    def take_items(self) -> Counter[str]:
+        taken, self.items = self.items, Counter()
         return taken
 
 
@@ -1099,6 +1113,7 @@ def bench_webhook_cost(report: Report, stream_batch_size: int) -> dict[str, floa
         ssm.put_parameter(Name=FINGERPRINT_PARAMETER, Type="SecureString", Value=FINGERPRINT_SECRET)
         events = boto3.DEFAULT_SESSION._session.get_component("event_emitter")  # type: ignore[union-attr]
         events.register("before-call", counter)
+        events.register("before-parameter-build", counter.count_items)
         webhook_handler.dependencies.cache_clear()
         stream_handler.dependencies.cache_clear()
 
@@ -1118,7 +1133,9 @@ def bench_webhook_cost(report: Report, stream_batch_size: int) -> dict[str, floa
             for event in _stream_events(template, 1000, stream_batch_size):
                 stream_handler.handler(event, FakeContext())
         stream_calls = counter.take()
+        stream_items = counter.take_items()
         events.unregister("before-call", counter)
+        events.unregister("before-parameter-build", counter.count_items)
 
     def fmt(calls: Counter[str]) -> str:
         return ", ".join(f"{n}x {op}" for op, n in sorted(calls.items())) or "none"
@@ -1148,6 +1165,7 @@ def bench_webhook_cost(report: Report, stream_batch_size: int) -> dict[str, floa
         "webhook_dynamodb_queries": warm.get("dynamodb.Query", 0),
         "duplicate_calls": sum(dup.values()),
         "s3_puts_per_event": s3_per_1000 / 1000,
+        "ledger_items_per_event": stream_items.get("dynamodb.BatchWriteItem", 0) / 1000,
     }
 
 
@@ -1179,6 +1197,7 @@ def cost_model(report: Report, measured: dict[str, float] | None, stream_batch_s
     writes = measured["webhook_dynamodb_writes"] if measured else 1
     queries = measured["webhook_dynamodb_queries"] if measured else 2
     s3_puts = measured["s3_puts_per_event"] if measured else 1 / stream_batch_size
+    ledger_items = measured["ledger_items_per_event"] if measured else 1
     units = report.write_units or DEFAULT_WRITE_UNITS
     million = 1e6
     ours = {
@@ -1191,6 +1210,8 @@ def cost_model(report: Report, measured: dict[str, float] | None, stream_batch_s
         "DynamoDB velocity queries": PRICE["dynamodb_rru"] * 0.5 * queries * million,
         "DynamoDB batch window reads": PRICE["dynamodb_rru"] * 0.5 * million / 4,
         "S3 PUT (audit)": PRICE["s3_put"] * s3_puts * million,
+        # one ~100-byte AUDITED# item per transaction (docs/labels.md): 1 WRU each, in BatchWriteItem
+        "DynamoDB audit ledger (labels)": PRICE["dynamodb_wru"] * ledger_items * million,
         "Lambda stream consumer": (PRICE["lambda_request"] + PRICE["lambda_gb_s_arm"] * MEMORY_GB * STREAM_SECONDS)
         * million
         / stream_batch_size,
@@ -1202,6 +1223,7 @@ def cost_model(report: Report, measured: dict[str, float] | None, stream_batch_s
         "DynamoDB velocity queries": 0.0,
         "DynamoDB batch window reads": 0.0,
         "S3 PUT (audit)": PRICE["s3_put"] * million,
+        "DynamoDB audit ledger (labels)": 0.0,
         "Lambda stream consumer": 0.0,
     }
     lines = [
@@ -1223,7 +1245,9 @@ def cost_model(report: Report, measured: dict[str, float] | None, stream_batch_s
         f"{units} write units per accepted event (item and index entries, from their sizes: see the write-cost "
         "table); reads < 4 KB eventually consistent (0.5 RRU); webhook 512 MB x "
         f"{WEBHOOK_SECONDS * 1000:.0f} ms; stream 512 MB x {STREAM_SECONDS * 1000:.0f} ms per batch of "
-        f"{stream_batch_size}. Excluded for both: storage, data transfer, CloudWatch Logs ingestion, "
+        f"{stream_batch_size}; the audit ledger: one item under 1 KB per transaction (1 WRU, counted from the "
+        "stream's BatchWriteItem calls; docs/labels.md). Excluded for both: storage, data transfer, "
+        "CloudWatch Logs ingestion, "
         "X-Ray traces, KMS requests (SSM parameters are cached 300 s per container). The reference design "
         "here has no GSIs, no velocity reads and no batch; it is the request cost of the naive write path, "
         "not a like-for-like feature comparison. Prices were not re-fetched when this ran: check the "

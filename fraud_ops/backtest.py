@@ -34,10 +34,20 @@
    recall, value-weighted catch rate) and ``changed.csv`` (one row per transaction whose action
    changed, written as the stream goes).
 
-Labels (optional, ``--labels FILE``): JSON Lines or CSV of ``{transaction_id, label}`` with ``label``
-``fraud`` or ``legitimate`` (other columns ignored; a later line for the same transaction wins). Until
-``POST /labels`` writes labels into the audit trail, an analyst exports them (chargebacks, case notes)
-into such a file. Only labelled transactions count towards precision and recall.
+Labels come from the audit trail (:func:`read_trail_labels`): ``POST /labels`` writes one object per
+accepted label under ``labels/dt=<transaction's received day>/<transaction_id>/...``, so the range's
+labels are the objects under ``fraud_detection.labels.day_prefix(D)`` for each day ``D`` of the range
+(listed and read once, before any audit line is streamed), reduced to one label per transaction by
+``fraud_detection.labels.effective_labels`` (per source the latest, across sources analyst >
+chargeback > customer). ``--labels FILE`` (optional: JSON Lines or CSV of ``{transaction_id, label}``
+with ``label`` ``fraud`` or ``legitimate``, other columns ignored, a later line for the same transaction
+wins) is an analyst's what-if on top: for a transaction it names, the file's label wins over the
+trail's. The summary says how many labels came from each. Only labelled transactions count towards
+precision and recall.
+
+Settings history: every live ``settings_version`` met in the records should exist as
+``settings/<version>.json`` (the stream consumer copies it there, docs/contract.md); the summary lists
+the versions that do not (the backtest still runs: the records carry their own inputs).
 """
 
 from __future__ import annotations
@@ -59,10 +69,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import msgspec
+from botocore.exceptions import ClientError
 
-from fraud_detection.contract import AUDIT_PREFIX, SMOKE_PREFIX
+from fraud_detection.adapters.settings_history import history_key
+from fraud_detection.audit import audit_hour_prefix
+from fraud_detection.contract import LABEL_VALUES, SMOKE_PREFIX
 from fraud_detection.daily_report import escape_cell
 from fraud_detection.decision_record import RECORD_ATTRIBUTE, InvalidRecord, replay
+from fraud_detection.labels import day_prefix, effective_labels
 from fraud_detection.scoring import Decision
 from fraud_detection.settings import Settings, parse_settings, settings_version
 
@@ -74,7 +88,7 @@ ORDER_SLACK = timedelta(minutes=5)
 DEDUPE_HORIZON = timedelta(hours=1)
 """Ids of lines released this long before the release point are forgotten (a copy arrives before that)."""
 CHUNK_BYTES = 256 * 1024
-LABELS = ("fraud", "legitimate")
+LABELS = LABEL_VALUES
 RESTORE_DAYS = 7
 RESTORE_TIER = "Standard"
 
@@ -124,7 +138,8 @@ def _floor_hour(moment: datetime) -> datetime:
 
 
 def partition_prefix(hour: datetime) -> str:
-    return f"{AUDIT_PREFIX}dt={hour:%Y-%m-%d}/hour={hour:%H}/"
+    """The audit partition of ``hour`` (the layout is ``fraud_detection.audit``'s, written there once)."""
+    return audit_hour_prefix(hour)
 
 
 @dataclass(frozen=True)
@@ -165,6 +180,15 @@ class Source(Protocol):
     def list_partition(self, prefix: str) -> Iterable[AuditObject]: ...
     def open(self, key: str) -> Iterable[bytes]: ...
     def restore_commands(self, objects: Iterable[AuditObject]) -> list[str]: ...
+    def list_keys(self, prefix: str) -> Iterable[str]:
+        """Every key under ``prefix``, at any depth (the label objects)."""
+        ...
+
+    def read(self, key: str) -> bytes:
+        """A small object whole (a label, a settings version)."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
 
 
 def plan(source: Source, days: DateRange, velocity_window_seconds: int) -> Plan:
@@ -232,6 +256,20 @@ class DirSource:
     def restore_commands(self, objects: Iterable[AuditObject]) -> list[str]:
         return []
 
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        folder = self.root / prefix
+        if not folder.is_dir():
+            return
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                yield path.relative_to(self.root).as_posix()
+
+    def read(self, key: str) -> bytes:
+        return (self.root / key).read_bytes()
+
+    def exists(self, key: str) -> bool:
+        return (self.root / key).is_file()
+
 
 class S3Source:
     """The audit bucket: ``ListObjectsV2`` (with each object's storage class and restore status), then
@@ -263,6 +301,22 @@ class S3Source:
             yield from body.iter_chunks(CHUNK_BYTES)
         finally:
             body.close()
+
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            yield from (str(entry["Key"]) for entry in page.get("Contents", []))
+
+    def read(self, key: str) -> bytes:
+        return bytes(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
 
     def restore_commands(self, objects: Iterable[AuditObject]) -> list[str]:
         request = json.dumps({"Days": RESTORE_DAYS, "GlacierJobParameters": {"Tier": RESTORE_TIER}})
@@ -474,6 +528,67 @@ def load_labels(path: Path) -> dict[str, str]:
             raise BacktestError(f"labels {path}, row {number}: need transaction_id and label fraud|legitimate")
         labels[transaction_id] = label
     return labels
+
+
+@dataclass(frozen=True)
+class Labels:
+    """The labels a backtest uses (``transaction_id -> fraud | legitimate``) and where they came from."""
+
+    labels: Mapping[str, str] = field(default_factory=dict)
+    from_trail: int = 0
+    """Transactions whose label is the audit trail's effective label."""
+    from_file: int = 0
+    """Transactions whose label is the file's (including ``overridden``)."""
+    overridden: int = 0
+    """Transactions the trail labelled and the file labelled again (the file won)."""
+    trail_objects: int = 0
+    unreadable: int = 0
+    """Label objects that are not a label (not JSON, a field missing): skipped, counted."""
+
+
+def day_range(days: DateRange) -> Iterator[date]:
+    day = days.first
+    while day <= days.last:
+        yield day
+        day += timedelta(days=1)
+
+
+def read_trail_labels(source: Source, days: DateRange) -> tuple[dict[str, str], int, int]:
+    """(effective labels, label objects read, unreadable objects) of the transactions received in ``days``:
+    every object under ``labels/dt=<D>/`` for each day, reduced by ``effective_labels``."""
+    documents: list[Mapping[str, Any]] = []
+    read = unreadable = 0
+    for day in day_range(days):
+        for key in source.list_keys(day_prefix(day.isoformat())):
+            if not key.endswith(".json"):
+                continue
+            read += 1
+            try:
+                document = json.loads(source.read(key))
+                if not isinstance(document, dict) or document.get("label") not in LABELS:
+                    raise ValueError("not a label")
+                effective_labels([document])  # the fields it needs, parseable
+            except (ValueError, KeyError, TypeError):
+                unreadable += 1
+                continue
+            documents.append(document)
+    return effective_labels(documents), read, unreadable
+
+
+def merge_labels(
+    trail: Mapping[str, str], file: Mapping[str, str] | None, *, trail_objects: int = 0, unreadable: int = 0
+) -> Labels:
+    """The trail's labels with the file's on top (the file wins for a transaction it names: a what-if)."""
+    file = file or {}
+    overridden = sum(1 for transaction_id in file if transaction_id in trail)
+    return Labels(
+        labels={**trail, **file},
+        from_trail=len(trail) - overridden,
+        from_file=len(file),
+        overridden=overridden,
+        trail_objects=trail_objects,
+        unreadable=unreadable,
+    )
 
 
 def _json_row(number: int, line: str) -> Mapping[str, Any]:
@@ -724,6 +839,9 @@ class RunInfo:
     stats: ReadStats
     seconds: float
     labels_path: str | None = None
+    label_origin: Labels = field(default_factory=Labels)
+    missing_settings: tuple[str, ...] = ()
+    """Live settings versions met in the records without ``settings/<version>.json`` in the source."""
 
 
 def summary_markdown(tally: Tally, info: RunInfo) -> str:
@@ -742,6 +860,11 @@ def summary_markdown(tally: Tally, info: RunInfo) -> str:
         f"{tally.not_replayable:,} not replayable (no decision record), {info.stats.malformed:,} malformed line(s); "
         f"{tally.lead_in:,} lead-in transaction(s) only fed the velocity timelines",
     ]
+    if info.missing_settings:
+        missing = ", ".join(f"`{version}`" for version in info.missing_settings)
+        lines.append(
+            f"- warning: live settings version(s) not in the settings history (`settings/<version>.json`): {missing}"
+        )
     if info.stats.out_of_order:
         lines.append(
             f"- warning: {info.stats.out_of_order:,} line(s) arrived after later lines had been decided "
@@ -750,12 +873,26 @@ def summary_markdown(tally: Tally, info: RunInfo) -> str:
     lines += ["", "## Actions: live (rows) vs candidate (columns)", "", *_markdown_table(matrix_rows(tally))]
     lines += ["", "## Rule hits", "", *_markdown_table(rule_rows(tally))]
     lines += ["", "## Labelled outcomes", ""]
+    origin = info.label_origin
+    if origin.unreadable:
+        lines.append(f"Skipped {origin.unreadable:,} unreadable label object(s) of the audit trail.")
+        lines.append("")
     if not tally.labels_given:
-        lines.append("No labels given (`--labels FILE`): precision, recall and catch rate need them.")
+        lines.append(
+            "No labels: none in the audit trail (`labels/`) for this range's transactions and no `--labels FILE`; "
+            "precision, recall and catch rate need them."
+        )
     else:
         currencies = ", ".join(sorted(tally.currencies)) or "none"
+        file_part = (
+            f"{origin.from_file:,} from `{info.labels_path}` (it won for {origin.overridden:,} transaction(s) the "
+            "trail also labelled)"
+            if info.labels_path
+            else "none from a file"
+        )
         lines += [
-            f"Labels from `{info.labels_path}`: {tally.labels_given:,}; of them on compared transactions: "
+            f"Labels: {tally.labels_given:,}; {origin.from_trail:,} from the audit trail ({origin.trail_objects:,} "
+            f"label object(s)), {file_part}. Of them on compared transactions: "
             f"{tally.labelled:,}. Unlabelled transactions are left out. Value-weighted catch rate = caught fraud "
             f"amount / all labelled fraud amount, amounts summed as recorded (currencies: {currencies}; "
             "no conversion).",
@@ -827,6 +964,13 @@ def stream_partitions(source: Source, plan_: Plan) -> Iterator[tuple[datetime, I
         yield hour, (line for obj in objects for line in gzip_lines(source.open(obj.key)))
 
 
+def missing_settings_versions(source: Source, versions: Iterable[str]) -> tuple[str, ...]:
+    """The live versions without ``settings/<version>.json`` in the source (one existence check each)."""
+    return tuple(
+        version for version in sorted(versions) if version != "unknown" and not source.exists(history_key(version))
+    )
+
+
 @dataclass(frozen=True)
 class Result:
     tally: Tally | None
@@ -846,7 +990,8 @@ def run(
     labels_path: str | None = None,
     clock: Callable[[], float] | None = None,
 ) -> Result:
-    """Plan, refuse archived ranges (writing ``restore.sh`` to ``out``), else stream, tally and report."""
+    """Plan, refuse archived ranges (writing ``restore.sh`` to ``out``), else read the range's labels from the
+    trail (merged with ``labels``, the file's), stream, tally, check the settings history and report."""
     import time
 
     now = clock or time.perf_counter
@@ -856,6 +1001,9 @@ def run(
         out.mkdir(parents=True, exist_ok=True)
         (out / "restore.sh").write_text("#!/bin/sh\nset -e\n" + "".join(f"{c}\n" for c in commands))
         return Result(None, None, archive_message(plan_, source), commands)
+    trail, label_objects, unreadable = read_trail_labels(source, days)
+    origin = merge_labels(trail, labels, trail_objects=label_objects, unreadable=unreadable)
+    labels = origin.labels
     started = now()
     stats = ReadStats()
     changed = ChangedWriter(out / "changed.csv")
@@ -867,6 +1015,7 @@ def run(
         changed.close()
         if collecting:
             gc.enable()
+    seconds = now() - started
     info = RunInfo(
         source=source.describe(),
         candidate_path=candidate_path,
@@ -874,8 +1023,10 @@ def run(
         objects=plan_.objects,
         compressed_bytes=plan_.compressed_bytes,
         stats=stats,
-        seconds=now() - started,
+        seconds=seconds,
         labels_path=labels_path,
+        label_origin=origin,
+        missing_settings=missing_settings_versions(source, tally.live_versions),
     )
     write_report(out, tally, info)
     return Result(tally, info)

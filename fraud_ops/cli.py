@@ -6,6 +6,12 @@ or ``terraform output`` in ``cdktf.out/stacks/app``; credentials and region from
 environment). Against the local stage the batch runs in a worker process of its own (the function's
 environment, boto3 pointed at the emulator, its output in the run's ``batch.log``); in an account
 through Lambda ``Invoke`` (the ``live`` alias).
+
+``label`` posts a signed label to ``POST /<stage>/labels`` (docs/labels.md): the labels API key and the
+newest key of the label signing-key set. Locally both come from the stage (secrets file, emulated SSM);
+in an account the key from ``FRAUD_LABELS_API_KEY`` or API Gateway (the id the labels function is
+configured with), the signing secret from ``FRAUD_LABEL_SIGNING_SECRET`` or the label signing-key
+parameter (``ssm:GetParameter`` with decryption). ``labels`` shows a transaction's label history.
 """
 
 from __future__ import annotations
@@ -23,20 +29,27 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from fraud_detection import contract
+from fraud_detection import labels as label_model
+from fraud_detection.adapters.audited_ledger import AuditedLedger
 from fraud_detection.audit import decode_jsonl_gz, dedupe_by_transaction
 from fraud_detection.keys import pattern_pk, window_start
 from fraud_detection.validation import InvalidDocument
 from fraud_detection.window_analysis import iso_z
-from fraud_ops import backtest, dlq, key_rotation, load, samples, smoke
+from fraud_ops import backtest, dlq, key_rotation, ledger_backfill, load, samples, smoke
 from fraud_ops.alert_queues import alert_of, describe_alert
 from fraud_ops.invoke import Invoker, LambdaInvoker
 from fraud_ops.targets import (
+    LABELS_API_KEY_VARIABLE,
     ROOT,
     STAGE_FILE,
     Target,
     TargetError,
     aws_target,
+    label_signing_keys_parameter,
+    labels_api_key,
     load_local,
     outputs_from_file,
     outputs_from_terraform,
@@ -307,6 +320,126 @@ def cmd_alerts(args: argparse.Namespace, target: Target) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- label / labels
+
+LABEL_SECRET_VARIABLE = "FRAUD_LABEL_SIGNING_SECRET"  # noqa: S105 - a variable name, not a secret
+
+
+def label_document(args: argparse.Namespace, now: datetime | None = None) -> dict[str, str]:
+    """The label to send, validated as the labels function validates it (``fraud_detection.labels``);
+    ``--occurred-at`` defaults to now. Raises ``InvalidDocument`` naming the fields."""
+    occurred_at = args.occurred_at or label_model.iso_utc(now or datetime.now(UTC))
+    document = {
+        "transaction_id": args.transaction_id,
+        "label": args.label,
+        "source": args.source,
+        "occurred_at": occurred_at,
+    }
+    parsed = label_model.parse_label(document)
+    return {**document, "occurred_at": parsed.occurred_at}
+
+
+def label_request(
+    document: Mapping[str, str], secret: str, api_key: str, timestamp: int
+) -> tuple[bytes, dict[str, str]]:
+    """(body, headers) of ``POST /labels``: compact JSON, signed like a webhook delivery with the label secret."""
+    body = samples.encode(document)
+    return body, samples.signed_headers(secret, body, timestamp, api_key)
+
+
+def newest_label_signing_key(target: Target, environ: Mapping[str, str] | None = None) -> tuple[str, str] | None:
+    """(key id, secret) labellers sign with now: ``FRAUD_LABEL_SIGNING_SECRET`` when set, else the newest key of
+    the label signing-key set; None (and the reason on stderr) when neither is there."""
+    environment = os.environ if environ is None else environ
+    if environment.get(LABEL_SECRET_VARIABLE):
+        return "from " + LABEL_SECRET_VARIABLE, str(environment[LABEL_SECRET_VARIABLE])
+    adapter = key_rotation.ParameterAdapter(target.client("ssm"))
+    try:
+        return key_rotation.parse_key_set(adapter.read(label_signing_keys_parameter(target))).newest()
+    except (key_rotation.KeySetError, TargetError) as error:
+        print(f"error: label signing key: {error} (make set-secrets creates it)", file=sys.stderr)
+        return None
+
+
+def cmd_label(args: argparse.Namespace, target: Target) -> int:
+    """0 when the label was recorded (201) or already was (200); 1 on any 4xx/5xx answer; 2 when nothing was sent."""
+    try:
+        document = label_document(args)
+    except InvalidDocument as error:
+        print(f"refused before sending: {error.summary()}", file=sys.stderr)
+        return 2
+    if not target.labels_url:
+        print(
+            "error: the target has no labels URL (a stage started before labels existed: restart it)", file=sys.stderr
+        )
+        return 2
+    signing = newest_label_signing_key(target)
+    if signing is None:
+        return 2
+    try:
+        api_key = labels_api_key(target)
+    except (TargetError, KeyError, ClientError) as error:
+        print(f"error: labels API key: {error} (or set {LABELS_API_KEY_VARIABLE})", file=sys.stderr)
+        return 2
+    body, headers = label_request(document, signing[1], api_key, int(time.time()))
+    status, answer = post(target.labels_url, body, headers)
+    print(f"POST {target.labels_url} (label signing key {signing[0]}) -> {status} {answer}")
+    return 0 if 200 <= status < 300 else 1
+
+
+def label_history(target: Target, transaction_id: str) -> tuple[str | None, list[dict[str, Any]]]:
+    """(the transaction's received_at from the ledger, or None when not audited; its label objects, oldest
+    first). Cheap: one GetItem for the day, then one ``labels/dt=<day>/<id>/`` listing."""
+    entry = AuditedLedger(target.client("dynamodb"), str(target.output("table_name"))).get(transaction_id)
+    if entry is None:
+        return None, []
+    received_at = entry.received_at
+    day = label_model.parse_instant(received_at).strftime("%Y-%m-%d")
+    s3, bucket = target.client("s3"), str(target.output("bucket_name"))
+    prefix = f"{label_model.day_prefix(day)}{transaction_id}/"
+    documents = [
+        json.loads(s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read())
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        for entry in page.get("Contents", [])
+    ]
+    documents.sort(key=lambda document: (label_model.parse_instant(str(document["occurred_at"])), document["source"]))
+    return received_at, documents
+
+
+def cmd_labels(args: argparse.Namespace, target: Target) -> int:
+    received_at, documents = label_history(target, args.transaction_id)
+    if received_at is None:
+        print(f"{args.transaction_id}: not in the audit trail (no ledger item); labels are refused for it")
+        return 1
+    print(f"{args.transaction_id}: received {received_at}; {len(documents)} label(s)")
+    for document in documents:
+        print(
+            f"  {document['occurred_at']}  {document['source']:<10} {document['label']:<10} "
+            f"(recorded {document.get('recorded_at', '?')})"
+        )
+    effective = label_model.effective_labels(documents).get(args.transaction_id)
+    print(f"effective label: {effective or 'none'}")
+    return 0
+
+
+def cmd_backfill_ledger(args: argparse.Namespace, target: Target) -> int:
+    try:
+        first, last = date.fromisoformat(args.date_from), date.fromisoformat(args.date_to)
+        list(ledger_backfill.days_between(first, last))
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    ledger = AuditedLedger(target.client("dynamodb"), str(target.output("table_name")))
+    result = ledger_backfill.backfill(target.client("s3"), str(target.output("bucket_name")), ledger, first, last)
+    print(f"ledger items written: {result.transactions} from {result.objects} audit object(s)")
+    if result.archived:
+        print(f"skipped {len(result.archived)} archived object(s) (restore them, then run again):", file=sys.stderr)
+        for key in result.archived[:10]:
+            print(f"  {key}", file=sys.stderr)
+        return 3
+    return 0
+
+
 # ---------------------------------------------------------------- rotate-secret
 
 
@@ -318,10 +451,17 @@ def app_key_arn(target: Target) -> str | None:
 
 def cmd_rotate(args: argparse.Namespace, target: Target) -> int:
     adapter = key_rotation.ParameterAdapter(target.client("ssm"))
-    signing = target.parameter(contract.ENV_SIGNING_KEYS_PARAMETER)
+    labels = bool(getattr(args, "labels", False))
+    if labels and args.init_fingerprint:
+        print("refused: --labels is about the label signing-key set; the fingerprint key is not one", file=sys.stderr)
+        return 2
+    kind = key_rotation.LABEL_KEYS if labels else key_rotation.WEBHOOK_KEYS
+    signing = label_signing_keys_parameter(target) if labels else target.parameter(contract.ENV_SIGNING_KEYS_PARAMETER)
     try:
         if args.add:
-            result = key_rotation.rotate_add(adapter, signing, datetime.now(UTC), key_arn=app_key_arn(target))
+            result = key_rotation.rotate_add(
+                adapter, signing, datetime.now(UTC), key_arn=app_key_arn(target), kind=kind
+            )
         elif args.retire:
             result = key_rotation.rotate_retire(adapter, signing, args.retire)
         elif args.init_fingerprint:
@@ -332,7 +472,7 @@ def cmd_rotate(args: argparse.Namespace, target: Target) -> int:
             value = adapter.read_optional(signing)
             ids = key_rotation.parse_key_set(value).ids if value is not None else ()
             state = f"none ({contract.PLACEHOLDER})" if value is not None else "none (parameter not created yet)"
-            print(f"signing keys: {', '.join(ids) or state}")
+            print(f"{'label ' if labels else ''}signing keys: {', '.join(ids) or state}")
             return 0
     except key_rotation.KeySetError as error:
         print(f"refused: {error}", file=sys.stderr)
@@ -344,8 +484,11 @@ def cmd_rotate(args: argparse.Namespace, target: Target) -> int:
             environment = str(
                 target.function(contract.WEBHOOK.role).environment.get(contract.ENV_ENVIRONMENT, "unknown")
             )
-            path = key_rotation.write_secret_file(Path(args.secret_dir), environment, signing, key_id, secret)
-            print(f"new signing secret {key_id} written to {path} (mode 600): give it to the sender, then delete it")
+            path = key_rotation.write_secret_file(
+                Path(args.secret_dir), environment, signing, key_id, secret, kind=kind
+            )
+            holder = "labeller" if labels else "sender"
+            print(f"new signing secret {key_id} written to {path} (mode 600): give it to the {holder}, then delete it")
         if args.show_secret:
             print(f"secret: {secret}")
     return 0
@@ -511,10 +654,47 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help=f"set the card-fingerprint key if missing or {contract.PLACEHOLDER}",
     )
+    rotate.add_argument(
+        "--labels",
+        action="store_true",
+        help="the label signing-key set (POST /labels) instead of the webhook's (with --add, --retire or alone)",
+    )
     rotate.add_argument("--show-secret", action="store_true", help="with --add: print the new secret")
     rotate.add_argument(
         "--secret-dir", help="with --add: write the new secret to a new mode-600 file in this directory (not stdout)"
     )
+
+    label = command(
+        "label",
+        cmd_label,
+        help="record a label (fraud | legitimate) of an audited transaction: signed POST /labels",
+        description=(
+            "Validates the label as the labels function does, signs it with the newest label signing key and "
+            "posts it with the labels API key. Exit code 0: recorded (201) or already recorded (200); 1: the "
+            "API refused it (4xx) or failed (5xx); 2: nothing was sent. docs/labels.md."
+        ),
+    )
+    label.add_argument("--transaction-id", required=True, help="an audited transaction's id")
+    label.add_argument("--label", required=True, choices=contract.LABEL_VALUES)
+    label.add_argument("--source", required=True, choices=contract.LABEL_SOURCES)
+    label.add_argument("--occurred-at", help="when it was established, ISO 8601 with a time zone (default: now)")
+
+    history = command(
+        "labels",
+        cmd_labels,
+        help="show a transaction's label history and its effective label (from the audit trail)",
+        description="One ledger GetItem (the transaction's day), then its labels/dt=<day>/<id>/ objects.",
+    )
+    history.add_argument("--transaction-id", required=True, help="an audited transaction's id")
+
+    backfill = command(
+        "backfill-ledger",
+        cmd_backfill_ledger,
+        help="ledger items for transactions audited before the ledger existed, so they can be labelled",
+        description=ledger_backfill.__doc__.split("\n\n")[0] if ledger_backfill.__doc__ else None,
+    )
+    backfill.add_argument("--from", dest="date_from", required=True, help="first day, YYYY-MM-DD (UTC)")
+    backfill.add_argument("--to", dest="date_to", required=True, help="last day, YYYY-MM-DD (UTC), inclusive")
 
     replay = sub.add_parser(
         "backtest",

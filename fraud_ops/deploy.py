@@ -5,7 +5,7 @@
     make deploy-registry           ECR repository
     make pin-base-image; make image   build and push the Lambda image (Docker, registry access)
     make deploy-app                everything else; the webhook answers 503 until the next step
-    make set-secrets               create the signing-key and card-fingerprint parameters (app key)
+    make set-secrets               create the signing-key sets (webhook, labels) and card-fingerprint parameters
     make check-alert-subscription  is the alert e-mail subscription confirmed yet?
 
 Each target runs ``python -m fraud_ops.deploy <step>``: validate the configuration (stacks.config),
@@ -23,8 +23,9 @@ Nothing of that reaches the synthesized JSON: those files sit next to it and are
 a run without the variable.
 
 ``CDKTF_OUTDIR`` moves the synth output (and with it ``state/``, its sibling) elsewhere, e.g. a
-test's temporary directory. The new signing secret of ``set-secrets`` is written to a new mode-600
-file under ``FRAUD_SECRET_DIR`` (default ``.local/secrets``), never to stdout (CI logs).
+test's temporary directory. The new signing secrets of ``set-secrets`` (the senders' and the labellers')
+are written to new mode-600 files under ``FRAUD_SECRET_DIR`` (default ``.local/secrets``), never to
+stdout (CI logs).
 """
 
 from __future__ import annotations
@@ -324,23 +325,35 @@ def step_set_secrets(deployment: Deployment, say: Callable[[str], None]) -> int:
     variables = (configuration.get("Environment") or {}).get("Variables") or {}
     signing = variables[contract.ENV_SIGNING_KEYS_PARAMETER]
     fingerprint = variables[contract.ENV_FINGERPRINT_KEY_PARAMETER]
+    labels = contract.label_signing_keys_parameter_name(deployment.config.environment)
     adapter = key_rotation.ParameterAdapter(deployment.client("ssm"))
     try:
         done = key_rotation.ensure_initial_secrets(
-            adapter, signing, fingerprint, key_arn=str(outputs["app_key_arn"]), now=datetime.now(UTC)
+            adapter,
+            signing,
+            fingerprint,
+            key_arn=str(outputs["app_key_arn"]),
+            now=datetime.now(UTC),
+            label_signing_name=labels,
         )
     except key_rotation.KeySetError as error:
         raise DeployError(str(error)) from error
     for message in done.messages:
         say(message)
-    if done.added_key is not None:
-        key_id, secret = done.added_key
+    added = (
+        (done.added_key, signing, key_rotation.WEBHOOK_KEYS, "signing", "sender"),
+        (done.added_label_key, labels, key_rotation.LABEL_KEYS, "label signing", "labeller"),
+    )
+    for key, parameter, kind, what, holder in added:
+        if key is None:
+            continue
+        key_id, secret = key
         path = key_rotation.write_secret_file(
-            deployment.secret_dir, deployment.config.environment, signing, key_id, secret
+            deployment.secret_dir, deployment.config.environment, parameter, key_id, secret, kind=kind
         )
         say(
-            f"the new signing secret ({key_id}) is in {path} (mode 600, not printed): give it to the sender "
-            "over a secure channel, then delete the file"
+            f"the new {what} secret ({key_id}) is in {path} (mode 600, not printed): "
+            f"give it to the {holder} over a secure channel, then delete the file"
         )
     return 0
 

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from fraud_detection import contract
 from fraud_ops.invoke import Invoker
-from fraud_ops.stream_records import lambda_record
+from fraud_ops.stream_records import lambda_record, matches_filter
 
 
 @dataclass(frozen=True)
@@ -172,6 +172,10 @@ def redrive(plan: Plan, invoker: Invoker, reader: StreamRangeReader) -> RedriveO
         )
     if not records:
         return RedriveOutcome(False, "no records found in that sequence range; left in the queue")
+    # The mapping's filter, as Lambda applied it to the failed batch: only those records were delivered.
+    records = [record for record in records if matches_filter(contract.STREAM_AUDITED_EVENTS, record)]
+    if not records:
+        return RedriveOutcome(True, "no record of that range passes the stream mapping's filter; nothing to redeliver")
     result = invoker.invoke(plan.function, {"Records": records})
     return RedriveOutcome(result.ok, f"{len(records)} stream records re-delivered: {result.detail}")
 

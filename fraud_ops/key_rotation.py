@@ -1,5 +1,9 @@
 """Signing-key rotation and the card-fingerprint key (docs/contract.md, "Signing keys").
 
+Two signing-key sets, the same JSON shape and the same rotation: the webhook's (senders sign
+transactions) and the labels' (labellers sign ``POST /labels``; ``contract.label_signing_keys_parameter_name``,
+readable only by the labels function). :class:`KeySetKind` names which one a call is about.
+
 Rotation is add-then-retire: ``add`` keeps every existing key valid (the webhook accepts any
 listed key), senders move to the new key after the webhook's 5-minute parameter cache has
 expired, and ``retire`` removes the old one. The fingerprint key is set once: every card
@@ -42,7 +46,22 @@ from fraud_detection.key_set import (
 
 CACHE_SECONDS = 300
 SIGNING_KEYS_DESCRIPTION = 'Webhook HMAC keys {"keys": {id: secret}}; written only by the rotation command'
+LABEL_SIGNING_KEYS_DESCRIPTION = 'Label HMAC keys {"keys": {id: secret}}; written only by the rotation command'
 FINGERPRINT_KEY_DESCRIPTION = "Card fingerprint HMAC key; written once by the rotation command, never rotated"
+
+
+@dataclass(frozen=True)
+class KeySetKind:
+    """Which signing-key set: its parameter description, who signs with it, and the secret file's stem."""
+
+    description: str
+    holders: str
+    file_stem: str
+    reader: str
+
+
+WEBHOOK_KEYS = KeySetKind(SIGNING_KEYS_DESCRIPTION, "senders", "signing-key", "webhook")
+LABEL_KEYS = KeySetKind(LABEL_SIGNING_KEYS_DESCRIPTION, "labellers", "label-signing-key", "labels function")
 
 
 class MissingParameter(KeySetError):
@@ -188,7 +207,13 @@ class RotationResult:
 
 
 def rotate_add(
-    adapter: ParameterAdapter, name: str, now: datetime, secret: str | None = None, *, key_arn: str | None = None
+    adapter: ParameterAdapter,
+    name: str,
+    now: datetime,
+    secret: str | None = None,
+    *,
+    key_arn: str | None = None,
+    kind: KeySetKind = WEBHOOK_KEYS,
 ) -> RotationResult:
     """Add a signing key; creates the parameter (under ``key_arn``, the app key) when it does not exist."""
     current = adapter.read_optional(name)
@@ -200,11 +225,12 @@ def rotate_add(
         updated.to_json(),
         exists=current is not None,
         key_arn=key_arn,
-        description=SIGNING_KEYS_DESCRIPTION,
+        description=kind.description,
     )
     return RotationResult(
-        f"added signing key {key_id}; valid keys: {', '.join(updated.ids)}. Wait {CACHE_SECONDS // 60} minutes "
-        "(webhook parameter cache) before moving senders to it, then retire the old key.",
+        f"added signing key {key_id} to {name}; valid keys: {', '.join(updated.ids)}. Wait "
+        f"{CACHE_SECONDS // 60} minutes ({kind.reader} parameter cache) before moving {kind.holders} to it, "
+        "then retire the old key.",
         updated,
     )
 
@@ -231,42 +257,64 @@ def init_fingerprint(
 
 @dataclass(frozen=True)
 class InitialSecrets:
-    """What ``ensure_initial_secrets`` did: one line per parameter, and the signing key it added (if any)."""
+    """What ``ensure_initial_secrets`` did: one line per parameter, and the signing keys it added (if any)."""
 
     messages: tuple[str, ...]
     added_key: tuple[str, str] | None
+    added_label_key: tuple[str, str] | None = None
+
+
+def _ensure_key_set(
+    adapter: ParameterAdapter, name: str, *, key_arn: str | None, now: datetime, kind: KeySetKind
+) -> tuple[str, tuple[str, str] | None]:
+    """(message, the key added or None): adds a key only when the set has none."""
+    current = adapter.read_optional(name)
+    existing = parse_key_set(current) if current is not None else KeySet()
+    if existing.keys:
+        flag = " --labels" if kind is LABEL_KEYS else ""
+        return (
+            f"{name}: signing keys already set ({', '.join(existing.ids)}): nothing added; rotate with "
+            f"rotate-secret --add{flag}",
+            None,
+        )
+    result = rotate_add(adapter, name, now, key_arn=key_arn, kind=kind)
+    assert result.key_set is not None
+    return result.message, result.key_set.newest()
 
 
 def ensure_initial_secrets(
-    adapter: ParameterAdapter, signing_name: str, fingerprint_name: str, *, key_arn: str | None, now: datetime
+    adapter: ParameterAdapter,
+    signing_name: str,
+    fingerprint_name: str,
+    *,
+    key_arn: str | None,
+    now: datetime,
+    label_signing_name: str | None = None,
 ) -> InitialSecrets:
-    """First deployment (``make set-secrets``), safe to run again: adds a signing key only when none is
-    set and initialises the fingerprint key only when unset; never replaces a value."""
+    """First deployment (``make set-secrets``), safe to run again: adds a signing key to each key set
+    (the webhook's, and the labels' when ``label_signing_name`` is given) only when it has none, and
+    initialises the fingerprint key only when unset; never replaces a value."""
     messages: list[str] = []
-    added: tuple[str, str] | None = None
-    current = adapter.read_optional(signing_name)
-    existing = parse_key_set(current) if current is not None else KeySet()
-    if existing.keys:
-        messages.append(
-            f"signing keys already set ({', '.join(existing.ids)}): nothing added; rotate with rotate-secret --add"
-        )
-    else:
-        result = rotate_add(adapter, signing_name, now, key_arn=key_arn)
-        assert result.key_set is not None
-        added = result.key_set.newest()
-        messages.append(result.message)
+    message, added = _ensure_key_set(adapter, signing_name, key_arn=key_arn, now=now, kind=WEBHOOK_KEYS)
+    messages.append(message)
+    added_label: tuple[str, str] | None = None
+    if label_signing_name is not None:
+        message, added_label = _ensure_key_set(adapter, label_signing_name, key_arn=key_arn, now=now, kind=LABEL_KEYS)
+        messages.append(message)
     fingerprint = adapter.read_optional(fingerprint_name)
     if fingerprint is not None and not fingerprint_init_allowed(fingerprint):
         messages.append("card-fingerprint key already set: left as it is (it is never rotated)")
     else:
         messages.append(init_fingerprint(adapter, fingerprint_name, key_arn=key_arn).message)
-    return InitialSecrets(tuple(messages), added)
+    return InitialSecrets(tuple(messages), added, added_label)
 
 
-def write_secret_file(directory: Path, environment: str, parameter: str, key_id: str, secret: str) -> Path:
-    """The new signing secret for the sender, in a new file only its owner can read (never stdout)."""
+def write_secret_file(
+    directory: Path, environment: str, parameter: str, key_id: str, secret: str, *, kind: KeySetKind = WEBHOOK_KEYS
+) -> Path:
+    """The new signing secret for the sender (or labeller), in a new file only its owner can read (never stdout)."""
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = directory / f"{environment}-signing-key-{key_id}.json"
+    path = directory / f"{environment}-{kind.file_stem}-{key_id}.json"
     document = {
         "environment": environment,
         "parameter": parameter,

@@ -1,13 +1,15 @@
 """Where the operator CLI points: the local stage (``.local-stage/stage.json``) or a real account.
 
-Both are described by one ``Target``: the app stack's outputs, the webhook URL and API key,
-and per function (:class:`FunctionSpec`) its name, handler and environment. The local stage writes
-the file when it is READY (values read from Terraform state, plus its run's log directory, secrets
-file and alert inbox); for a real account the same facts come from the app stack's Terraform
-outputs, the API key from API Gateway and the environments from Lambda.
+Both are described by one ``Target``: the app stack's outputs, the webhook and labels URLs, the
+senders' API key (and locally the labellers' one), and per function (:class:`FunctionSpec`) its
+name, handler and environment. The local stage writes the file when it is READY (values read from
+Terraform state, plus its run's log directory, secrets file and alert inbox); for a real account
+the same facts come from the app stack's Terraform outputs, the API key from API Gateway and the
+environments from Lambda (the labels API key is read only by ``cli label``, :func:`labels_api_key`).
 
-The stage file holds no secret: the API key stays in the stage's mode-600 secrets file
-(``FRAUD_API_KEY=...``), which the stage file names and :func:`load_local` reads.
+The stage file holds no secret: the API keys stay in the stage's mode-600 secrets file
+(``FRAUD_API_KEY=...``, ``FRAUD_LABELS_API_KEY=...``), which the stage file names and
+:func:`load_local` reads.
 """
 
 from __future__ import annotations
@@ -28,13 +30,18 @@ STAGE_FILE = STAGE_DIR / "stage.json"
 PID_FILE = STAGE_DIR / "local-stage.pid"
 API_KEY_VARIABLE = "FRAUD_API_KEY"
 """The API key's variable: in the local stage's secrets file, and the override of the key in an account."""
+LABELS_API_KEY_VARIABLE = "FRAUD_LABELS_API_KEY"
+"""The labels API key's variable: in the local stage's secrets file, and the override in an account."""
+SENDER_KEY_SUFFIX = "-default"
+LABELS_KEY_SUFFIX = "-labels"
+"""``aws_api_gateway_api_key`` names: ``<api_name>-default`` (senders), ``<api_name>-labels`` (labellers)."""
 
 
 @dataclass(frozen=True)
 class FunctionSpec:
     """One deployed function as the tooling needs it."""
 
-    role: str  # webhook | stream | batch
+    role: str  # webhook | stream | batch | labels
     name: str
     handler: str  # module.attribute, the image's command
     environment: Mapping[str, str]
@@ -71,6 +78,14 @@ class Target:
     """The local stage's mode-600 file with the API key and the signing secret."""
     alerts_queue_url: str | None = None
     """The local stage's queue subscribed to the alert topic (``cli alerts`` reads it)."""
+    labels_url: str = ""
+    """``POST /<stage>/labels`` (empty for a stage file written before labels existed)."""
+    labels_api_key: str = ""
+    """The labellers' API key (a secret like ``api_key``: never in the stage file). Empty for an account:
+    ``cli label`` reads it when it needs it (:func:`labels_api_key`)."""
+    api_key_id: str = ""
+    labels_api_key_id: str = ""
+    """The keys' ids (not secrets): the local gateway passes them on as ``identity.apiKeyId``."""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def output(self, name: str) -> Any:
@@ -99,9 +114,9 @@ class Target:
         return emulator_client(service, self.endpoint_url, self.region)
 
     def to_json(self) -> str:
-        """The stage file: every field but the API key (a secret: it stays in the secrets file)."""
+        """The stage file: every field but the API keys (secrets: they stay in the secrets file)."""
         document = asdict(self)
-        del document["api_key"]
+        del document["api_key"], document["labels_api_key"]
         document["functions"] = [
             {**asdict(spec), "environment": dict(spec.environment), "aliases": list(spec.aliases)}
             for spec in self.functions
@@ -109,13 +124,14 @@ class Target:
         return json.dumps(document, indent=2, default=str)
 
     @classmethod
-    def from_json(cls, text: str, *, api_key: str) -> Target:
+    def from_json(cls, text: str, *, api_key: str, labels_api_key: str = "") -> Target:
         document = json.loads(text)
         document.pop("api_key", None)
+        document.pop("labels_api_key", None)
         functions = tuple(
             FunctionSpec(**{**spec, "aliases": tuple(spec.get("aliases", ()))}) for spec in document.pop("functions")
         )
-        return cls(functions=functions, api_key=api_key, **document)
+        return cls(functions=functions, api_key=api_key, labels_api_key=labels_api_key, **document)
 
 
 def _resources(state: Mapping[str, Any], resource_type: str) -> list[Mapping[str, Any]]:
@@ -150,9 +166,40 @@ def functions_from_state(state: Mapping[str, Any], outputs: Mapping[str, Any]) -
     return tuple(specs)
 
 
+def _api_key_attributes(state: Mapping[str, Any], suffix: str) -> Mapping[str, Any]:
+    keys = _resources(state, "aws_api_gateway_api_key")
+    found = [attributes for attributes in keys if str(attributes.get("name", "")).endswith(suffix)]
+    if len(found) == 1:
+        return found[0]
+    if suffix == SENDER_KEY_SUFFIX and len(keys) == 1:  # a state from before the labels key existed
+        return keys[0]
+    names = ", ".join(str(attributes.get("name")) for attributes in keys) or "none"
+    raise TargetError(f"expected one API key named *{suffix} in the app state, found: {names}")
+
+
 def api_key_from_state(state: Mapping[str, Any]) -> str:
-    (attributes,) = _resources(state, "aws_api_gateway_api_key")
-    return str(attributes["value"])
+    """The senders' API key value (``<api_name>-default``)."""
+    return str(_api_key_attributes(state, SENDER_KEY_SUFFIX)["value"])
+
+
+def api_key_id_from_state(state: Mapping[str, Any]) -> str:
+    return str(_api_key_attributes(state, SENDER_KEY_SUFFIX)["id"])
+
+
+def labels_api_key_from_state(state: Mapping[str, Any]) -> tuple[str, str]:
+    """(id, value) of the labellers' API key (``<api_name>-labels``)."""
+    attributes = _api_key_attributes(state, LABELS_KEY_SUFFIX)
+    return str(attributes["id"]), str(attributes["value"])
+
+
+def labels_url_from(outputs: Mapping[str, Any]) -> str:
+    """``POST /<stage>/labels``: the output ``labels_url`` when the app stack has one, else next to the
+    webhook (same REST API and stage)."""
+    if outputs.get("labels_url"):
+        return str(outputs["labels_url"])
+    webhook = str(outputs.get("webhook_url") or "").rstrip("/")
+    suffix = f"/{contract.WEBHOOK_PATH}"
+    return webhook[: -len(suffix)] + f"/{contract.LABELS_PATH}" if webhook.endswith(suffix) else ""
 
 
 def stream_arn_from_state(state: Mapping[str, Any], table_name: str) -> str:
@@ -170,18 +217,19 @@ def read_secrets_file(path: Path) -> dict[str, str]:
 
 
 def load_local(path: Path = STAGE_FILE) -> Target:
-    """The running local stage: its stage file, and the API key from the secrets file it names."""
+    """The running local stage: its stage file, and the API keys from the secrets file it names."""
     if not path.is_file():
         raise TargetError(f"no local stage is running ({path} not found): start one with `make local`")
     text = path.read_text()
     secrets_file = json.loads(text).get("secrets_file")
     try:
-        api_key = read_secrets_file(Path(secrets_file))[API_KEY_VARIABLE] if secrets_file else None
-    except (OSError, KeyError):
-        api_key = None
+        secrets = read_secrets_file(Path(secrets_file)) if secrets_file else {}
+    except OSError:
+        secrets = {}
+    api_key = secrets.get(API_KEY_VARIABLE)
     if api_key is None:
         raise TargetError(f"the local stage's API key is not in its secrets file ({secrets_file}); restart it")
-    return Target.from_json(text, api_key=api_key)
+    return Target.from_json(text, api_key=api_key, labels_api_key=secrets.get(LABELS_API_KEY_VARIABLE, ""))
 
 
 def aws_target(outputs: Mapping[str, Any], region: str) -> Target:
@@ -218,7 +266,35 @@ def aws_target(outputs: Mapping[str, Any], region: str) -> Target:
         api_key=api_key,
         outputs=dict(outputs),
         functions=tuple(specs),
+        labels_url=labels_url_from(outputs),
+        api_key_id=str(outputs.get("api_key_id") or ""),
+        labels_api_key_id=str(outputs.get("labels_api_key_id") or ""),
     )
+
+
+def label_signing_keys_parameter(target: Target) -> str:
+    """The label signing-key set's parameter: as the labels function is configured, else the contract's
+    name for the target's environment."""
+    try:
+        return target.parameter(contract.ENV_LABEL_SIGNING_KEYS_PARAMETER)
+    except TargetError:
+        return contract.label_signing_keys_parameter_name(target.parameter(contract.ENV_ENVIRONMENT))
+
+
+def labels_api_key(target: Target, environ: Mapping[str, str] | None = None) -> str:
+    """The labellers' API key: the local stage's (secrets file), else ``FRAUD_LABELS_API_KEY``, else read
+    from API Gateway (``apigateway:GET``) by its id: the app stack's output ``labels_api_key_id``, or the id
+    the labels function is configured with (``LABELS_API_KEY_ID``)."""
+    environment = os.environ if environ is None else environ
+    if target.labels_api_key:
+        return target.labels_api_key
+    if environment.get(LABELS_API_KEY_VARIABLE):
+        return str(environment[LABELS_API_KEY_VARIABLE])
+    if target.kind != "aws":
+        raise TargetError("the local stage's labels API key is not in its secrets file; restart the stage")
+    key_id = target.labels_api_key_id or target.parameter(contract.ENV_LABELS_API_KEY_ID)
+    response = target.client("apigateway").get_api_key(apiKey=key_id, includeValue=True)
+    return str(response["value"])
 
 
 def outputs_from_file(path: Path) -> dict[str, Any]:

@@ -1,12 +1,19 @@
-"""A local stand-in for the API Gateway REST stage in front of the webhook (127.0.0.1 only).
+"""A local stand-in for the API Gateway REST stage in front of the functions (127.0.0.1 only).
 
 It does what the deployed stage does before Lambda sees a request: only ``POST /<stage>/webhook``
-exists (anything else is 403 "Missing Authentication Token"), the ``x-api-key`` header must
-carry the stage's API key (403 "Forbidden" otherwise), and the request becomes a REST proxy
-event (``headers`` + ``multiValueHeaders``, body as text, ``requestContext.requestId``,
-``identity.sourceIp``, ``stage``). The Lambda proxy result becomes the HTTP response.
-Not emulated: throttling/quota, and the request-body model validation (the handler validates
-the body itself with the same outcome class, 400).
+and, when the labels function is given, ``POST /<stage>/labels`` exist (anything else is 403
+"Missing Authentication Token"); the ``x-api-key`` header must carry one of the stage's API keys
+(403 "Forbidden" otherwise), and the request becomes a REST proxy event (``headers`` +
+``multiValueHeaders``, body as text, ``requestContext.requestId``, ``identity.sourceIp``,
+``identity.apiKey`` / ``identity.apiKeyId``, ``stage``) for the route's function. The Lambda proxy
+result becomes the HTTP response. Not emulated: throttling/quota, and the request-body model
+validation (the handler validates the body itself with the same outcome class, 400).
+
+API keys, as API Gateway checks them ("Usage plans and API keys for REST APIs"): a method with
+``api_key_required`` admits a request carrying *any* enabled key of a usage plan associated with
+the stage, not only the key meant for that method. The sender's key therefore passes the gateway on
+``/labels`` too; the labels function refuses it (403) by ``requestContext.identity.apiKeyId``. The
+stand-in admits every key it knows on every route and passes the key's id on, the same way.
 
 As strict as API Gateway for what tests send: every method (HEAD, OPTIONS, TRACE, made-up ones)
 and path the API does not define gets the 403 JSON above, not Python's HTML 501 page; a malformed
@@ -23,12 +30,17 @@ import json
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-WEBHOOK_RESOURCE = "/webhook"
+from fraud_detection import contract
+
+WEBHOOK_RESOURCE = f"/{contract.WEBHOOK_PATH}"
+LABELS_RESOURCE = f"/{contract.LABELS_PATH}"
+SENDER_KEY_ID = "local-sender-key"
+"""The id the stand-in gives a sender key passed as a bare string (the local stage passes the real id)."""
 API_KEY_HEADER = "x-api-key"
 LISTEN_BACKLOG = 128
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit for REST APIs
@@ -50,23 +62,45 @@ class GatewayResponse:
     body: bytes
 
 
+@dataclass(frozen=True)
+class ApiKey:
+    """One API key of a usage plan of the stage: its id (``aws_api_gateway_api_key.id``) and value."""
+
+    id: str
+    value: str = field(repr=False)
+
+
+Integration = Callable[[dict[str, Any]], Mapping[str, Any]]
+
+
 def _json_response(status: int, document: Mapping[str, Any], request_id: str) -> GatewayResponse:
     headers = {"Content-Type": "application/json", "x-amzn-RequestId": request_id}
     return GatewayResponse(status, headers, json.dumps(document).encode())
 
 
-def route(request: GatewayRequest, stage: str) -> str | None:
-    """The API resource a request hits, or ``None`` (API Gateway answers 403 for unknown routes)."""
+def route(request: GatewayRequest, stage: str, resources: Sequence[str] = (WEBHOOK_RESOURCE,)) -> str | None:
+    """The API resource (one of ``resources``) a request hits, or ``None`` (API Gateway answers 403 for
+    unknown routes)."""
     path = request.path.split("?", 1)[0]
     prefix = f"/{stage}"
     if request.method != "POST" or not path.startswith(prefix):
         return None
-    resource = path[len(prefix) :] or "/"
-    return resource if resource.rstrip("/") == WEBHOOK_RESOURCE else None
+    resource = (path[len(prefix) :] or "/").rstrip("/")
+    return resource if resource in resources else None
 
 
-def proxy_event(request: GatewayRequest, stage: str, request_id: str, now: datetime) -> dict[str, Any]:
-    """The REST API proxy event API Gateway would send to the webhook."""
+def proxy_event(
+    request: GatewayRequest,
+    stage: str,
+    request_id: str,
+    now: datetime,
+    *,
+    resource: str = WEBHOOK_RESOURCE,
+    api_key: ApiKey | None = None,
+) -> dict[str, Any]:
+    """The REST API proxy event API Gateway would send to the route's function ("Set up Lambda proxy
+    integrations in API Gateway", input format: ``identity.apiKey`` and ``identity.apiKeyId`` name the
+    key the request was admitted with)."""
     path, _, query = request.path.partition("?")
     single: dict[str, str] = {}
     multi: dict[str, list[str]] = {}
@@ -83,8 +117,8 @@ def proxy_event(request: GatewayRequest, stage: str, request_id: str, now: datet
         key, _, value = pair.partition("=")
         query_multi.setdefault(key, []).append(value)
     return {
-        "resource": WEBHOOK_RESOURCE,
-        "path": WEBHOOK_RESOURCE,
+        "resource": resource,
+        "path": resource,
         "httpMethod": request.method,
         "headers": single or None,
         "multiValueHeaders": multi or None,
@@ -93,7 +127,7 @@ def proxy_event(request: GatewayRequest, stage: str, request_id: str, now: datet
         "pathParameters": None,
         "stageVariables": None,
         "requestContext": {
-            "resourcePath": WEBHOOK_RESOURCE,
+            "resourcePath": resource,
             "httpMethod": request.method,
             "path": path,
             "stage": stage,
@@ -101,7 +135,12 @@ def proxy_event(request: GatewayRequest, stage: str, request_id: str, now: datet
             "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
             "requestTimeEpoch": int(now.timestamp() * 1000),
             "protocol": "HTTP/1.1",
-            "identity": {"sourceIp": request.source_ip, "userAgent": single.get("User-Agent")},
+            "identity": {
+                "sourceIp": request.source_ip,
+                "userAgent": single.get("User-Agent"),
+                "apiKey": api_key.value if api_key else None,
+                "apiKeyId": api_key.id if api_key else None,
+            },
             "apiId": "local",
             "domainName": "127.0.0.1",
         },
@@ -120,23 +159,38 @@ def response_from_proxy_result(result: Mapping[str, Any], request_id: str) -> Ga
     return GatewayResponse(int(result.get("statusCode", 502)), headers, body)
 
 
+def _as_key(key: str | ApiKey, default_id: str) -> ApiKey:
+    return key if isinstance(key, ApiKey) else ApiKey(default_id, key)
+
+
 def handle(
     request: GatewayRequest,
     *,
     stage: str,
-    api_key: str,
-    webhook: Callable[[dict[str, Any]], Mapping[str, Any]],
+    api_key: str | ApiKey,
+    webhook: Integration,
+    labels: Integration | None = None,
+    labels_api_key: ApiKey | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> GatewayResponse:
-    """One request through the emulated stage (pure apart from ``webhook``)."""
+    """One request through the emulated stage (pure apart from the integrations). ``api_key`` is the
+    senders' key; ``labels`` (the labels function) adds ``POST /labels``; ``labels_api_key`` is the
+    labellers' key. Either key passes on either route (module docstring); the event names which one."""
     request_id = str(uuid.uuid4())
-    if route(request, stage) is None:
+    integrations: dict[str, Integration] = {WEBHOOK_RESOURCE: webhook}
+    if labels is not None:
+        integrations[LABELS_RESOURCE] = labels
+    resource = route(request, stage, tuple(integrations))
+    if resource is None:
         return _json_response(403, {"message": "Missing Authentication Token"}, request_id)
+    keys = [_as_key(api_key, SENDER_KEY_ID), *([labels_api_key] if labels_api_key else [])]
     offered = [value for name, value in request.headers if name.lower() == API_KEY_HEADER]
-    if not offered or offered[-1] != api_key:
+    admitted = next((key for key in keys if offered and offered[-1] == key.value), None)
+    if admitted is None:
         return _json_response(403, {"message": "Forbidden"}, request_id)
+    event = proxy_event(request, stage, request_id, now(), resource=resource, api_key=admitted)
     try:
-        result = webhook(proxy_event(request, stage, request_id, now()))
+        result = integrations[resource](event)
     except Exception:  # the integration failed: API Gateway answers 502
         return _json_response(502, {"message": "Internal server error"}, request_id)
     return response_from_proxy_result(result, request_id)
@@ -228,7 +282,15 @@ class _Handler(BaseHTTPRequestHandler):
             body=body,
             source_ip=self.client_address[0],
         )
-        response = handle(request, stage=self.server.stage, api_key=self.server.api_key, webhook=self.server.webhook)
+        server = self.server
+        response = handle(
+            request,
+            stage=server.stage,
+            api_key=server.api_key,
+            webhook=server.webhook,
+            labels=server.labels,
+            labels_api_key=server.labels_api_key,
+        )
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
@@ -253,14 +315,18 @@ class LocalGatewayServer(ThreadingHTTPServer):
         port: int,
         *,
         stage: str,
-        api_key: str,
-        webhook: Callable[[dict[str, Any]], Mapping[str, Any]],
+        api_key: str | ApiKey,
+        webhook: Integration,
+        labels: Integration | None = None,
+        labels_api_key: ApiKey | None = None,
         on_log: Callable[[str], None] = lambda _line: None,
     ) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.stage = stage
         self.api_key = api_key
         self.webhook = webhook
+        self.labels = labels
+        self.labels_api_key = labels_api_key
         self.on_log = on_log
         self._thread: threading.Thread | None = None
 
@@ -273,7 +339,13 @@ class LocalGatewayServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
+        """The webhook's URL (``POST /<stage>/webhook``)."""
         return f"http://127.0.0.1:{self.server_address[1]}/{self.stage}{WEBHOOK_RESOURCE}"
+
+    @property
+    def labels_url(self) -> str:
+        """``POST /<stage>/labels`` (answered only when the labels function is given)."""
+        return f"http://127.0.0.1:{self.server_address[1]}/{self.stage}{LABELS_RESOURCE}"
 
     def start(self) -> LocalGatewayServer:
         self._thread = threading.Thread(target=self.serve_forever, name="local-gateway", daemon=True)

@@ -5,11 +5,11 @@ Steps (each timed and printed): start moto on 127.0.0.1 -> synthesize (``python 
 manifest, apply app (working copies of the stacks, :class:`LocalStackRunner`) -> set the secrets
 the way ``rotate-secret`` does (written to the mode-600 ``.local-stage/secrets.env``) -> start the
 function workers, the gateway (API Gateway stand-in), the stream pump (the stream's event source
-mapping), the alert queues and the scheduler (the EventBridge rules). Ctrl-C, SIGTERM or
+mapping, with its filter), the alert queues and the scheduler (the EventBridge rules). Ctrl-C, SIGTERM or
 ``make local-down`` destroys the stacks and stops every server and worker, each step on the log.
 
 Each run logs into its own directory ``.local-stage/logs/<UTC time>/``: ``stage.log`` (what the
-terminal shows), ``webhook.log`` / ``stream.log`` / ``batch.log`` (each function's worker),
+terminal shows), ``webhook.log`` / ``stream.log`` / ``batch.log`` / ``labels.log`` (each function's worker),
 ``moto.log`` and ``terraform/<stack>.log``. Stopping keeps the newest :data:`KEEP_RUNS` runs.
 
     python -m local_stage.stage up      # foreground; Ctrl-C to stop
@@ -32,7 +32,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,12 +44,16 @@ from fraud_ops.alert_queues import QueueSubscription, subscribe_queue
 from fraud_ops.synth import synthesize
 from fraud_ops.targets import (
     API_KEY_VARIABLE,
+    LABELS_API_KEY_VARIABLE,
     PID_FILE,
     ROOT,
     STAGE_DIR,
     Target,
     api_key_from_state,
+    api_key_id_from_state,
     functions_from_state,
+    label_signing_keys_parameter,
+    labels_api_key_from_state,
     stream_arn_from_state,
 )
 from fraud_ops.terraform import StackRunner
@@ -58,7 +62,7 @@ from local_stage.alert_watcher import AlertWatcher
 from local_stage.emulator import MotoServer, free_port, put_image
 from local_stage.emulator_patches import write_override
 from local_stage.functions import LocalFunctions
-from local_stage.gateway import LocalGatewayServer
+from local_stage.gateway import ApiKey, LocalGatewayServer
 from local_stage.scheduler import Scheduler
 from local_stage.stream_pump import PumpSettings, StreamPump
 
@@ -66,6 +70,8 @@ STACK_ORDER = ("bootstrap", "registry", "app")
 KEEP_RUNS = 3
 SECRETS_FILE = "secrets.env"
 LOGS = "logs"
+LABEL_SIGNING_KEY_ID_VARIABLE = "FRAUD_LABEL_SIGNING_KEY_ID"
+LABEL_SIGNING_SECRET_VARIABLE = "FRAUD_LABEL_SIGNING_SECRET"  # noqa: S105 - a variable name, not a secret
 
 
 @dataclass
@@ -102,6 +108,10 @@ class StageOptions:
     pump_poll_seconds: float = 1.0
     keep_runs: int = KEEP_RUNS
     say: Callable[[str], None] = field(default=lambda line: print(line, flush=True))
+    settings: Mapping[str, str] = field(default_factory=dict)
+    """Configuration for the synth, as ``FRAUD_<NAME>`` variables (docs/configuration.md), e.g.
+    ``{"FRAUD_SHADOW_SETTINGS_FILE": "settings/shadow.example.json"}``; the caller's own ``FRAUD_*`` environment
+    is never used, so a stage is the same whatever shell starts it."""
 
 
 def local_image_tag() -> str:
@@ -156,6 +166,7 @@ class LocalStage:
         self.inbox: QueueSubscription | None = None
         self.target: Target | None = None
         self.signing_key: tuple[str, str] | None = None
+        self.label_signing_key: tuple[str, str] | None = None
         self._log: TextIO | None = None
         self._log_lock = threading.Lock()
 
@@ -217,9 +228,9 @@ class LocalStage:
                 runner.apply(stack)
         with timed("read Terraform state", self.timings, say):
             target = self._target_from_state(runner)
-        with timed("set secrets (rotate-secret --add, fingerprint --init)", self.timings, say):
-            self.signing_key = self._set_secrets(target)
-            self._write_secrets_file(target.api_key, self.signing_key)
+        with timed("set secrets (rotate-secret --add, --add --labels, --init-fingerprint)", self.timings, say):
+            self.signing_key, self.label_signing_key = self._set_secrets(target)
+            self._write_secrets_file(target, self.signing_key, self.label_signing_key)
         with timed("start function workers", self.timings, say):
             self.functions = LocalFunctions(
                 target.functions,
@@ -237,6 +248,7 @@ class LocalStage:
 
     def _synth_environment(self, tag: str) -> dict[str, str]:
         env = {name: value for name, value in os.environ.items() if not name.startswith("FRAUD_")}
+        env.update(self.options.settings)
         env.update(
             FRAUD_ENVIRONMENT=self.options.environment,
             FRAUD_REGION=self.options.region,
@@ -249,11 +261,15 @@ class LocalStage:
         outputs = runner.outputs("app")
         state = runner.state("app")
         assert self.moto is not None
+        labels_key_id, labels_key = labels_api_key_from_state(state)
         return Target(
             kind="local",
             region=self.options.region,
-            webhook_url="",  # known once the gateway listens
+            webhook_url="",  # known once the gateway listens (labels_url too)
             api_key=api_key_from_state(state),
+            api_key_id=api_key_id_from_state(state),
+            labels_api_key=labels_key,
+            labels_api_key_id=labels_key_id,
             outputs=outputs,
             functions=functions_from_state(state, outputs),
             endpoint_url=self.moto.url,
@@ -263,32 +279,47 @@ class LocalStage:
             secrets_file=str(self.secrets_file),
         )
 
-    def _set_secrets(self, target: Target) -> tuple[str, str]:
-        # As ``rotate-secret`` does: the parameters do not exist yet, they are created under the app key.
+    def _set_secrets(self, target: Target) -> tuple[tuple[str, str], tuple[str, str]]:
+        """(webhook signing key, label signing key), as ``make set-secrets`` creates them: the parameters do
+        not exist yet, they are created under the app key."""
         adapter = key_rotation.ParameterAdapter(target.client("ssm"))
-        key_arn = str(target.output("app_key_arn"))
-        result = key_rotation.rotate_add(
-            adapter, target.parameter(contract.ENV_SIGNING_KEYS_PARAMETER), datetime.now(UTC), key_arn=key_arn
+        done = key_rotation.ensure_initial_secrets(
+            adapter,
+            target.parameter(contract.ENV_SIGNING_KEYS_PARAMETER),
+            target.parameter(contract.ENV_FINGERPRINT_KEY_PARAMETER),
+            key_arn=str(target.output("app_key_arn")),
+            now=datetime.now(UTC),
+            label_signing_name=label_signing_keys_parameter(target),
         )
-        key_rotation.init_fingerprint(
-            adapter, target.parameter(contract.ENV_FINGERPRINT_KEY_PARAMETER), key_arn=key_arn
-        )
-        assert result.key_set is not None
-        return result.key_set.newest()
+        assert done.added_key is not None and done.added_label_key is not None
+        return done.added_key, done.added_label_key
 
     def _write_stage_file(self, target: Target) -> None:
-        """What the CLI reads to reach this stage; no secret (the API key is read from the secrets file)."""
+        """What the CLI reads to reach this stage; no secret (the API keys are read from the secrets file)."""
         self.stage_file.write_text(target.to_json())
 
-    def _write_secrets_file(self, api_key: str, signing_key: tuple[str, str]) -> None:
-        """The API key and signing secret for this run, readable only by the user (never printed)."""
+    def _write_secrets_file(
+        self, target: Target, signing_key: tuple[str, str], label_signing_key: tuple[str, str] | None = None
+    ) -> None:
+        """The API keys and signing secrets for this run, readable only by the user (never printed)."""
         key_id, secret = signing_key
+        lines = [
+            "# make local: this run's credentials (mode 600; removed by make local-down)",
+            "# webhook (senders): header x-api-key, X-Fraud-Signature with the signing secret",
+            f"{API_KEY_VARIABLE}={target.api_key}",
+            f"FRAUD_SIGNING_KEY_ID={key_id}",
+            f"FRAUD_SIGNING_SECRET={secret}",
+        ]
+        if label_signing_key is not None:
+            label_key_id, label_secret = label_signing_key
+            lines += [
+                "# labels (labellers): header x-api-key, X-Fraud-Signature with the label signing secret",
+                f"{LABELS_API_KEY_VARIABLE}={target.labels_api_key}",
+                f"{LABEL_SIGNING_KEY_ID_VARIABLE}={label_key_id}",
+                f"{LABEL_SIGNING_SECRET_VARIABLE}={label_secret}",
+            ]
         self.secrets_file.unlink(missing_ok=True)
-        key_rotation.write_private_file(
-            self.secrets_file,
-            "# make local: this run's webhook credentials (mode 600; removed by make local-down)\n"
-            f"{API_KEY_VARIABLE}={api_key}\nFRAUD_SIGNING_KEY_ID={key_id}\nFRAUD_SIGNING_SECRET={secret}\n",
-        )
+        key_rotation.write_private_file(self.secrets_file, "\n".join(lines) + "\n")
 
     def _start_alert_queues(self, target: Target) -> str:
         """Two queues on the alert topic: the stage log's watcher, and the inbox ``cli alerts`` reads."""
@@ -308,8 +339,10 @@ class LocalStage:
         self.gateway = LocalGatewayServer(
             free_port(),
             stage=stage_name,
-            api_key=target.api_key,
+            api_key=ApiKey(target.api_key_id, target.api_key),
             webhook=lambda event: functions.call(contract.WEBHOOK.role, event),
+            labels=lambda event: functions.call(contract.LABELS.role, event),
+            labels_api_key=ApiKey(target.labels_api_key_id, target.labels_api_key),
             on_log=self._sayer("gateway"),
         ).start()
         sqs = target.client("sqs")
@@ -322,6 +355,7 @@ class LocalStage:
             function_arn=str(target.output("stream_alias_arn")),
             send_failure=lambda body: sqs.send_message(QueueUrl=dlq_url, MessageBody=body),
             settings=PumpSettings(poll_seconds=opts.pump_poll_seconds),
+            filter_pattern=contract.STREAM_AUDITED_EVENTS,
             say=self._sayer("stream"),
         ).start()
         inbox_url = self._start_alert_queues(target)
@@ -331,7 +365,11 @@ class LocalStage:
         if opts.schedule:
             self.scheduler.start()
         return dataclasses.replace(
-            target, webhook_url=self.gateway.url, alerts_queue_url=inbox_url, extra={"timings": self.timings}
+            target,
+            webhook_url=self.gateway.url,
+            labels_url=self.gateway.labels_url,
+            alerts_queue_url=inbox_url,
+            extra={"timings": self.timings},
         )
 
     def example(self, now: int | None = None) -> tuple[str, bytes, dict[str, str]]:
@@ -357,14 +395,19 @@ class LocalStage:
         return f"""
 READY  local stage (moto at {self.target.endpoint_url})
   webhook URL : {self.target.webhook_url}
+  labels URL  : {self.target.labels_url}
+                (POST a signed {{transaction_id, label, source, occurred_at}}: {cli} label --help)
   secrets     : {self.secrets_file}
-                (mode 600: {API_KEY_VARIABLE} for header x-api-key, FRAUD_SIGNING_KEY_ID, FRAUD_SIGNING_SECRET)
+                (mode 600: {API_KEY_VARIABLE} for header x-api-key, FRAUD_SIGNING_KEY_ID, FRAUD_SIGNING_SECRET;
+                 labels: {LABELS_API_KEY_VARIABLE}, {LABEL_SIGNING_KEY_ID_VARIABLE}, {LABEL_SIGNING_SECRET_VARIABLE})
   sign        : X-Fraud-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>
-                (fraud_detection.signing.sign; accepted for 300 s around the timestamp)
+                (fraud_detection.signing.sign; accepted for 300 s around the timestamp; labels are signed
+                 with the label signing secret, never the senders')
   try (signed just now, valid for 5 minutes; bash, reads the API key from the secrets file):
 {curl}
+  label       : {cli} label --transaction-id <id> --label fraud --source analyst
   alerts      : one [alert] line each below; {cli} alerts
-  logs        : {self.run_dir}  (stage, webhook, stream, batch, moto, terraform/)
+  logs        : {self.run_dir}  (stage, webhook, stream, batch, labels, moto, terraform/)
   more        : {cli} send | batch --current | batch --now | report --day YYYY-MM-DD | redrive-dlq
   batch now   : kill -USR1 {os.getpid()}   (the last closed window, like the schedule)
   stop        : Ctrl-C, or make local-down

@@ -6,6 +6,11 @@ no data) to the DLQ. The emulator cannot run the function, so this pump does the
 ``DescribeStream`` / ``GetShardIterator`` / ``GetRecords`` and the stream function's worker: same
 event shape (``eventSourceARN`` added, as Lambda does), same batch size, bisect on error,
 bounded retries, and the same kind of on-failure record, so ``redrive-dlq`` works locally too.
+
+The mapping's filter (``contract.STREAM_AUDITED_EVENTS``: only inserts of ``TXN#`` items) is applied
+as Lambda event filtering applies it ("Filtering DynamoDB events"): a record that does not match is
+dropped without invoking the function, and the pump moves past it (so the ``AUDITED#`` ledger items
+the stream function writes never invoke it again).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fraud_detection import contract
-from fraud_ops.stream_records import lambda_record
+from fraud_ops.stream_records import lambda_record, matches_filter
 from local_stage.background import BackgroundLoop
 from local_stage.functions import HandlerError
 
@@ -74,9 +79,11 @@ class StreamPump(BackgroundLoop):
         function_arn: str,
         send_failure: Callable[[str], None],
         settings: PumpSettings = PumpSettings(),
+        filter_pattern: Mapping[str, Any] | None = contract.STREAM_AUDITED_EVENTS,
         say: Callable[[str], None] = lambda _line: None,
     ) -> None:
         self._streams = streams
+        self._filter = filter_pattern
         self._arn = stream_arn
         self._deliver = deliver
         self._function_arn = function_arn
@@ -89,6 +96,8 @@ class StreamPump(BackgroundLoop):
         self._lock = threading.Lock()
         self._init_loop()
         self.delivered = 0
+        self.filtered = 0
+        """Records dropped by the filter (never handed to the function)."""
         self.failed_batches = 0
 
     def _shards(self) -> list[str]:
@@ -109,8 +118,12 @@ class StreamPump(BackgroundLoop):
 
     def poll_once(self) -> int:
         """One GetRecords per shard; returns how many records were handed to the function."""
+        return self._poll()[1]
+
+    def _poll(self) -> tuple[int, int]:
+        """(records read, records handed to the function after the filter)."""
         with self._lock:
-            handled = 0
+            read = handled = 0
             for shard_id in self._shards():
                 iterator = self._iterator(shard_id)
                 if iterator is None:
@@ -118,17 +131,21 @@ class StreamPump(BackgroundLoop):
                 response = self._streams.get_records(ShardIterator=iterator, Limit=self._settings.batch_size)
                 self._iterators[shard_id] = response.get("NextShardIterator")
                 records = [lambda_record(record, self._arn) for record in response.get("Records", [])]
-                if records:
-                    self._process(records, shard_id, attempt=0)
-                    handled += len(records)
-            return handled
+                read += len(records)
+                wanted = [record for record in records if self._filter is None or matches_filter(self._filter, record)]
+                self.filtered += len(records) - len(wanted)
+                if wanted:
+                    self._process(wanted, shard_id, attempt=0)
+                    handled += len(wanted)
+            return read, handled
 
     def drain(self, max_rounds: int = 50) -> int:
+        """Poll until a round reads nothing; returns how many records were handed to the function."""
         total = 0
         for _ in range(max_rounds):
-            handled = self.poll_once()
+            read, handled = self._poll()
             total += handled
-            if not handled:
+            if not read:
                 break
         return total
 

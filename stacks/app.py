@@ -23,9 +23,10 @@ from fraud_constructs.dead_letter_queue import DeadLetterQueue, DeadLetterQueueP
 from fraud_constructs.encryption_key import EncryptionKey, EncryptionKeyProps
 from fraud_constructs.schedule import Schedule, ScheduleProps
 from fraud_constructs.secure_table import SecureTable
-from fraud_constructs.webhook_api import WebhookApi, WebhookApiProps
+from fraud_constructs.webhook_api import ProxyRoute, WebhookApi, WebhookApiProps
 from fraud_detection.contract import (
     AUDIT_PREFIX,
+    LABELS_PATH,
     METRICS_NAMESPACE,
     PROJECT,
     SCHEDULES,
@@ -42,15 +43,15 @@ from stacks.config import AppConfig
 from stacks.monitoring import RUNBOOK, MonitoredFunction, MonitoringInputs, alarm_specs, dashboard_body
 from stacks.network import NetworkResources, vpc_network
 from stacks.registry import deploy_role_arn
-from stacks.specs import ALARMED_INDEXES, WEBHOOK_REQUEST_SCHEMA, pattern_table_props
+from stacks.specs import ALARMED_INDEXES, LABELS_REQUEST_SCHEMA, WEBHOOK_REQUEST_SCHEMA, pattern_table_props
 
 # Services that act on this account's behalf with the app key.
 _KEY_SERVICES = ("dynamodb", "s3", "sqs", "sns", "ssm", "lambda")
 
 
 class AppStack(FraudStack):
-    """Exposes ``key``, ``table``, ``bucket``, ``dlq``, ``topic``, ``image_uri``, ``compute``, ``api``,
-    ``schedules`` and ``alarms``."""
+    """Exposes ``key``, ``table``, ``bucket``, ``dlq``, ``topic``, ``image_uri``, ``compute``, ``api`` (and its
+    ``labels_route``), ``schedules`` and ``alarms``."""
 
     def __init__(self, scope: Construct, stack_name: str, config: AppConfig, *, image_tag: str) -> None:
         super().__init__(scope, stack_name, config)
@@ -160,7 +161,7 @@ class AppStack(FraudStack):
             image_uri=self.image_uri,
             vpc=vpc_attachment,
         )
-        webhook = self.compute.webhook
+        webhook, labels = self.compute.webhook, self.compute.labels
         self.api = WebhookApi(
             self,
             "webhook-api",
@@ -179,8 +180,22 @@ class AppStack(FraudStack):
                 throttle_rate=config.api_throttle_rate,
                 throttle_burst=config.api_throttle_burst,
                 quota_per_day=config.api_quota_per_day,
+                # POST /labels (docs/labels.md): the labellers' own usage plan and API key.
+                extra_routes=(
+                    ProxyRoute(
+                        path=LABELS_PATH,
+                        function_name=labels.function_name,
+                        alias_name=labels.alias.name,
+                        alias_invoke_arn=labels.invoke_arn,
+                        request_schema=LABELS_REQUEST_SCHEMA,
+                        description="labellers (analysts, chargeback and customer feeds)",
+                    ),
+                ),
             ),
         )
+        self.labels_route = self.api.routes[LABELS_PATH]
+        # The labels function refuses any other key (a sender's): it learns its own now that the key exists.
+        self.compute.set_labels_api_key(self.labels_route.api_key.id)
         # [profile: WAF]
         self.edge = None
         if config.waf:
@@ -262,6 +277,8 @@ class AppStack(FraudStack):
             "ecr_repository_url": self.repository.repository_url,
             "webhook_url": self.api.url,
             "api_key_id": self.api.api_key.id,
+            "labels_url": self.api.route_url(LABELS_PATH),
+            "labels_api_key_id": self.labels_route.api_key.id,
             "schedule_rule_names": [schedule.name for schedule in self.schedules],
             "dashboard_name": self.alarms.dashboard_name,
         }

@@ -1,4 +1,4 @@
-"""The three functions of the app, their parameters, grants and the table-stream mapping.
+"""The four functions of the app, their parameters, grants and the table-stream mapping.
 
 Names, commands, memory, timeouts and environment variable keys come from
 ``fraud_detection.contract`` (docs/contract.md; ``tests/contract/`` checks the doc and the image
@@ -7,12 +7,15 @@ against them). Each grant is exactly what that handler calls, on the exact ARN.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.lambda_event_source_mapping import (
     LambdaEventSourceMapping,
     LambdaEventSourceMappingDestinationConfig,
     LambdaEventSourceMappingDestinationConfigOnFailure,
+    LambdaEventSourceMappingFilterCriteria,
+    LambdaEventSourceMappingFilterCriteriaFilter,
 )
 from constructs import Construct
 
@@ -28,10 +31,13 @@ from fraud_detection import contract
 from fraud_detection.contract import (
     ANALYSES_PREFIX,
     AUDIT_PREFIX,
+    AUDITED_KEY_PREFIX,
     BATCH,
     CARD_INDEX,
     CUSTOMER_INDEX,
     DEFAULT_LOG_LEVEL,
+    LABELS,
+    LABELS_PREFIX,
     LIVE_ALIAS,
     METRICS_NAMESPACE,
     REPORTS_PREFIX,
@@ -40,6 +46,7 @@ from fraud_detection.contract import (
     WEBHOOK,
     WINDOW_INDEX,
     FunctionRole,
+    label_signing_keys_parameter_name,
     secret_parameter_names,
     settings_parameter_name,
     shadow_settings_parameter_name,
@@ -50,6 +57,16 @@ from stacks.specs import RETIRED_SECRET_IDS, SETTINGS_DESCRIPTION, SHADOW_SETTIN
 
 STREAM_MAX_RETRY_ATTEMPTS = 5
 STREAM_MAX_RECORD_AGE_SECONDS = 24 * 3600  # the stream's own retention
+LATE_VARIABLES = frozenset({contract.ENV_LABELS_API_KEY_ID})
+"""Variables whose value exists only once the API does (the labels route's own API key): the app stack sets
+them with :meth:`Compute.set_labels_api_key` after building the API from these functions."""
+
+
+def ledger_keys_only() -> Condition:
+    """``dynamodb:LeadingKeys`` limited to the ledger's ``AUDITED#<transaction_id>`` items (DynamoDB developer
+    guide, "Using IAM policy conditions for fine-grained access control": ``ForAllValues:StringLike`` on the
+    partition key values the request names)."""
+    return Condition("ForAllValues:StringLike", "dynamodb:LeadingKeys", (f"{AUDITED_KEY_PREFIX}*",))
 
 
 @dataclass(frozen=True)
@@ -64,8 +81,8 @@ class Resources:
 
 
 class Compute(Construct):
-    """Exposes ``parameters``, ``shadow_parameters`` (None without a shadow file), ``webhook``/``stream``/``batch``
-    (ContainerFunction), ``stream_mapping``."""
+    """Exposes ``parameters``, ``shadow_parameters`` (None without a shadow file),
+    ``webhook``/``stream``/``batch``/``labels`` (ContainerFunction), ``stream_mapping``."""
 
     def __init__(
         self,
@@ -82,6 +99,7 @@ class Compute(Construct):
         env = config.environment
         r = resources
         signing_keys_name, fingerprint_key_name = secret_parameter_names(env)
+        label_keys_name = label_signing_keys_parameter_name(env)
         self.parameters = RuntimeParameters(
             self,
             "parameters",
@@ -90,13 +108,14 @@ class Compute(Construct):
                 kms_key_arn=r.key.arn,
                 settings_name=settings_parameter_name(env),
                 settings_value=settings_document(config.settings_file),
-                secret_names=(signing_keys_name, fingerprint_key_name),
+                # The label key set: same shape, its own parameter (never readable by the webhook).
+                secret_names=(signing_keys_name, fingerprint_key_name, label_keys_name),
                 retired_ids=RETIRED_SECRET_IDS,
                 description=SETTINGS_DESCRIPTION,
             ),
         )
         p = self.parameters
-        settings_arn, signing_arn, fingerprint_arn = p.arns
+        settings_arn, signing_arn, fingerprint_arn, label_keys_arn = p.arns
         # Shadow settings (docs/backtest.md): a second Terraform-owned parameter, only with a shadow file; the
         # stream reads it, the webhook never does.
         self.shadow_parameters = (
@@ -132,11 +151,12 @@ class Compute(Construct):
             contract.ENV_SHADOW_REPORT_TOP_N: str(config.shadow_report_top_n) if shadow else "",
             contract.ENV_SIGNING_KEYS_PARAMETER: signing_keys_name,
             contract.ENV_FINGERPRINT_KEY_PARAMETER: fingerprint_key_name,
+            contract.ENV_LABEL_SIGNING_KEYS_PARAMETER: label_keys_name,
         }
 
         def make(spec: FunctionRole, **extra: object) -> ContainerFunction:
             own = values | {contract.ENV_SERVICE_NAME: spec.service}
-            environment = {name: own[name] for name in variables_of(spec.role)}
+            environment = {name: own[name] for name in variables_of(spec.role) if name not in LATE_VARIABLES}
             return ContainerFunction(
                 self,
                 spec.role,
@@ -204,6 +224,14 @@ class Compute(Construct):
             "ReadSettings", ["ssm:GetParameter"], [settings_arn, *([shadow.settings.arn] if shadow else [])]
         )
         self.stream.grant("PublishAlerts", ["sns:Publish"], [r.topic.arn])
+        # The ledger (docs/labels.md): one AUDITED#<transaction_id> item per audited line, after the batch's
+        # audit object exists (BatchWriteItem of up to 25 puts: adapters/audited_ledger.py), never a pattern item.
+        self.stream.grant(
+            "WriteLedger",
+            ["dynamodb:BatchWriteItem"],
+            [r.table.arn],
+            conditions=[ledger_keys_only()],
+        )
         self.stream.grant_key(["kms:GenerateDataKey"])
         self.stream.grant_dead_letter_queue()
 
@@ -235,6 +263,20 @@ class Compute(Construct):
             )
         self.batch.grant_key(["kms:GenerateDataKey"])
 
+        # Labels: sync behind API Gateway (its own route, API key and signing-key set: docs/labels.md). It reads
+        # only the ledger item of the transaction it labels, the settings and the label keys (never the webhook's
+        # keys), and writes one object per label under labels/, reading it back only to answer a repeat.
+        self.labels = make(LABELS, behind_api_gateway=True)
+        self.labels.grant("ReadLedger", ["dynamodb:GetItem"], [r.table.arn], conditions=[ledger_keys_only()])
+        self.labels.grant(
+            "ReadParameters",
+            ["ssm:GetParameters"],  # one call for both (adapters/parameters.py, LabelParameterStore)
+            [settings_arn, label_keys_arn],
+        )
+        self.labels.grant("WriteLabels", ["s3:PutObject", "s3:GetObject"], [f"{r.bucket.arn}/{LABELS_PREFIX}*"])
+        # SSE-KMS objects: a data key to write (PutObject), Decrypt to read one back (already granted).
+        self.labels.grant_key(["kms:GenerateDataKey"])
+
         self.stream_mapping = LambdaEventSourceMapping(
             self,
             "stream-mapping",
@@ -249,6 +291,14 @@ class Compute(Construct):
             bisect_batch_on_function_error=True,
             maximum_retry_attempts=STREAM_MAX_RETRY_ATTEMPTS,
             maximum_record_age_in_seconds=STREAM_MAX_RECORD_AGE_SECONDS,
+            # Only pattern inserts invoke the stream function, so the ledger items it writes into the same table
+            # never invoke it again (AWS Lambda Developer Guide, "Lambda event filtering", "Filtering DynamoDB
+            # events": records that match no filter are dropped, not retried).
+            filter_criteria=LambdaEventSourceMappingFilterCriteria(
+                filter=[
+                    LambdaEventSourceMappingFilterCriteriaFilter(pattern=json.dumps(contract.STREAM_AUDITED_EVENTS))
+                ]
+            ),
             destination_config=LambdaEventSourceMappingDestinationConfig(
                 on_failure=LambdaEventSourceMappingDestinationConfigOnFailure(destination_arn=r.dlq.arn)
             ),
@@ -256,6 +306,13 @@ class Compute(Construct):
             depends_on=[self.stream.role_policy],
         )
 
+    def set_labels_api_key(self, api_key_id: str) -> None:
+        """Give the labels function the id of the labels route's API key (``LABELS_API_KEY_ID``): the API is
+        built from the functions, so the key exists only after them (``LATE_VARIABLES``). Terraform has no
+        cycle: the key depends on nothing, the function on the key, the route's integration on the function."""
+        self.labels.add_environment(contract.ENV_LABELS_API_KEY_ID, api_key_id)
+
     @property
-    def functions(self) -> tuple[ContainerFunction, ContainerFunction, ContainerFunction]:
-        return (self.webhook, self.stream, self.batch)
+    def functions(self) -> tuple[ContainerFunction, ...]:
+        """In the contract's order (``contract.FUNCTIONS``)."""
+        return (self.webhook, self.stream, self.batch, self.labels)

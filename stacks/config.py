@@ -23,6 +23,7 @@ from fraud_detection.contract import (
     DEFAULT_SETTINGS,
     DEFAULT_SHADOW_REPORT_TOP_N,
     DEFAULT_WINDOW_SHARDS,
+    LABELS,
     MAX_PATTERN_TTL_DAYS,
     MAX_SHADOW_REPORT_TOP_N,
     NAME_PREFIX,
@@ -88,6 +89,7 @@ PRESETS: Mapping[str, Mapping[str, Any]] = {
         "webhook_reserved_concurrency": 200,
         "stream_reserved_concurrency": 10,
         "batch_reserved_concurrency": 2,
+        "labels_reserved_concurrency": 2,
     },
     "staging": {"log_retention_days": 90},
 }
@@ -137,6 +139,7 @@ class AppConfig:
     webhook_reserved_concurrency: int | None = None
     stream_reserved_concurrency: int | None = None
     batch_reserved_concurrency: int | None = None
+    labels_reserved_concurrency: int | None = None
     webhook_provisioned_concurrency: int = 0
     """Provisioned concurrency on the webhook's ``live`` alias (0: none)."""
     vpc_mode: str = "off"
@@ -181,11 +184,12 @@ class AppConfig:
         return resource_name(base, self.environment)
 
     def reserved_concurrency(self, role: str) -> int | None:
-        """The reservation of one function (``webhook``, ``stream`` or ``batch``), or None."""
+        """The reservation of one function (``webhook``, ``stream``, ``batch`` or ``labels``), or None."""
         return {
             WEBHOOK.role: self.webhook_reserved_concurrency,
             STREAM.role: self.stream_reserved_concurrency,
             BATCH.role: self.batch_reserved_concurrency,
+            LABELS.role: self.labels_reserved_concurrency,
         }[role]
 
     @property
@@ -462,6 +466,7 @@ _PARSERS: Mapping[str, Callable[[str, Any], Any]] = {
     "webhook_reserved_concurrency": _int_range(1, 10_000),
     "stream_reserved_concurrency": _int_range(1, 10_000),
     "batch_reserved_concurrency": _int_range(1, 10_000),
+    "labels_reserved_concurrency": _int_range(1, 10_000),
     "webhook_provisioned_concurrency": _int_range(0, 10_000),
     "vpc_mode": _one_of(VPC_MODES),
     "vpc_cidr": _vpc_cidr,

@@ -44,6 +44,7 @@ MEANINGS = {
     "refuses what the account cannot reserve (docs/capacity.md)",
     "stream_reserved_concurrency": "reserved (and maximum) concurrency of the stream consumer",
     "batch_reserved_concurrency": "reserved (and maximum) concurrency of the batch (two schedules)",
+    "labels_reserved_concurrency": "reserved (and maximum) concurrency of the labels function (`POST /labels`)",
     "webhook_provisioned_concurrency": "provisioned concurrency on the webhook's `live` alias (0: none; "
     "billed per hour: docs/capacity.md)",
     "vpc_mode": "`off`: functions use Lambda's network; `create`: a private VPC, no NAT, with endpoints; "
@@ -55,7 +56,7 @@ MEANINGS = {
     "(one private-DNS endpoint per service and VPC)",
     "waf": 'a regional AWS WAF web ACL on the API stage (docs/security.md, "WAF")',
     "waf_rate_limit": "requests per source IP per 5 minutes before WAF blocks it",
-    "waf_allowed_ips": "only these sender ranges reach the API (empty: any)",
+    "waf_allowed_ips": "only these ranges reach the API, both routes: senders and labellers (empty: any)",
     "access_logs": "`server`: S3 server access logs of the audit bucket into the bootstrap's log bucket; "
     "`cloudtrail`: CloudTrail S3 data events instead",
     "audit_replica_region": "replicate the audit bucket to a bucket and key in this region",
@@ -154,7 +155,7 @@ def presets_table() -> str:
 
     lines = [
         "| environment | deletion protection | force destroy | log retention | audit Object Lock | WAF "
-        "| access logs | reserved concurrency (webhook / stream / batch) | VPC mode |",
+        f"| access logs | reserved concurrency ({' / '.join(spec.role for spec in FUNCTIONS)}) | VPC mode |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for env in dict.fromkeys([*PROTECTION_PRESETS, *PRESETS]):

@@ -17,6 +17,7 @@ ENV = "<env>"
 TRIGGERS = {
     contract.WEBHOOK.role: "API Gateway REST proxy, `POST /webhook` (sync, <= 29 s)",
     contract.STREAM.role: f"DynamoDB stream of the pattern table ({contract.STREAM_VIEW_TYPE})",
+    contract.LABELS.role: f"API Gateway REST proxy, `POST /{contract.LABELS_PATH}` (sync, <= 29 s)",
 }
 
 
@@ -58,6 +59,8 @@ def env_meanings() -> dict[str, str]:
         "(`shadowReportTopN`); empty without `shadowSettingsFile` (no shadow section)",
         contract.ENV_SIGNING_KEYS_PARAMETER: "SSM SecureString name: webhook HMAC keys",
         contract.ENV_FINGERPRINT_KEY_PARAMETER: "SSM SecureString name: card fingerprint HMAC key",
+        contract.ENV_LABEL_SIGNING_KEYS_PARAMETER: "SSM SecureString name: label HMAC keys (never the webhook's)",
+        contract.ENV_LABELS_API_KEY_ID: "id of the labels API key; a request admitted with another key gets 403",
         contract.ENV_SERVICE_NAME: services,
         contract.ENV_METRICS_NAMESPACE: _code(contract.METRICS_NAMESPACE),
         contract.ENV_LOG_LEVEL: _code(contract.DEFAULT_LOG_LEVEL),
@@ -81,7 +84,11 @@ def environment_table() -> str:
 
 
 def ssm_names() -> str:
-    names = (contract.settings_parameter_name(ENV), *contract.secret_parameter_names(ENV))
+    names = (
+        contract.settings_parameter_name(ENV),
+        *contract.secret_parameter_names(ENV),
+        contract.label_signing_keys_parameter_name(ENV),
+    )
     return "SSM names: " + ", ".join(_code(name) for name in names) + "."
 
 

@@ -42,6 +42,7 @@ from fraud_detection import contract
 from fraud_detection.contract import (
     BATCH,
     FUNCTIONS,
+    label_signing_keys_parameter_name,
     parameter_prefix,
     secret_parameter_names,
     settings_parameter_name,
@@ -277,7 +278,7 @@ def _base_statements(scope: DeployScope) -> tuple[DeployStatement, ...]:
                 "lambda:UpdateFunctionEventInvokeConfig",
             ),
             functions,
-            "the three functions, their versions, live aliases, permissions and async configs",
+            "the functions, their versions, live aliases, permissions and async configs",
         ),
         DeployStatement(
             "CreateStreamMappings",
@@ -498,10 +499,13 @@ def _base_denies(scope: DeployScope) -> tuple[DeployStatement, ...]:
             tuple(
                 scope.arn("ssm", f"parameter{name}")
                 for env in scope.environments
-                for name in secret_parameter_names(env.environment)
+                for name in (
+                    *secret_parameter_names(env.environment),
+                    label_signing_keys_parameter_name(env.environment),
+                )
             ),
-            "the signing and fingerprint keys never reach CI: only the rotation command, run by an operator, "
-            "reads or writes them",
+            "the signing, fingerprint and label signing keys never reach CI: only the rotation command, run by "
+            "an operator, reads or writes them",
             effect="Deny",
         ),
         DeployStatement(
@@ -515,7 +519,7 @@ def _base_denies(scope: DeployScope) -> tuple[DeployStatement, ...]:
 
 
 def boundary_statements(scope: DeployScope) -> tuple[DeployStatement, ...]:
-    """The most a role the deploy role creates may ever do: the union of the three function roles'
+    """The most a role the deploy role creates may ever do: the union of the function roles'
     grants per environment, then what VPC mode adds (network interfaces, flow-log delivery) and what the
     replication role needs."""
     return (*_base_boundary(scope), *network.boundary_statements(scope), *audit_protection.boundary_statements(scope))
@@ -546,6 +550,7 @@ def _base_boundary(scope: DeployScope) -> tuple[DeployStatement, ...]:
         DeployStatement(
             "PatternTable",
             (
+                "dynamodb:BatchWriteItem",
                 "dynamodb:DescribeStream",
                 "dynamodb:GetItem",
                 "dynamodb:GetRecords",
@@ -561,13 +566,14 @@ def _base_boundary(scope: DeployScope) -> tuple[DeployStatement, ...]:
                     a("dynamodb", f"table/{env.name(contract.TABLE_BASE)}/*"),
                 )
             ),
-            "the webhook writes and counts, the stream consumer reads the stream, the batch queries windows",
+            "the webhook writes and counts, the stream consumer reads the stream and writes the ledger, the batch "
+            "queries windows, the labels function reads the ledger",
         ),
         DeployStatement(
             "AuditTrail",
             ("s3:GetObject", "s3:ListBucket", "s3:PutObject"),
             tuple(r for env in envs for r in (scope.audit_bucket_arn(env), f"{scope.audit_bucket_arn(env)}/*")),
-            "audit lines, analyses and reports",
+            "audit lines, analyses, reports and labels",
             (scope.same_account_s3,),
         ),
         DeployStatement(
@@ -580,7 +586,7 @@ def _base_boundary(scope: DeployScope) -> tuple[DeployStatement, ...]:
             "Parameters",
             ("ssm:GetParameter", "ssm:GetParameters"),
             tuple(a("ssm", f"parameter{parameter_prefix(env.environment)}/*") for env in envs),
-            "settings, signing keys and the fingerprint key",
+            "settings, signing keys (webhook and labels) and the fingerprint key",
         ),
         DeployStatement(
             "AppKey",

@@ -8,6 +8,8 @@ from fraud_detection.contract import (
     ENV_BUCKET_NAME,
     ENV_ENVIRONMENT,
     ENV_FINGERPRINT_KEY_PARAMETER,
+    ENV_LABEL_SIGNING_KEYS_PARAMETER,
+    ENV_LABELS_API_KEY_ID,
     ENV_LOG_LEVEL,
     ENV_METRICS_NAMESPACE,
     ENV_PATTERN_TTL_DAYS,
@@ -19,6 +21,7 @@ from fraud_detection.contract import (
     ENV_TABLE_NAME,
     ENV_TOPIC_ARN,
     ENV_WINDOW_SHARDS,
+    LABELS,
     STREAM,
     WEBHOOK,
 )
@@ -34,7 +37,14 @@ FUNCTION_VARIABLES: dict[str, tuple[str, ...]] = {
         ENV_SIGNING_KEYS_PARAMETER,
         ENV_FINGERPRINT_KEY_PARAMETER,
     ),
-    STREAM.role: (ENV_BUCKET_NAME, ENV_TOPIC_ARN, ENV_SETTINGS_PARAMETER, ENV_SHADOW_SETTINGS_PARAMETER),
+    # TABLE_NAME: the stream writes the ledger's ``AUDITED#<transaction_id>`` items (contract.AUDITED_KEY_PREFIX).
+    STREAM.role: (
+        ENV_TABLE_NAME,
+        ENV_BUCKET_NAME,
+        ENV_TOPIC_ARN,
+        ENV_SETTINGS_PARAMETER,
+        ENV_SHADOW_SETTINGS_PARAMETER,
+    ),
     BATCH.role: (
         ENV_TABLE_NAME,
         ENV_WINDOW_SHARDS,
@@ -42,6 +52,13 @@ FUNCTION_VARIABLES: dict[str, tuple[str, ...]] = {
         ENV_TOPIC_ARN,
         ENV_SETTINGS_PARAMETER,
         ENV_SHADOW_REPORT_TOP_N,
+    ),
+    LABELS.role: (
+        ENV_TABLE_NAME,
+        ENV_BUCKET_NAME,
+        ENV_SETTINGS_PARAMETER,
+        ENV_LABEL_SIGNING_KEYS_PARAMETER,
+        ENV_LABELS_API_KEY_ID,
     ),
 }
 """Role -> the variables only some functions need, in the order they are set."""

@@ -68,7 +68,12 @@ from fraud_constructs.private_network import (
     ServiceEndpointsProps,
 )
 from fraud_constructs.secure_table import SecureTable
-from fraud_detection.contract import FUNCTIONS, secret_parameter_names, settings_parameter_name
+from fraud_detection.contract import (
+    FUNCTIONS,
+    label_signing_keys_parameter_name,
+    secret_parameter_names,
+    settings_parameter_name,
+)
 from stacks.config import AppConfig, permissions_boundary_name
 
 if TYPE_CHECKING:  # deploy_permissions imports this module's row builders
@@ -80,7 +85,8 @@ Lambda's recommended two AZs; each more AZ costs one more interface-endpoint hou
 
 # What the adapters call, per endpoint service (lambda_image/fraud_detection/adapters/*.py).
 ENDPOINT_ACTIONS: dict[str, tuple[str, ...]] = {
-    "dynamodb": ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"),  # patterns.py, window_reader.py
+    # patterns.py, window_reader.py; BatchWriteItem: the stream's ledger items (docs/labels.md)
+    "dynamodb": ("dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"),
     "s3": ("s3:GetObject", "s3:ListBucket", "s3:PutObject"),  # audit_store.py
     "ssm": ("ssm:GetParameter", "ssm:GetParameters"),  # parameters.py
     "sns": ("sns:Publish",),  # alerts.py
@@ -203,7 +209,7 @@ def _boundary_arn(aws: AwsContext, config: AppConfig) -> str | None:
 
 
 def function_role_arns(aws: AwsContext, config: AppConfig) -> list[str]:
-    """This environment's three execution roles (``ContainerFunction`` names them)."""
+    """This environment's execution roles, one per function of the contract (``ContainerFunction`` names them)."""
     return [
         aws.arn("iam", f"role/{role_name(spec.function_name(config.environment), aws.region)}", region=False)
         for spec in FUNCTIONS
@@ -213,7 +219,7 @@ def function_role_arns(aws: AwsContext, config: AppConfig) -> list[str]:
 def endpoint_resources(aws: AwsContext, config: AppConfig, r: NetworkResources) -> dict[str, list[str]]:
     """Per endpoint service, the only resources its endpoint policy allows."""
     env = config.environment
-    parameters = (settings_parameter_name(env), *secret_parameter_names(env))
+    parameters = (settings_parameter_name(env), *secret_parameter_names(env), label_signing_keys_parameter_name(env))
     return {
         "dynamodb": [r.table.arn, f"{r.table.arn}/index/*"],
         "s3": [r.bucket.arn, f"{r.bucket.arn}/*"],

@@ -68,6 +68,25 @@ WEBHOOK_REQUEST_SCHEMA: str = json.dumps(
     sort_keys=True,
 )
 
+# The labels route's model, coarse like the webhook's: the function checks values (label and source from the
+# contract, occurred_at an instant) and answers 400 naming the field.
+LABELS_REQUEST_SCHEMA: str = json.dumps(
+    {
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "title": "LabelRequest",
+        "type": "object",
+        "required": ["transaction_id", "label", "source", "occurred_at"],
+        "maxProperties": 16,
+        "properties": {
+            "transaction_id": {"type": "string", "minLength": 1, "maxLength": 128},
+            "label": {"type": "string", "maxLength": 32},
+            "source": {"type": "string", "maxLength": 32},
+            "occurred_at": {"type": "string", "maxLength": 64},
+        },
+    },
+    sort_keys=True,
+)
+
 # Construct ids of the two secret parameters when they were Terraform resources (releases before the
 # rotation command owned them): they name the state addresses the ``removed`` blocks forget.
 RETIRED_SECRET_IDS = ("signing-keys", "fingerprint-key")

@@ -173,7 +173,7 @@ class ContainerFunctionProps:
 
 class ContainerFunction(Construct):
     """Exposes ``function``, ``alias`` (and ``alias_arn``/``invoke_arn``), ``role``, ``log_group``,
-    ``role_policy``, ``grants`` and ``event_invoke_config`` (or None)."""
+    ``role_policy``, ``grants``, ``environment`` and ``event_invoke_config`` (or None)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: ContainerFunctionProps) -> None:
         super().__init__(scope, construct_id)
@@ -239,6 +239,8 @@ class ContainerFunction(Construct):
             depends_on=[self.role_policy, self.log_group],
         )
         apply_overrides(self.function, props.overrides)
+        self.environment: dict[str, str] = dict(props.environment)
+        """The variables set so far (``props.environment`` plus :meth:`add_environment`)."""
         self.alias = LambdaAlias(
             self,
             "alias",
@@ -350,6 +352,14 @@ class ContainerFunction(Construct):
             ]
         )
         return new
+
+    def add_environment(self, name: str, value: str) -> None:
+        """Set one more environment variable after construction: for a value that exists only once
+        something built later does (e.g. an API key of the API that invokes this function), so the
+        function need not be built after its own caller. Replaces the variable if it was set."""
+        variables = {**self.environment, name: value}
+        self.function.put_environment(variables=variables)
+        self.environment = variables
 
     def grant_key(self, actions: Sequence[str]) -> Grant:
         """Use the project CMK (one ``UseAppKey`` statement; repeated calls add actions)."""

@@ -21,6 +21,13 @@
   the stage pointing at a live deployment throughout.
 - Lambda may be invoked only for this method (``<execution arn>/*/POST/webhook``) and only
   through the alias.
+- ``extra_routes`` (:class:`ProxyRoute`) add further ``POST /<path>`` Lambda-proxy routes to the
+  same API and stage, each with the same guards as ``/webhook`` (API key required, its own body
+  model checked by the same validator, an invoke permission for that method only, through the
+  alias) and **its own** usage plan and API key (``<api_name>-<path>``): the caller's function
+  tells the keys apart by ``requestContext.identity.apiKeyId``. Every API key is valid for every
+  method of the stage (a usage plan admits the stage, not a path), so a function behind a route
+  must refuse keys that are not its own.
 - A metric filter on the access log counts 401/403 answers (bad signature, bad or missing API
   key) as ``<metrics_namespace>/ApiAuthFailures{environment}`` for an auth-failure alarm, and another
   counts 429 answers (throttling and the usage plan's quota) as ``<metrics_namespace>/ApiThrottled``.
@@ -30,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -122,6 +130,50 @@ def access_log_format(environment: str) -> str:
 
 
 @dataclass(frozen=True)
+class ProxyRoute:
+    """A further ``POST /<path>`` route of :class:`WebhookApi`: Lambda proxy to a function's alias, with its
+    own request model, usage plan and API key. Its construct ids start with ``<path>-`` (they are state
+    addresses: a path, once deployed, keeps its name)."""
+
+    path: str
+    """One path segment, e.g. ``labels`` (lowercase letters, digits, ``-``); not ``webhook``."""
+    function_name: str
+    """Function name (for the invoke permission)."""
+    alias_name: str
+    """Alias the API invokes (permission qualifier)."""
+    alias_invoke_arn: str
+    """Invoke ARN of that alias (integration URI)."""
+    request_schema: str
+    """Draft-4 JSON Schema of the body, as for ``WebhookApiProps.request_schema``; its ``title`` names the
+    model and must differ from every other model of the API."""
+    description: str = ""
+    """Says who the route's usage plan and API key are for. Default: ``POST /<path> callers``."""
+    throttle_rate: int | None = None
+    """The route's usage plan steady rate per key. Default: None (the API's ``throttle_rate``)."""
+    throttle_burst: int | None = None
+    """The route's usage plan burst per key. Default: None (the API's ``throttle_burst``)."""
+    quota_per_day: int | None = None
+    """Requests per API key and day. Default: None (the API's ``quota_per_day``)."""
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", self.path) or self.path == WEBHOOK_PATH:
+            raise ValueError(f"ProxyRoute.path {self.path!r} must be one lowercase segment other than {WEBHOOK_PATH!r}")
+        _check_schema("ProxyRoute.request_schema", self.request_schema)
+
+    @property
+    def model_name(self) -> str:
+        """The schema's ``title``, else ``<Path>Request``."""
+        fallback = "".join(part.capitalize() for part in self.path.split("-")) + "Request"
+        return str(json.loads(self.request_schema).get("title") or fallback)
+
+
+def _check_schema(what: str, request_schema: str) -> None:
+    schema = json.loads(request_schema)
+    if schema.get("type") != "object" or not schema.get("required"):
+        raise ValueError(f"{what} must describe an object that requires a property")
+
+
+@dataclass(frozen=True)
 class WebhookApiProps:
     """Props of :class:`WebhookApi`."""
 
@@ -156,15 +208,21 @@ class WebhookApiProps:
     """Requests per API key and day. Default: 1,000,000."""
     logging_level: str = "INFO"
     """Execution log level, ``INFO`` or ``ERROR``. Default: INFO (bodies are never logged)."""
+    extra_routes: tuple[ProxyRoute, ...] = ()
+    """Further ``POST /<path>`` routes, each with its own usage plan and API key. Default: none."""
     overrides: Mapping[str, object] = field(default_factory=dict)
     """Escape hatch: ``add_override`` paths on the stage. Default: none."""
 
     def __post_init__(self) -> None:
         if self.logging_level not in ("INFO", "ERROR"):
             raise ValueError("WebhookApiProps.logging_level must be INFO or ERROR")
-        schema = json.loads(self.request_schema)
-        if schema.get("type") != "object" or not schema.get("required"):
-            raise ValueError("WebhookApiProps.request_schema must describe an object that requires a property")
+        _check_schema("WebhookApiProps.request_schema", self.request_schema)
+        paths = [route.path for route in self.extra_routes]
+        if len(set(paths)) != len(paths):
+            raise ValueError(f"WebhookApiProps.extra_routes: paths must be unique ({paths})")
+        models = [self.model_name, *(route.model_name for route in self.extra_routes)]
+        if len(set(models)) != len(models):
+            raise ValueError(f"WebhookApiProps: request schema titles (model names) must be unique ({models})")
 
     @property
     def model_name(self) -> str:
@@ -183,13 +241,39 @@ def definition_hash(props: WebhookApiProps) -> str:
         "validator": {"body": True, "parameters": False},
         "responses": {"BAD_REQUEST_BODY": BAD_REQUEST_BODY_TEMPLATE},
     }
+    if props.extra_routes:  # absent without extra routes: the webhook-only hash (and deployment) is unchanged
+        static["extra_routes"] = [
+            {"path": route.path, "method": "POST", "api_key_required": True, "schema": route.request_schema}
+            for route in props.extra_routes
+        ]
     return hashlib.sha256(json.dumps(static, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class RouteDefinition:
+    """What of one :class:`ProxyRoute` the deployment deploys (its triggers hash these ids)."""
+
+    resource: ApiGatewayResource
+    model: ApiGatewayModel
+    method: ApiGatewayMethod
+    integration: ApiGatewayIntegration
+
+
+@dataclass(frozen=True)
+class RouteResources(RouteDefinition):
+    """The resources of one :class:`ProxyRoute` (``WebhookApi.routes[path]``)."""
+
+    permission: LambdaPermission
+    usage_plan: ApiGatewayUsagePlan
+    api_key: ApiGatewayApiKey
+    usage_plan_key: ApiGatewayUsagePlanKey
 
 
 class WebhookApi(Construct):
     """Exposes ``rest_api``, ``stage``, ``deployment``, ``method``, ``integration``, ``model``,
     ``api_key``, ``usage_plan``, ``permission``, ``access_log_group``, ``execution_log_group``,
-    ``auth_failure_filter``, ``throttled_filter`` and ``url``."""
+    ``auth_failure_filter``, ``throttled_filter``, ``url``, and per extra route ``routes[path]``
+    (:class:`RouteResources`) and ``route_url(path)``."""
 
     def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: WebhookApiProps) -> None:
         super().__init__(scope, construct_id)
@@ -250,6 +334,7 @@ class WebhookApi(Construct):
             uri=props.alias_invoke_arn,
             timeout_milliseconds=29000,
         )
+        definitions = {route.path: self._route_definition(route) for route in props.extra_routes}
         self.bad_request_body = ApiGatewayGatewayResponse(
             self,
             "bad-request-body",
@@ -274,6 +359,11 @@ class WebhookApi(Construct):
                             self.model.id,
                             self.validator.id,
                             self.bad_request_body.id,
+                            *(
+                                resource_id
+                                for r in definitions.values()
+                                for resource_id in (r.resource.id, r.method.id, r.integration.id, r.model.id)
+                            ),
                         ]
                     )
                 )
@@ -356,10 +446,115 @@ class WebhookApi(Construct):
             principal=f"apigateway.{aws.dns_suffix}",
             source_arn=f"{self.rest_api.execution_arn}/*/POST/{WEBHOOK_PATH}",
         )
+        self.routes: dict[str, RouteResources] = {
+            route.path: self._route_access(aws, route, definitions[route.path]) for route in props.extra_routes
+        }
         self.auth_failure_filter = self._count_statuses(
             "auth-failures", '{ ($.status = "401") || ($.status = "403") }', AUTH_FAILURE_METRIC
         )
         self.throttled_filter = self._count_statuses("throttled", '{ $.status = "429" }', THROTTLED_METRIC)
+
+    def _route_definition(self, route: ProxyRoute) -> RouteDefinition:
+        """``POST /<path>``: resource, model, method (API key, body validator) and Lambda-proxy integration;
+        the deployment's triggers include them."""
+        api_id = self.rest_api.id
+        resource = ApiGatewayResource(
+            self,
+            f"{route.path}-resource",
+            rest_api_id=api_id,
+            parent_id=self.rest_api.root_resource_id,
+            path_part=route.path,
+        )
+        model = ApiGatewayModel(
+            self,
+            f"{route.path}-model",
+            rest_api_id=api_id,
+            name=route.model_name,
+            content_type="application/json",
+            schema=route.request_schema,
+        )
+        method = ApiGatewayMethod(
+            self,
+            f"{route.path}-post",
+            rest_api_id=api_id,
+            resource_id=resource.id,
+            http_method="POST",
+            authorization="NONE",
+            api_key_required=True,
+            request_validator_id=self.validator.id,
+            request_models={"application/json": model.name},
+        )
+        integration = ApiGatewayIntegration(
+            self,
+            f"{route.path}-integration",
+            rest_api_id=api_id,
+            resource_id=resource.id,
+            http_method=method.http_method,
+            type="AWS_PROXY",
+            integration_http_method="POST",
+            uri=route.alias_invoke_arn,
+            timeout_milliseconds=29000,
+        )
+        return RouteDefinition(resource=resource, model=model, method=method, integration=integration)
+
+    def _route_access(self, aws: AwsContext, route: ProxyRoute, definition: RouteDefinition) -> RouteResources:
+        """The route's invoke permission (this method only, through the alias), usage plan and API key."""
+        props = self.props
+        who = route.description or f"POST /{route.path} callers"
+        permission = LambdaPermission(
+            self,
+            f"{route.path}-invoke-permission",
+            statement_id="AllowApiGatewayPost" + "".join(part.capitalize() for part in route.path.split("-")),
+            action="lambda:InvokeFunction",
+            function_name=route.function_name,
+            qualifier=route.alias_name,
+            principal=f"apigateway.{aws.dns_suffix}",
+            source_arn=f"{self.rest_api.execution_arn}/*/POST/{route.path}",
+        )
+        usage_plan = ApiGatewayUsagePlan(
+            self,
+            f"{route.path}-usage-plan",
+            name=f"{props.api_name}-{route.path}",
+            description=f"Plan for {who}",
+            api_stages=[ApiGatewayUsagePlanApiStages(api_id=self.rest_api.id, stage=self.stage.stage_name)],
+            throttle_settings=ApiGatewayUsagePlanThrottleSettings(
+                rate_limit=route.throttle_rate or props.throttle_rate,
+                burst_limit=route.throttle_burst or props.throttle_burst,
+            ),
+            quota_settings=ApiGatewayUsagePlanQuotaSettings(
+                limit=route.quota_per_day or props.quota_per_day, period="DAY"
+            ),
+        )
+        api_key = ApiGatewayApiKey(
+            self,
+            f"{route.path}-api-key",
+            name=f"{props.api_name}-{route.path}",
+            description=f"Key of {who}",
+            enabled=True,
+        )
+        usage_plan_key = ApiGatewayUsagePlanKey(
+            self,
+            f"{route.path}-usage-plan-key",
+            key_id=api_key.id,
+            key_type="API_KEY",
+            usage_plan_id=usage_plan.id,
+        )
+        return RouteResources(
+            resource=definition.resource,
+            model=definition.model,
+            method=definition.method,
+            integration=definition.integration,
+            permission=permission,
+            usage_plan=usage_plan,
+            api_key=api_key,
+            usage_plan_key=usage_plan_key,
+        )
+
+    def route_url(self, path: str) -> str:
+        """``https://<id>.execute-api.<region>.amazonaws.com/<stage>/<path>`` of an extra route."""
+        if path not in self.routes:
+            raise KeyError(f"no extra route {path!r} (routes: {sorted(self.routes)})")
+        return f"{self.stage.invoke_url}/{path}"
 
     def _count_statuses(self, construct_id: str, pattern: str, metric: str) -> CloudwatchLogMetricFilter:
         """A metric filter on the access log counting answers that match ``pattern``, per environment."""

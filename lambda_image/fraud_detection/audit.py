@@ -18,7 +18,7 @@ import gzip
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
@@ -146,9 +146,19 @@ def parse_received_at(value: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+def audit_day_prefix(day: date) -> str:
+    """``audit/dt=YYYY-MM-DD/``: every audit object whose first record was received on ``day`` (UTC)."""
+    return f"{AUDIT_PREFIX}dt={day:%Y-%m-%d}/"
+
+
+def audit_hour_prefix(hour: datetime) -> str:
+    """``audit/dt=YYYY-MM-DD/hour=HH/``: the partition of ``hour`` (UTC), the unit a backtest lists."""
+    return f"{audit_day_prefix(hour)}hour={hour:%H}/"
+
+
 def audit_key(first_sequence: str, last_sequence: str, received_at: datetime) -> str:
     """``audit/dt=YYYY-MM-DD/hour=HH/<first seq>-<last seq>.jsonl.gz``."""
-    return f"{AUDIT_PREFIX}dt={received_at:%Y-%m-%d}/hour={received_at:%H}/{first_sequence}-{last_sequence}.jsonl.gz"
+    return f"{audit_hour_prefix(received_at)}{first_sequence}-{last_sequence}.jsonl.gz"
 
 
 def encode_jsonl_gz(lines: Iterable[Mapping[str, Any]]) -> bytes:

@@ -28,6 +28,8 @@ _VARIABLES = {
     "shadow_settings_parameter": contract.ENV_SHADOW_SETTINGS_PARAMETER,
     "signing_keys_parameter": contract.ENV_SIGNING_KEYS_PARAMETER,
     "fingerprint_key_parameter": contract.ENV_FINGERPRINT_KEY_PARAMETER,
+    "label_signing_keys_parameter": contract.ENV_LABEL_SIGNING_KEYS_PARAMETER,
+    "labels_api_key_id": contract.ENV_LABELS_API_KEY_ID,
 }
 
 
@@ -46,6 +48,10 @@ class Config:
     """Set (the batch) only when a shadow file is deployed: the daily report's shadow section lists this many."""
     signing_keys_parameter: str | None = None
     fingerprint_key_parameter: str | None = None
+    label_signing_keys_parameter: str | None = None
+    """The labels function only: the labellers' signing-key set (never the webhook's)."""
+    labels_api_key_id: str | None = None
+    """The labels function only: the one API key id it answers (``requestContext.identity.apiKeyId``)."""
 
     def require(self, field: str) -> str:
         """The value of an optional field, or ``ConfigError`` naming the variable."""

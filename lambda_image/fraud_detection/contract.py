@@ -77,7 +77,7 @@ PLACEHOLDER = "UNSET"
 class FunctionRole:
     """One function of the image: its role name, handler command, memory and timeout."""
 
-    role: str  # webhook | stream | batch
+    role: str  # webhook | stream | batch | labels
     command: str
     memory_size: int
     timeout_seconds: int
@@ -95,7 +95,9 @@ class FunctionRole:
 WEBHOOK = FunctionRole("webhook", "fraud_detection.handlers.webhook.handler", 512, 15)
 STREAM = FunctionRole("stream", "fraud_detection.handlers.stream.handler", 512, 60)
 BATCH = FunctionRole("batch", "fraud_detection.handlers.batch.handler", 1024, 300)
-FUNCTIONS = (WEBHOOK, STREAM, BATCH)
+LABELS = FunctionRole("labels", "fraud_detection.handlers.labels.handler", 256, 15)
+"""``POST /labels`` (docs/labels.md): its own role, API key and signing-key set, apart from the webhook's."""
+FUNCTIONS = (WEBHOOK, STREAM, BATCH, LABELS)
 LIVE_ALIAS = "live"
 
 # --- environment variables the stacks set and the handlers read ---------------------------------------------
@@ -258,3 +260,46 @@ DEFAULT_SETTINGS: dict = {
 """The settings JSON's documented defaults (docs/contract.md, "Settings JSON"): Terraform writes them to the
 settings parameter, and the image's settings model (``fraud_detection.settings.Settings``, a msgspec struct) has
 the same defaults (tests/contract checks both)."""
+
+# --- appended for labels (issue 15) ---------------------------------------------------------------------------
+
+WEBHOOK_PATH = "webhook"
+"""``POST /<stage>/webhook``: senders of transactions (the sender API key, the webhook signing-key set)."""
+LABELS_PATH = "labels"
+"""``POST /<stage>/labels``: labellers (the labels API key, the label signing-key set; docs/labels.md)."""
+LABEL_SIGNING_KEYS_PARAMETER_BASE = "label-signing-keys"
+
+
+def label_signing_keys_parameter_name(environment: str) -> str:
+    """The labellers' signing-key set (same JSON shape as the webhook's): created by the operator tooling,
+    never by Terraform, and never readable by the webhook, so a sender cannot label its own traffic."""
+    return f"{parameter_prefix(environment)}/{LABEL_SIGNING_KEYS_PARAMETER_BASE}"
+
+
+ENV_LABEL_SIGNING_KEYS_PARAMETER = "LABEL_SIGNING_KEYS_PARAMETER"
+ENV_LABELS_API_KEY_ID = "LABELS_API_KEY_ID"
+"""The id of the labels API key: the labels function refuses (403) a request API Gateway admitted with
+another key (``requestContext.identity.apiKeyId``), e.g. a sender's."""
+
+AUDITED_KEY_PREFIX = "AUDITED#"
+"""Ledger item of the audit trail in the pattern table: ``pk = AUDITED#<transaction_id>``, written by the
+stream consumer after the transaction's audit object exists, with ``transaction_id``, ``received_at`` and
+``audit_key``, and no TTL: the labels function accepts a label for any transaction it names, long after the
+pattern item's TTL (``AUDITED_ITEM_ATTRIBUTES``)."""
+AUDITED_ITEM_ATTRIBUTES = ("transaction_id", "received_at", "audit_key")
+STREAM_AUDITED_EVENTS = {
+    "eventName": ["INSERT"],
+    "dynamodb": {"Keys": {PARTITION_KEY: {"S": [{"prefix": TRANSACTION_KEY_PREFIX}]}}},
+}
+"""The stream mapping's filter (Lambda event filtering, "Filtering DynamoDB events"): only pattern inserts
+invoke the stream function, so the ledger items it writes into the same table never invoke it again."""
+
+LABELS_PREFIX = "labels/"
+"""Labels in the audit bucket, one object per accepted label, never rewritten:
+``labels/dt=<transaction's received date>/<transaction_id>/<source>/<occurred_at %Y%m%dT%H%M%S%fZ>.json``.
+Keyed by the transaction's day so a backtest of a date range lists only the labels of its transactions."""
+LABEL_VALUES = ("fraud", "legitimate")
+LABEL_SOURCES = ("analyst", "chargeback", "customer")
+"""Also the precedence between sources, strongest first: per source the label with the latest
+``occurred_at`` stands (a later one supersedes, the earlier stay in the history); across sources the
+first source in this order that labelled the transaction decides (docs/labels.md, "Which label counts")."""

@@ -17,7 +17,6 @@ from typing import Any
 
 from fraud_detection.contract import (
     ANALYSES_PREFIX,
-    AUDIT_PREFIX,
     REPORTS_PREFIX,
     WINDOW_ITEM_ATTRIBUTES,
     WINDOW_SECONDS,
@@ -43,11 +42,6 @@ class DailyReport:
 
 def analyses_prefix(day: date) -> str:
     return f"{ANALYSES_PREFIX}dt={day:%Y-%m-%d}/"
-
-
-def audit_prefix(day: date) -> str:
-    """The day's audit objects (by their first record's receive time)."""
-    return f"{AUDIT_PREFIX}dt={day:%Y-%m-%d}/"
 
 
 def report_keys(day: date) -> tuple[str, str]:

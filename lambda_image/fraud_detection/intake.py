@@ -73,7 +73,7 @@ def process(
     settings = parameters.settings
     if len(delivery.body) > settings.max_body_bytes:
         return _reject(413, "payload too large", "too_large")
-    if not _is_json(delivery.content_type):
+    if not is_json_content_type(delivery.content_type):
         return _reject(415, "content type must be application/json", "unsupported_media_type")
     try:
         signing.verify(
@@ -190,7 +190,7 @@ def _reject(status: int, message: str, outcome: str) -> Reply:
     return Reply(status, {"message": message}, outcome)
 
 
-def _is_json(content_type: str | None) -> bool:
+def is_json_content_type(content_type: str | None) -> bool:
     if not content_type:
         return False
     media_type, _, parameters = content_type.partition(";")

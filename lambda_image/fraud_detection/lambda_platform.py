@@ -23,7 +23,10 @@ plain Python: exact routes only, no path parameters, CORS, compression or valida
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
+import math
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -250,3 +253,30 @@ class RestResolver:
 
 def _default_not_found(error: NotFoundError) -> Response:
     return Response(404, '{"statusCode":404,"message":"Not found"}')
+
+
+# --- what both API handlers (webhook, labels) do the same way ----------------------------------------------
+
+
+def raw_body(body: str | None, is_base64: bool) -> bytes | None:
+    """The bytes the caller signed; ``None`` when they cannot be recovered (bad base64/encoding)."""
+    if body is None:
+        return b""
+    try:
+        return base64.b64decode(body, validate=True) if is_base64 else body.encode("utf-8")
+    except (binascii.Error, ValueError, UnicodeError):
+        return None
+
+
+def deadline_client_config(budget_seconds: float, *, min_budget: float, calls: int, attempts: int) -> Any:
+    """A botocore ``Config`` whose timeouts and retries fit ``calls`` calls in sequence, each at its worst
+    (``attempts`` x (connect + read)), into the request's budget: numbers derived from the deadline, not fixed
+    ones that may outlive it."""
+    from botocore.config import Config
+
+    per_attempt = max(budget_seconds, min_budget) / calls / attempts
+    return Config(
+        connect_timeout=math.floor(min(2.0, max(0.2, per_attempt * 0.3)) * 1000) / 1000,
+        read_timeout=math.floor(min(5.0, max(0.5, per_attempt * 0.7)) * 1000) / 1000,
+        retries={"mode": "standard", "max_attempts": attempts},
+    )

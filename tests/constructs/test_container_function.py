@@ -11,7 +11,7 @@ from tests.tfjson import only, resources, synth_scope
 pytestmark = pytest.mark.synth
 
 DIGEST_URI = "123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud-detection-dev@sha256:" + "a" * 64
-FUNCTIONS = ("webhook", "stream", "batch")
+FUNCTIONS = ("webhook", "stream", "batch", "labels")
 
 
 def props(**overrides: object) -> ContainerFunctionProps:
@@ -70,6 +70,19 @@ def test_unreserved_and_no_invoke_config_by_default() -> None:
     assert "reserved_concurrent_executions" not in fn
     assert resources(doc, "aws_lambda_function_event_invoke_config") == {}
     assert "dead_letter_config" not in fn  # the on-failure destination is the DLQ (module docstring)
+
+
+def test_a_variable_added_after_construction_joins_the_others() -> None:
+    """``add_environment``: a value that exists only after the function (its caller's API key id)."""
+
+    def build(stack):  # type: ignore[no-untyped-def]
+        fn = ContainerFunction(stack, "fn", aws=stack.aws, props=props(environment={"A": "1"}))
+        fn.add_environment("B", "2")
+        fn.add_environment("A", "3")  # replaces
+        assert fn.environment == {"A": "3", "B": "2"}
+
+    doc = synth_scope(build)
+    assert only(doc, "aws_lambda_function")["environment"] == {"variables": {"A": "3", "B": "2"}}
 
 
 def test_reserved_concurrency_is_a_setting() -> None:
@@ -145,3 +158,17 @@ def test_stream_mapping_invokes_the_alias_with_bounded_retries(synthesized: dict
         app, "aws_sqs_queue", "app/dlq/queue", "arn"
     )
     assert address(app, "aws_iam_role_policy", "app/compute/stream/role-policy") in mapping["depends_on"]
+
+
+def test_stream_mapping_filters_to_pattern_inserts(synthesized: dict[str, dict]) -> None:
+    """Lambda event filtering ("Filtering DynamoDB events"): the ledger items the stream writes into the same
+    table (AUDITED#...) and any modify or TTL removal never invoke it; a pattern insert (TXN#...) does."""
+    import json
+
+    from fraud_detection import contract
+
+    (only_filter,) = only(synthesized["app"], "aws_lambda_event_source_mapping")["filter_criteria"]["filter"]
+    pattern = json.loads(only_filter["pattern"])
+    assert pattern == contract.STREAM_AUDITED_EVENTS
+    assert pattern["eventName"] == ["INSERT"]
+    assert pattern["dynamodb"]["Keys"]["pk"]["S"] == [{"prefix": "TXN#"}]

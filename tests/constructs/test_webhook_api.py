@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from fraud_constructs.webhook_api import (
+    ProxyRoute,
     WebhookApi,
     WebhookApiProps,
     access_log_format,
@@ -254,3 +255,118 @@ def test_model_is_named_by_the_schema_title_and_filters_use_the_given_namespace(
     untitled = json.loads(UNIT_SCHEMA)
     del untitled["title"]
     assert replace(UNIT_PROPS, request_schema=json.dumps(untitled)).model_name == "WebhookRequest"
+
+
+# --- extra routes (ProxyRoute): POST /labels in the app ------------------------------------------------------
+
+LABELS = f"{API}/labels"
+UNIT_ROUTE = ProxyRoute(
+    path="refunds",
+    function_name="fraud-refunds-unit",
+    alias_name="live",
+    alias_invoke_arn="arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/refunds/invocations",
+    request_schema=json.dumps({"title": "Refund", "type": "object", "required": ["refund_id"]}),
+)
+
+
+def test_labels_route_is_a_key_protected_validated_lambda_proxy(synthesized: dict[str, dict]) -> None:
+    app = synthesized["app"]
+    resource = by_path(app, "aws_api_gateway_resource", f"{LABELS}-resource")
+    assert resource["path_part"] == "labels"
+    assert resource["parent_id"] == ref(app, "aws_api_gateway_rest_api", f"{API}/rest-api", "root_resource_id")
+    method = by_path(app, "aws_api_gateway_method", f"{LABELS}-post")
+    assert (method["http_method"], method["api_key_required"], method["authorization"]) == ("POST", True, "NONE")
+    assert method["resource_id"] == ref(app, "aws_api_gateway_resource", f"{LABELS}-resource", "id")
+    # The webhook's body validator, the route's own model.
+    assert method["request_validator_id"] == ref(
+        app, "aws_api_gateway_request_validator", f"{API}/body-validator", "id"
+    )
+    model = by_path(app, "aws_api_gateway_model", f"{LABELS}-model")
+    assert method["request_models"] == {
+        "application/json": ref(app, "aws_api_gateway_model", f"{LABELS}-model", "name")
+    }
+    schema = json.loads(model["schema"])
+    assert model["name"] == schema["title"] == "LabelRequest"
+    assert schema["type"] == "object"
+    assert schema["required"] == ["transaction_id", "label", "source", "occurred_at"]
+    integration = by_path(app, "aws_api_gateway_integration", f"{LABELS}-integration")
+    assert (integration["type"], integration["integration_http_method"]) == ("AWS_PROXY", "POST")
+    assert integration["uri"] == ref(app, "aws_lambda_alias", "app/compute/labels/alias", "invoke_arn")
+    assert integration["timeout_milliseconds"] <= 29000
+
+
+def test_labels_permission_is_scoped_to_its_method_and_alias(synthesized: dict[str, dict]) -> None:
+    app = synthesized["app"]
+    permission = by_path(app, "aws_lambda_permission", f"{LABELS}-invoke-permission")
+    assert permission["statement_id"] == "AllowApiGatewayPostLabels"
+    assert permission["qualifier"] == ref(app, "aws_lambda_alias", "app/compute/labels/alias", "name")
+    assert permission["function_name"] == ref(
+        app, "aws_lambda_function", "app/compute/labels/function", "function_name"
+    )
+    execution_arn = ref(app, "aws_api_gateway_rest_api", f"{API}/rest-api", "execution_arn")
+    assert permission["source_arn"] == f"{execution_arn}/*/POST/labels"
+
+
+def test_labels_have_their_own_usage_plan_and_key(synthesized: dict[str, dict]) -> None:
+    app = synthesized["app"]
+    plan = by_path(app, "aws_api_gateway_usage_plan", f"{LABELS}-usage-plan")
+    assert plan["name"] == "fraud-webhook-api-dev-labels"
+    assert plan["api_stages"][0]["stage"] == ref(app, "aws_api_gateway_stage", f"{API}/stage", "stage_name")
+    assert plan["quota_settings"] == {"limit": 1_000_000, "period": "DAY"}
+    key = by_path(app, "aws_api_gateway_api_key", f"{LABELS}-api-key")
+    assert (key["name"], key["enabled"]) == ("fraud-webhook-api-dev-labels", True)
+    plan_key = by_path(app, "aws_api_gateway_usage_plan_key", f"{LABELS}-usage-plan-key")
+    assert plan_key["key_id"] == ref(app, "aws_api_gateway_api_key", f"{LABELS}-api-key", "id")
+    assert plan_key["usage_plan_id"] == ref(app, "aws_api_gateway_usage_plan", f"{LABELS}-usage-plan", "id")
+    # The sender's key stays on the sender's plan only.
+    assert len(resources(app, "aws_api_gateway_usage_plan_key")) == 2
+    # The labels function knows its own key (it refuses a sender's: docs/labels.md).
+    env = by_path(app, "aws_lambda_function", "app/compute/labels/function")["environment"]["variables"]
+    assert env["LABELS_API_KEY_ID"] == ref(app, "aws_api_gateway_api_key", f"{LABELS}-api-key", "id")
+
+
+def test_the_deployment_redeploys_for_the_labels_route(synthesized: dict[str, dict]) -> None:
+    app = synthesized["app"]
+    trigger = by_path(app, "aws_api_gateway_deployment", f"{API}/deployment")["triggers"]["redeployment"]
+    for kind, part in (
+        ("aws_api_gateway_resource", "resource"),
+        ("aws_api_gateway_method", "post"),
+        ("aws_api_gateway_integration", "integration"),
+        ("aws_api_gateway_model", "model"),
+    ):
+        assert address(app, kind, f"{LABELS}-{part}") in trigger, part
+
+
+def test_an_extra_route_changes_the_definition_hash_only_when_present() -> None:
+    with_route = replace(UNIT_PROPS, extra_routes=(UNIT_ROUTE,))
+    assert definition_hash(with_route) != definition_hash(UNIT_PROPS)
+    schema = json.loads(UNIT_ROUTE.request_schema) | {"maxProperties": 3}
+    changed = replace(UNIT_PROPS, extra_routes=(replace(UNIT_ROUTE, request_schema=json.dumps(schema)),))
+    assert definition_hash(changed) != definition_hash(with_route)
+    doc = synth_scope(lambda stack: WebhookApi(stack, "api", aws=stack.aws, props=with_route))
+    assert len(resources(doc, "aws_api_gateway_api_key")) == 2
+    assert {m["name"] for m in resources(doc, "aws_api_gateway_model").values()} == {"Order", "Refund"}
+    plan = next(p for p in resources(doc, "aws_api_gateway_usage_plan").values() if p["name"].endswith("-refunds"))
+    assert plan["throttle_settings"] == {"rate_limit": 100, "burst_limit": 200}  # the API's, unless the route's
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"path": "webhook"},
+        {"path": "Labels"},
+        {"path": "a/b"},
+        {"request_schema": '{"type": "object"}'},
+    ],
+)
+def test_bad_routes_are_rejected(change: dict) -> None:
+    with pytest.raises(ValueError):
+        replace(UNIT_ROUTE, **change)
+
+
+def test_routes_need_unique_paths_and_model_names() -> None:
+    with pytest.raises(ValueError, match="paths must be unique"):
+        replace(UNIT_PROPS, extra_routes=(UNIT_ROUTE, UNIT_ROUTE))
+    clash = replace(UNIT_ROUTE, request_schema=UNIT_SCHEMA)  # title "Order", as the webhook's model
+    with pytest.raises(ValueError, match="model names"):
+        replace(UNIT_PROPS, extra_routes=(clash,))

@@ -27,8 +27,8 @@ def function_env(app: dict, role: str) -> dict[str, str]:
     return by_path(app, "aws_lambda_function", f"app/compute/{role}/function")["environment"]["variables"]
 
 
-def test_the_contract_names_the_three_functions() -> None:
-    assert ROLES == ("webhook", "stream", "batch")
+def test_the_contract_names_the_four_functions() -> None:
+    assert ROLES == ("webhook", "stream", "batch", "labels")
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -50,6 +50,7 @@ def test_fixed_variable_values(synthesized: dict[str, dict], role: str) -> None:
         (contract.ENV_SETTINGS_PARAMETER, contract.settings_parameter_name("dev")),
         (contract.ENV_SIGNING_KEYS_PARAMETER, signing),
         (contract.ENV_FINGERPRINT_KEY_PARAMETER, fingerprint),
+        (contract.ENV_LABEL_SIGNING_KEYS_PARAMETER, contract.label_signing_keys_parameter_name("dev")),
     ):
         if name in env:
             assert env[name] == value

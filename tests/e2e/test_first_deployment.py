@@ -75,6 +75,7 @@ EMULATOR_PROFILE = {
     "FRAUD_WEBHOOK_RESERVED_CONCURRENCY": "20",
     "FRAUD_STREAM_RESERVED_CONCURRENCY": "4",
     "FRAUD_BATCH_RESERVED_CONCURRENCY": "2",
+    "FRAUD_LABELS_RESERVED_CONCURRENCY": "2",
 }
 CARD_TOKEN = "tok-migration-0001"
 
@@ -379,9 +380,9 @@ def test_the_emulator_profile_options_were_applied(deployed: Deployment) -> None
     assert len(webhook["Configuration"]["VpcConfig"]["SubnetIds"]) >= 2
     reserved = {
         role: lam.get_function_concurrency(FunctionName=f"fraud-{role}-dev").get("ReservedConcurrentExecutions")
-        for role in ("webhook", "stream", "batch")
+        for role in ("webhook", "stream", "batch", "labels")
     }
-    assert reserved == {"webhook": 20, "stream": 4, "batch": 2}
+    assert reserved == {"webhook": 20, "stream": 4, "batch": 2, "labels": 2}
     replica = deployed.deployment().client("s3", "us-west-2")
     names = [b["Name"] for b in replica.list_buckets()["Buckets"] if b["Name"].startswith("fraud-audit-replica-dev-")]
     assert len(names) == 1, names

@@ -8,6 +8,7 @@ torn down by the fixture finalizer even when a test fails. Slow: a few minutes.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import os
@@ -15,7 +16,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ pytestmark = pytest.mark.e2e
 
 STAGE_TIMEOUT = 1500
 STAGE_LOG: list[str] = []  # what the terminal of `make local` shows
+FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "labelled_backtest.json").read_text())
+"""Issue 15's hand-computed backtest: events, labels, candidate, expected matrix and metrics (reasoning inside)."""
 
 
 def said(fragment: str, wait: float = 0) -> list[str]:
@@ -48,6 +51,9 @@ def stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStage]:
         schedule=False,
         pump_poll_seconds=0.5,
         say=STAGE_LOG.append,
+        # shadow settings on the shared stage (issue 15): every audit line gets a shadow outcome, the daily
+        # report a shadow section listing every differing transaction
+        settings={"FRAUD_SHADOW_SETTINGS_FILE": "settings/shadow.example.json", "FRAUD_SHADOW_REPORT_TOP_N": "1000"},
     )
     running = LocalStage(options)
     try:
@@ -80,6 +86,15 @@ def read_alerts(stage: LocalStage, url: str) -> list[dict[str, Any]]:
         for message in batch:
             found.append(json.loads(json.loads(message["Body"])["Message"]))
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def _csv(path: Path) -> list[list[str]]:
+    return list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
+
+
+def _keys(s3: Any, bucket: str, prefix: str) -> list[str]:
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return [entry["Key"] for page in pages for entry in page.get("Contents", [])]
 
 
 def audit_lines(stage: LocalStage) -> list[dict[str, Any]]:
@@ -324,6 +339,113 @@ def test_a_bounded_load_run_keeps_every_delivery_guarantee(
     out = capsys.readouterr().out
     print(out)
     assert "guarantees: all hold" in out and "events/s" in out and "p99" in out
+
+
+@pytest.mark.timeout(STAGE_TIMEOUT)
+def test_labels_backtest_and_shadow_match_the_hand_computed_fixture(
+    stage: LocalStage, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 15's "done means": mixed events -> labels (``POST /labels`` and ``cli label``) -> a backtest with a
+    stricter candidate gives the fixture's numbers; the shadow settings' outcomes are in the audit trail and
+    the daily report. The stage is shared, so the backtest that must match the fixture exactly reads a copy of
+    the audit objects that hold only these six transactions (the ``--source dir`` an analyst uses offline); a
+    second backtest reads the stage's bucket itself (``--source s3``) and must agree on these six. Runs before
+    the operator-CLI test, which rotates the webhook's signing key."""
+    target, pump = stage.target, stage.pump
+    assert target is not None and pump is not None and stage.signing_key is not None
+    stage_file = ["--stage-file", str(stage.stage_file)]
+    s3, bucket = target.client("s3"), target.output("bucket_name")
+    ids = {spec["name"]: f"txn-lbl-{spec['name']}" for spec in FIXTURE["transactions"]}
+
+    pump.drain()  # every earlier test's stream records are audited before these six are sent
+    before = set(_keys(s3, bucket, "audit/"))
+    for spec in FIXTURE["transactions"]:
+        document = samples.transaction(
+            "lbl", spec["name"], amount=spec["amount"], risk_score=spec["risk_score"], customer_id=f"c-{spec['name']}"
+        )
+        body = samples.encode(document)
+        headers = samples.signed_headers(stage.signing_key[1], body, int(time.time()), target.api_key)
+        status, answer = post(target.webhook_url, body, headers)
+        assert status == 200 and json.loads(answer)["action"] == spec["live"], (spec, answer)
+    pump.drain()
+    new_objects = [key for key in _keys(s3, bucket, "audit/") if key not in before]
+    lines = {line["transaction_id"]: line for line in audit_lines(stage) if line["transaction_id"] in ids.values()}
+    assert sorted(lines) == sorted(ids.values())
+    # Shadow outcomes beside the live ones, in the audit trail.
+    shadow = {name: lines[ids[name]]["shadow"]["action"] for name in ids}
+    assert shadow == {spec["name"]: spec["shadow"] for spec in FIXTURE["transactions"]}
+
+    # Labels: a sender's credentials cannot label; an unknown transaction is refused; then the fixture's.
+    received = min(datetime.fromisoformat(line["received_at"].replace("Z", "+00:00")) for line in lines.values())
+    assert stage.label_signing_key is not None and target.labels_api_key
+    label_secret, label_api_key = stage.label_signing_key[1], target.labels_api_key
+
+    def label_request(document: dict[str, str], secret: str, api_key: str) -> tuple[int, str]:
+        body = samples.encode(document)
+        return post(target.labels_url, body, samples.signed_headers(secret, body, int(time.time()), api_key))
+
+    attempt = {
+        "transaction_id": ids["bt-1"],
+        "label": "fraud",
+        "source": "analyst",
+        "occurred_at": received.isoformat(),
+    }
+    assert label_request(attempt, stage.signing_key[1], target.api_key)[0] == 403  # the sender's API key
+    assert label_request(attempt, stage.signing_key[1], label_api_key)[0] == 401  # the webhook's key set
+    status, answer = label_request({**attempt, "transaction_id": "txn-never-sent"}, label_secret, label_api_key)
+    assert status == 404 and "transaction_id" in answer
+    assert not _keys(s3, bucket, "labels/")  # nothing written so far
+    for number, spec in enumerate(FIXTURE["labels"]):
+        occurred = (received + timedelta(minutes=spec["occurred_minutes_after"])).isoformat()
+        args = ["label", "--transaction-id", ids[spec["name"]], "--label", spec["label"], "--source", spec["source"]]
+        assert cli.main([*args, "--occurred-at", occurred, *stage_file]) == 0, capsys.readouterr()
+        if number == 0:  # the same label again is a duplicate, not a second history entry
+            assert cli.main([*args, "--occurred-at", occurred, *stage_file]) == 0
+    capsys.readouterr()
+    assert len(_keys(s3, bucket, "labels/")) == len(FIXTURE["labels"])  # all kept, the superseded one too
+
+    # Backtest with the stricter candidate over a copy holding only these six: the fixture's matrix and metrics.
+    copy = tmp_path / "trail"
+    for key in [*new_objects, *_keys(s3, bucket, "labels/"), *_keys(s3, bucket, "settings/")]:
+        (copy / key).parent.mkdir(parents=True, exist_ok=True)
+        (copy / key).write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    candidate = tmp_path / "candidate.json"
+    candidate.write_text(json.dumps(FIXTURE["candidate"]))
+    day_from = min(line["received_at"][:10] for line in lines.values())
+    command = [
+        "backtest",
+        "--candidate",
+        str(candidate),
+        "--from",
+        day_from,
+        "--to",
+        datetime.now(UTC).date().isoformat(),
+    ]
+    out = tmp_path / "report"
+    assert cli.main([*command, "--out", str(out), "--source", "dir", "--dir", str(copy)]) == 0
+    summary = capsys.readouterr().out
+    assert "transactions compared: 6;" in summary
+    assert "not in the settings history" not in summary  # the stream copied the live version to settings/
+    matrix = _csv(out / "matrix.csv")
+    actions = matrix[0][1:4]
+    assert {row[0]: dict(zip(actions, map(int, row[1:4]), strict=True)) for row in matrix[1:4]} == FIXTURE["matrix"]
+    metrics = {(row[0], row[1]): [row[2], row[3]] for row in _csv(out / "metrics.csv")[1:]}
+    assert metrics == {(cut, name): pair for cut, values in FIXTURE["metrics"].items() for name, pair in values.items()}
+    expected_changed = {ids["bt-2"]: "legitimate", ids["bt-4"]: "fraud", ids["bt-5"]: "legitimate"}
+    assert {row[0]: row[-1] for row in _csv(out / "changed.csv")[1:]} == expected_changed
+    # The same candidate on the stage's bucket (labels read from the trail there too) agrees on these six.
+    whole = tmp_path / "whole"
+    assert cli.main([*command, "--out", str(whole), *stage_file]) == 0
+    capsys.readouterr()
+    assert {row[0]: row[-1] for row in _csv(whole / "changed.csv")[1:] if row[0] in ids.values()} == expected_changed
+
+    # The daily report's shadow section: live vs shadow, the differing transactions by amount.
+    assert stage.functions is not None
+    stage.functions.call("batch", {"job": "daily_report", "day": day_from})
+    report = json.loads(s3.get_object(Bucket=bucket, Key=f"reports/{day_from}/summary.json")["Body"].read())
+    top = [row["transaction_id"] for row in report["shadow"]["top_differences_by_amount"]]
+    assert [tid for tid in top if tid in ids.values()] == [ids[n] for n in FIXTURE["shadow_differences_by_amount"]]
+    assert report["shadow"]["evaluated"] >= len(ids)
 
 
 @pytest.mark.timeout(STAGE_TIMEOUT)

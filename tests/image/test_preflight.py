@@ -91,7 +91,8 @@ def test_reservations_beyond_the_unreserved_pool_are_refused_naming_the_settings
     problem = preflight.concurrency_problem(lambda_client, _config())
     assert problem is not None
     assert "webhookReservedConcurrency=200" in problem and "streamReservedConcurrency=10" in problem
-    assert "asks for 212" in problem and "can reserve 200 more" in problem
+    assert "labelsReservedConcurrency=2" in problem  # every function of the contract counts (200+10+2+2)
+    assert "asks for 214" in problem and "can reserve 200 more" in problem
 
 
 def test_the_functions_own_reservations_count_as_available(lambda_client) -> None:
@@ -110,7 +111,7 @@ def test_the_functions_own_reservations_count_as_available(lambda_client) -> Non
         PackageType="Image",
     )
     lambda_client.put_function_concurrency(FunctionName="fraud-webhook-prod", ReservedConcurrentExecutions=200)
-    assert preflight.concurrency_problem(lambda_client, _config()) is None  # 300 + 200 held - 100 >= 212
+    assert preflight.concurrency_problem(lambda_client, _config()) is None  # 300 + 200 held - 100 >= 214
 
 
 def test_unreserved_provisioned_concurrency_draws_on_the_pool(lambda_client) -> None:

@@ -74,6 +74,75 @@ def test_proxy_event_is_shaped_like_api_gateway_rest() -> None:
     assert context["requestTimeEpoch"] == int(NOW.timestamp() * 1000)
 
 
+SENDER = gateway.ApiKey("sndr123", "sender-key")
+LABELLER = gateway.ApiKey("lbl456", "labels-key")
+
+
+def labels_request(key: str | None, path: str = "/v1/labels") -> gateway.GatewayRequest:
+    return request(path=path, key=key)
+
+
+@pytest.mark.parametrize(
+    ("req", "called", "key_id"),
+    [
+        (request(key="sender-key"), "webhook", "sndr123"),
+        (labels_request("labels-key"), "labels", "lbl456"),
+        (labels_request("labels-key", "/v1/labels/"), "labels", "lbl456"),
+        # API Gateway admits any key of a usage plan of the stage on any keyed method: the function decides
+        (labels_request("sender-key"), "labels", "sndr123"),
+        (request(key="labels-key"), "webhook", "lbl456"),
+    ],
+)
+def test_each_route_reaches_its_function_with_the_admitted_keys_id(
+    req: gateway.GatewayRequest, called: str, key_id: str
+) -> None:
+    functions = {"webhook": Recorder(), "labels": Recorder()}
+    response = gateway.handle(
+        req, stage="v1", api_key=SENDER, webhook=functions["webhook"], labels=functions["labels"],
+        labels_api_key=LABELLER, now=lambda: NOW,
+    )  # fmt: skip
+    assert response.status == 200
+    (event,) = functions[called].events
+    assert [name for name, recorder in functions.items() if recorder.events] == [called]
+    resource = f"/{called}"
+    assert (event["resource"], event["path"], event["requestContext"]["resourcePath"]) == (resource,) * 3
+    identity = event["requestContext"]["identity"]
+    assert identity["apiKeyId"] == key_id
+    assert identity["apiKey"] == next(key.value for key in (SENDER, LABELLER) if key.id == key_id)
+
+
+@pytest.mark.parametrize(
+    ("req", "message"),
+    [
+        (labels_request(None), "Forbidden"),
+        (labels_request("unknown-key"), "Forbidden"),
+        (request(key="unknown-key"), "Forbidden"),
+        (labels_request("labels-key", "/v1/labels/x"), "Missing Authentication Token"),
+        (
+            gateway.GatewayRequest("GET", "/v1/labels", [("x-api-key", "labels-key")], b"", "1.2.3.4"),
+            "Missing Authentication Token",
+        ),
+    ],
+)
+def test_the_labels_route_refuses_unknown_keys_and_methods_before_any_function(
+    req: gateway.GatewayRequest, message: str
+) -> None:
+    functions = {"webhook": Recorder(), "labels": Recorder()}
+    response = gateway.handle(
+        req, stage="v1", api_key=SENDER, webhook=functions["webhook"], labels=functions["labels"],
+        labels_api_key=LABELLER, now=lambda: NOW,
+    )  # fmt: skip
+    assert (response.status, json.loads(response.body)["message"]) == (403, message)
+    assert functions["webhook"].events == functions["labels"].events == []
+
+
+def test_without_a_labels_function_the_route_does_not_exist() -> None:
+    webhook = Recorder()
+    response = gateway.handle(labels_request("k"), stage="v1", api_key="k", webhook=webhook, now=lambda: NOW)
+    assert (response.status, json.loads(response.body)["message"]) == (403, "Missing Authentication Token")
+    assert webhook.events == []
+
+
 def test_non_utf8_body_is_passed_base64_encoded() -> None:
     webhook = Recorder()
     gateway.handle(request(body=b"\xff\xfe"), stage="v1", api_key="k", webhook=webhook, now=lambda: NOW)
@@ -87,23 +156,30 @@ def test_a_crashing_integration_is_a_502() -> None:
 
 
 @pytest.fixture
-def server() -> Iterator[tuple[gateway.LocalGatewayServer, Recorder]]:
+def server() -> Iterator[tuple[gateway.LocalGatewayServer, Recorder, Recorder]]:
     webhook = Recorder({"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": '{"ok": 1}'})
-    running = gateway.LocalGatewayServer(free_port(), stage="v1", api_key="secret-key", webhook=webhook).start()
+    labels = Recorder({"statusCode": 201, "headers": {"Content-Type": "application/json"}, "body": '{"l": 1}'})
+    running = gateway.LocalGatewayServer(
+        free_port(), stage="v1", api_key="secret-key", webhook=webhook, labels=labels, labels_api_key=LABELLER
+    ).start()
     try:
-        yield running, webhook
+        yield running, webhook, labels
     finally:
         running.stop()
 
 
 @pytest.mark.tool
-def test_real_http_round_trip_on_loopback(server: tuple[gateway.LocalGatewayServer, Recorder]) -> None:
-    running, webhook = server
+def test_real_http_round_trip_on_loopback(server: tuple[gateway.LocalGatewayServer, Recorder, Recorder]) -> None:
+    running, webhook, labels = server
     assert running.url.startswith("http://127.0.0.1:") and running.url.endswith("/v1/webhook")
     status, body = post(running.url, b'{"x":1}', {"x-api-key": "secret-key"})
     assert (status, json.loads(body)) == (200, {"ok": 1})
     assert webhook.events[0]["body"] == '{"x":1}'
     assert post(running.url, b"{}", {})[0] == 403
+    assert running.labels_url == running.url.removesuffix("/webhook") + "/labels"
+    status, body = post(running.labels_url, b'{"y":2}', {"x-api-key": "labels-key"})
+    assert (status, json.loads(body)) == (201, {"l": 1})
+    assert labels.events[0]["requestContext"]["identity"]["apiKeyId"] == "lbl456" and len(webhook.events) == 1
 
 
 def raw_exchange(port: int, payload: bytes, timeout: float = 5.0) -> bytes:

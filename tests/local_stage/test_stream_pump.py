@@ -114,3 +114,82 @@ def test_records_are_json_ready_like_the_lambda_event(aws: dict[str, Any]) -> No
     (record,) = events[0]["Records"]
     assert isinstance(record["dynamodb"]["ApproximateCreationDateTime"], int)
     json.dumps(events[0])  # what Lambda delivers is JSON
+
+
+def test_the_mappings_filter_drops_ledger_items_updates_and_removals_without_invoking(aws: dict[str, Any]) -> None:
+    """Lambda event filtering (contract.STREAM_AUDITED_EVENTS): only inserts of TXN# items invoke the stream
+    function; a batch of ledger writes (AUDITED#) invokes nothing, and the pump moves past it."""
+    events: list[dict[str, Any]] = []
+    dynamodb = aws["dynamodb"]
+    for transaction_id in ("l1", "l2", "l3"):  # a page of ledger items only (batch size 2)
+        dynamodb.put_item(TableName="patterns", Item={"pk": {"S": f"AUDITED#{transaction_id}"}})
+    put(aws, "a")
+    dynamodb.put_item(TableName="patterns", Item={"pk": {"S": "TXN#a"}, "x": {"S": "changed"}})  # MODIFY
+    dynamodb.delete_item(TableName="patterns", Key={"pk": {"S": "TXN#a"}})  # REMOVE
+    put(aws, "b")
+    pump = pump_for(aws, events.append, batch_size=2)
+    assert pump.drain() == 2
+    delivered = [(r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"]) for e in events for r in e["Records"]]
+    assert delivered == [("INSERT", "TXN#a"), ("INSERT", "TXN#b")]
+    assert pump.filtered == 5
+    assert all(e["Records"] for e in events)  # never an empty invocation
+
+
+def test_without_a_filter_every_record_is_delivered(aws: dict[str, Any]) -> None:
+    events: list[dict[str, Any]] = []
+    aws["dynamodb"].put_item(TableName="patterns", Item={"pk": {"S": "AUDITED#x"}})
+    pump = StreamPump(
+        aws["streams"], aws["stream_arn"], events.append, function_arn=FUNCTION, send_failure=print, filter_pattern=None
+    )
+    assert pump.drain() == 1 and pump.filtered == 0
+
+
+@pytest.mark.parametrize(
+    ("pattern", "record", "passes"),
+    [
+        ({"eventName": ["INSERT"]}, {"eventName": "INSERT"}, True),
+        ({"eventName": ["INSERT"]}, {"eventName": "MODIFY"}, False),
+        ({"eventName": ["INSERT"]}, {}, False),
+        ({"a": {"b": [{"prefix": "TXN#"}]}}, {"a": {"b": "TXN#1"}}, True),
+        ({"a": {"b": [{"prefix": "TXN#"}]}}, {"a": {"b": "AUDITED#1"}}, False),
+        ({"a": {"b": [{"prefix": "TXN#"}]}}, {"a": "TXN#1"}, False),
+        ({"a": [{"anything-but": ["x"]}]}, {"a": "y"}, True),
+        ({"a": [{"exists": False}]}, {}, True),
+        ({"a": [{"exists": True}]}, {}, False),
+    ],
+)
+def test_filter_patterns_match_like_lambda_event_filtering(
+    pattern: dict[str, Any], record: dict[str, Any], passes: bool
+) -> None:
+    from fraud_ops.stream_records import matches_filter
+
+    assert matches_filter(pattern, record) is passes
+
+
+def test_a_redrive_delivers_only_the_records_the_mappings_filter_passes(aws: dict[str, Any]) -> None:
+    """A failed batch's range may hold ledger writes between its records; Lambda never delivered those."""
+    failing = {"on": True}
+    delivered: list[str] = []
+
+    def deliver(event: dict[str, Any]) -> None:
+        if failing["on"]:
+            raise HandlerError("boom")
+        delivered.extend(r["dynamodb"]["Keys"]["pk"]["S"] for r in event["Records"])
+
+    put(aws, "a")
+    aws["dynamodb"].put_item(TableName="patterns", Item={"pk": {"S": "AUDITED#z"}})
+    put(aws, "b")
+    pump = pump_for(aws, deliver)
+    pump.drain()
+    failing["on"] = False
+
+    class Deliverer:
+        def invoke(self, function: str, payload: Any) -> InvokeResult:
+            deliver(dict(payload))
+            return InvokeResult(True, "ok")
+
+    queue = dlq.QueueAdapter(aws["sqs"], aws["queue_url"])
+    for message in queue.receive_all():
+        outcome = dlq.redrive(dlq.classify(message), Deliverer(), dlq.DynamoStreamReader(aws["streams"]))
+        assert outcome.ok, outcome.detail
+    assert sorted(delivered) == ["TXN#a", "TXN#b"]

@@ -270,7 +270,7 @@ def test_the_report_is_markdown_and_csv(tmp_path: Path) -> None:
 def test_without_labels_the_report_says_so(tmp_path: Path) -> None:
     out = tmp_path / "out"
     run_dir(to_dir(tmp_path / "copy", strict_fixture()), STRICT, out)
-    assert "No labels given" in (out / "summary.md").read_text()
+    assert "No labels: none in the audit trail" in (out / "summary.md").read_text()
     assert list(csv.reader((out / "metrics.csv").open(newline=""))) == [["caught_when", "metric", "live", "candidate"]]
 
 
@@ -389,6 +389,122 @@ def test_labels_load_from_jsonl_and_csv_and_a_bad_label_is_refused(tmp_path: Pat
         backtest.load_labels(jsonl)
 
 
+# ---------------------------------------------------------------- labels from the audit trail
+
+
+NOON = at(12)
+
+
+def label_objects(*labels: tuple[str, str, str, str], received: datetime = NOON) -> dict[str, bytes]:
+    """Label objects as the labels function writes them: (transaction, label, source, occurred_at)."""
+    from fraud_detection import labels as label_model
+
+    found = {}
+    for transaction_id, value, source, occurred_at in labels:
+        parsed = label_model.parse_label(
+            {"transaction_id": transaction_id, "label": value, "source": source, "occurred_at": occurred_at}
+        )
+        moment = label_model.parse_instant(parsed.occurred_at)
+        key = label_model.label_key(transaction_id, received, source, moment)
+        document = label_model.label_document(
+            parsed, transaction_received_at=iso_utc(received), recorded_at=moment, request_id="r"
+        )
+        found[key] = json.dumps(document).encode()
+    return found
+
+
+# The trail's history: t3 first called legitimate by the customer, then a fraud chargeback; t5 a chargeback
+# superseded by a later one (legitimate), then an analyst's fraud (analyst > chargeback); t8 fraud; t1
+# legitimate; t9 labelled the day after the range (its transaction's day is outside: never listed).
+TRAIL = label_objects(
+    ("t3", "legitimate", "customer", "2026-11-04T08:00:00Z"),
+    ("t3", "fraud", "chargeback", "2026-11-20T08:00:00Z"),
+    ("t5", "fraud", "chargeback", "2026-11-10T08:00:00Z"),
+    ("t5", "legitimate", "chargeback", "2026-11-12T08:00:00Z"),
+    ("t5", "fraud", "analyst", "2026-11-11T08:00:00Z"),
+    ("t8", "fraud", "customer", "2026-11-05T08:00:00Z"),
+    ("t1", "legitimate", "analyst", "2026-11-05T08:00:00Z"),
+) | label_objects(("t9", "fraud", "analyst", "2026-11-05T08:00:00Z"), received=at(12, day=date(2026, 11, 4)))
+
+
+def test_labels_come_from_the_trail_with_history_and_precedence(tmp_path: Path) -> None:
+    root = to_dir(tmp_path / "copy", strict_fixture() | TRAIL)
+    out = tmp_path / "out"
+    labels, read, unreadable = backtest.read_trail_labels(backtest.DirSource(root), DAYS)
+    assert labels == {"t3": "fraud", "t5": "fraud", "t8": "fraud", "t1": "legitimate"}
+    assert (read, unreadable) == (7, 0)
+    tally = run_dir(root, STRICT, out).tally
+    assert tally is not None and (tally.labels_given, tally.labelled) == (4, 4)
+    # block: the candidate blocks t5 and t8 (both fraud), misses t3; live blocks neither
+    block = tally.outcomes["candidate", "block"]
+    assert (block.true_positive, block.false_positive, block.false_negative) == (2, 0, 1)
+    summary = (out / "summary.md").read_text()
+    assert "Labels: 4; 4 from the audit trail (7 label object(s)), none from a file." in summary
+
+
+def test_a_labels_file_wins_over_the_trail_and_the_summary_counts_both(tmp_path: Path) -> None:
+    root = to_dir(tmp_path / "copy", strict_fixture() | TRAIL)
+    out = tmp_path / "out"
+    what_if = {"t5": "legitimate", "t7": "legitimate"}
+    result = run_dir(root, STRICT, out, what_if)
+    assert result.info is not None and result.tally is not None
+    origin = result.info.label_origin
+    assert dict(origin.labels) == {
+        "t3": "fraud",
+        "t5": "legitimate",
+        "t8": "fraud",
+        "t1": "legitimate",
+        "t7": "legitimate",
+    }
+    assert (origin.from_trail, origin.from_file, origin.overridden) == (3, 2, 1)
+    assert result.tally.labels_given == 5
+    assert (
+        "3 from the audit trail (7 label object(s)), 2 from `labels.jsonl` (it won for 1 transaction(s)"
+        in (out / "summary.md").read_text()
+    )
+
+
+def test_an_unreadable_label_object_is_skipped_and_counted(tmp_path: Path) -> None:
+    broken = {"labels/dt=2026-11-03/t2/analyst/20261104T000000000000Z.json": b"{not json"}
+    root = to_dir(tmp_path / "copy", strict_fixture() | TRAIL | broken)
+    out = tmp_path / "out"
+    result = run_dir(root, STRICT, out)
+    assert result.info is not None and result.info.label_origin.unreadable == 1
+    assert "t2" not in result.info.label_origin.labels
+    assert "Skipped 1 unreadable label object(s)" in (out / "summary.md").read_text()
+
+
+def test_settings_versions_missing_from_the_history_are_listed_not_fatal(tmp_path: Path) -> None:
+    from fraud_detection.settings import canonical_json
+
+    version = settings_version(LIVE)
+    root = to_dir(tmp_path / "copy", strict_fixture())
+    out = tmp_path / "out"
+    result = run_dir(root, STRICT, out)
+    assert result.info is not None and result.info.missing_settings == (version,)
+    assert f"not in the settings history (`settings/<version>.json`): `{version}`" in (out / "summary.md").read_text()
+    (root / "settings").mkdir()
+    (root / "settings" / f"{version}.json").write_text(canonical_json(LIVE))
+    result = run_dir(root, STRICT, tmp_path / "out2")
+    assert result.info is not None and result.info.missing_settings == ()
+    assert "settings history" not in (tmp_path / "out2" / "summary.md").read_text()
+
+
+@pytest.mark.usefixtures("aws")
+def test_labels_and_settings_history_are_read_from_the_bucket(tmp_path: Path) -> None:
+    from fraud_detection.settings import canonical_json
+
+    to_bucket(strict_fixture() | TRAIL | {f"settings/{settings_version(LIVE)}.json": canonical_json(LIVE).encode()})
+    source = backtest.S3Source(boto3.client("s3", region_name=REGION), BUCKET)
+    result = backtest.run(
+        source, DAYS, parse_settings(json.dumps(STRICT)), tmp_path / "out", candidate_path="c.json", labels=None
+    )
+    assert result.info is not None and result.tally is not None
+    assert dict(result.info.label_origin.labels) == {"t3": "fraud", "t5": "fraud", "t8": "fraud", "t1": "legitimate"}
+    assert result.info.missing_settings == ()
+    assert result.tally.labelled == 4
+
+
 # ---------------------------------------------------------------- S3 and the CLI
 
 
@@ -421,7 +537,8 @@ def test_an_invalid_candidate_is_refused_before_any_s3_call(tmp_path: Path, caps
 
     good = candidate_file(tmp_path, STRICT, "good.json")
     assert cli.main(backtest_args(good, tmp_path / "out", "--bucket", BUCKET, "--region", REGION)) == 0
-    assert calls["ListObjectsV2"] == 26 and calls["GetObject"] == 4
+    # 26 hour partitions and the day's labels/ listed; 4 audit objects read; one settings version checked
+    assert (calls["ListObjectsV2"], calls["GetObject"], calls["HeadObject"]) == (27, 4, 1)
     printed = capsys.readouterr().out
     assert "| review | 0 | 1 | 2 | 3 |" in printed
 

@@ -160,3 +160,48 @@ def test_a_pending_email_subscription_fails_the_check(sns: Any) -> None:
         )
         assert deploy.report_alert_subscriptions(sns, topic, lines.append) == 1
     assert "still PendingConfirmation: oncall@example.com" in lines[-1]
+
+
+def test_set_secrets_creates_both_signing_key_sets_and_writes_each_new_secret_to_its_own_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``make set-secrets`` without Terraform (the app's outputs given): the webhook's and the labels'
+    signing-key sets and the fingerprint key, each secret in a new mode-600 file, none on the output."""
+    from fraud_detection import contract
+    from fraud_ops import key_rotation
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    secret_dir = tmp_path / "secrets"
+    deployment = deploy.Deployment.from_environment(environ(tmp_path, FRAUD_SECRET_DIR=str(secret_dir)))
+    environment = deployment.config.environment
+    signing, fingerprint = f"/fraud-detection/{environment}/webhook-signing-keys", "/x/fingerprint"
+    with mock_aws():
+        key_arn = boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]["Arn"]
+        role = boto3.client("iam", region_name="us-east-1").create_role(
+            RoleName="r", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+        )["Role"]["Arn"]
+        boto3.client("lambda", region_name="us-east-1").create_function(
+            FunctionName="fraud-webhook",
+            Role=role,
+            PackageType="Image",
+            Code={"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/r@sha256:" + "0" * 64},
+            Environment={"Variables": {"SIGNING_KEYS_PARAMETER": signing, "FINGERPRINT_KEY_PARAMETER": fingerprint}},
+        )
+        outputs = {"app_key_arn": key_arn, "webhook_function_name": "fraud-webhook"}
+        monkeypatch.setattr(deploy, "app_outputs", lambda _deployment, _say: outputs)
+        said: list[str] = []
+        assert deploy.step_set_secrets(deployment, said.append) == 0
+        adapter = key_rotation.ParameterAdapter(boto3.client("ssm", region_name="us-east-1"))
+        labels = contract.label_signing_keys_parameter_name(environment)
+        webhook_set, label_set = (key_rotation.parse_key_set(adapter.read(name)) for name in (signing, labels))
+        described = boto3.client("ssm", region_name="us-east-1").describe_parameters()["Parameters"]
+        assert {p["Name"]: p["KeyId"] for p in described if p["Name"] == labels} == {labels: key_arn}
+    files = sorted(path.name for path in secret_dir.iterdir())
+    assert files == [
+        f"{environment}-label-signing-key-{label_set.ids[0]}.json",
+        f"{environment}-signing-key-{webhook_set.ids[0]}.json",
+    ]
+    output = "\n".join(said)
+    assert "labeller" in output and "sender" in output
+    assert webhook_set.newest()[1] not in output and label_set.newest()[1] not in output

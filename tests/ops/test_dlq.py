@@ -161,7 +161,7 @@ def test_stream_redrive_explains_trimmed_records_and_keeps_the_message() -> None
 
 def test_stream_redrive_invokes_the_stream_function_with_the_records() -> None:
     invoker = RecordingInvoker()
-    records = [{"eventName": "INSERT", "dynamodb": {"SequenceNumber": "100"}}]
+    records = [{"eventName": "INSERT", "dynamodb": {"SequenceNumber": "100", "Keys": {"pk": {"S": "TXN#t-1"}}}}]
     assert dlq.redrive(dlq.classify(stream_message()), invoker, FixedReader(records)).ok
     assert invoker.calls == [(STREAM_ALIAS, {"Records": records})]
 

@@ -223,3 +223,44 @@ def test_the_webhook_answers_503_with_retry_after_while_the_secrets_do_not_exist
     headers = {name.lower(): value for name, value in response.headers.items()}
     assert int(headers["retry-after"]) >= 1
     assert described(client).keys() == {SETTINGS}  # the webhook created nothing
+
+
+LABEL_SIGNING = "/fraud-detection/dev/label-signing-keys"
+
+
+def test_the_label_signing_key_set_is_created_with_the_webhooks_and_apart_from_it(ssm: tuple[object, str]) -> None:
+    """``make set-secrets`` / the local stage: a second key set, SecureString under the app key, never sharing a
+    secret with the senders' set; run again, it changes nothing."""
+    from fraud_detection.contract import label_signing_keys_parameter_name
+
+    assert label_signing_keys_parameter_name("dev") == LABEL_SIGNING
+    client, key_arn = ssm
+    adapter = key_rotation.ParameterAdapter(client)
+    first = key_rotation.ensure_initial_secrets(
+        adapter, SIGNING, FINGERPRINT, key_arn=key_arn, now=NOW, label_signing_name=LABEL_SIGNING
+    )
+    assert first.added_key is not None and first.added_label_key is not None
+    assert first.added_key[1] != first.added_label_key[1]
+    assert described(client)[LABEL_SIGNING] == ("SecureString", key_arn)
+    assert parse_signing_keys(adapter.read(LABEL_SIGNING)) == (first.added_label_key[1],)
+    assert parse_signing_keys(adapter.read(SIGNING)) == (first.added_key[1],)
+    assert any("labellers" in message for message in first.messages)
+    stored = {name: adapter.read(name) for name in (SIGNING, LABEL_SIGNING, FINGERPRINT)}
+    again = key_rotation.ensure_initial_secrets(
+        adapter, SIGNING, FINGERPRINT, key_arn=key_arn, now=NOW, label_signing_name=LABEL_SIGNING
+    )
+    assert (again.added_key, again.added_label_key) == (None, None)
+    assert any("rotate-secret --add --labels" in message for message in again.messages)
+    assert {name: adapter.read(name) for name in stored} == stored
+    secrets = (first.added_key[1], first.added_label_key[1])
+    assert all(secret not in message for secret in secrets for message in (*first.messages, *again.messages))
+
+
+def test_a_label_secret_file_is_named_apart_from_a_sender_one(tmp_path: Path) -> None:
+    sender = key_rotation.write_secret_file(tmp_path, "dev", SIGNING, "k1", "s" * 40)
+    labeller = key_rotation.write_secret_file(
+        tmp_path, "dev", LABEL_SIGNING, "k1", "t" * 40, kind=key_rotation.LABEL_KEYS
+    )
+    assert (sender.name, labeller.name) == ("dev-signing-key-k1.json", "dev-label-signing-key-k1.json")
+    assert json.loads(labeller.read_text())["parameter"] == LABEL_SIGNING
+    assert stat.S_IMODE(labeller.stat().st_mode) == 0o600

@@ -121,7 +121,12 @@ def test_webhook_response_is_not_recorded(webhook: WebhookClient, monkeypatch: p
 
 
 def test_stream_response_is_not_recorded(
-    lambda_env: object, bucket: str, topic: str, fresh_containers: None, monkeypatch: pytest.MonkeyPatch
+    lambda_env: object,
+    table: str,
+    bucket: str,
+    topic: str,
+    fresh_containers: None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     recorder = record(monkeypatch, stream.tracer)
     result = stream.handler(load_event("dynamodb_stream_patterns.json"), FakeLambdaContext())

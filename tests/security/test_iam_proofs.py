@@ -3,11 +3,15 @@ every grant no handler call uses is an explained, infrastructure-side one.
 
 How: a ``before-parameter-build`` hook on boto3's default session (every handler builds its clients from
 it, on first use) records ``(operation, params)`` while one function's real paths run against
-moto (webhook: accepted, duplicate, rejected; stream: a batch with a block decision; batch: a
-window with an alert, then the daily report). Each call maps to the IAM actions it needs
+moto (webhook: accepted, duplicate, rejected; stream: a batch with a block decision, its ledger items;
+batch: a window with an alert, then the daily report; labels: recorded, duplicate, conflicting, not
+audited, wrong API key). Each call maps to the IAM actions it needs
 (``service:Operation``, the documented exceptions such as ``ListObjectsV2 -> s3:ListBucket``,
 and the KMS calls AWS makes on the caller's behalf for the encrypted parameter, bucket and
-topic), with the resource in the synthesized JSON's token form (``${aws_x.name.arn}/...``).
+topic), with the resource in the synthesized JSON's token form (``${aws_x.name.arn}/...``) and the
+request's condition keys (``s3:prefix``; ``dynamodb:LeadingKeys``, one need per partition key value the
+request names, which is what ``ForAllValues`` asks of every value: DynamoDB developer guide, "Using IAM
+policy conditions for fine-grained access control").
 The role is found from the function: ``aws_lambda_function`` ``fraud-<fn>-dev`` -> its role ->
 the inline role policy -> the ``aws_iam_policy_document`` statements.
 """
@@ -15,6 +19,8 @@ the inline role policy -> the ``aws_iam_policy_document`` statements.
 from __future__ import annotations
 
 import fnmatch
+import functools
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,9 +29,21 @@ from typing import Any
 import boto3
 import pytest
 
-from fraud_detection.contract import secret_parameter_names
+from fraud_detection import contract
+from fraud_detection.contract import label_signing_keys_parameter_name, secret_parameter_names
 from fraud_detection.handlers import batch, stream
-from tests.runtime.webhook.webhook_support import WebhookClient, base_transaction
+from tests.runtime.labels.labels_support import (
+    LABEL_KEYS_PARAMETER,
+    LABEL_SECRET,
+    LABELLED_AT,
+    LABELS_API_KEY_ID,
+    SENDER_API_KEY_ID,
+    LabelsClient,
+    base_label,
+)
+from tests.runtime.webhook.webhook_support import FIXED_NOW, WebhookClient, base_transaction
+from tests.support.aws import moto_client
+from tests.support.clocks import MovableClock
 from tests.support.events import input_transformer, load_event
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.moto_stack import NAMES, Names
@@ -35,7 +53,7 @@ from tests.tfjson import data_sources, only, resources
 
 pytestmark = pytest.mark.synth
 
-FUNCTIONS = ("webhook", "stream", "batch")
+FUNCTIONS = ("webhook", "stream", "batch", "labels")
 APP_ENVIRONMENT = "dev"  # tests/conftest.py TEST_CONTEXT
 
 # Operations whose IAM action is not ``<service>:<Operation>``.
@@ -72,6 +90,12 @@ INFRA_SIDE_GRANTS: dict[str, dict[str, str]] = {
         "xray:PutTelemetryRecords": "active tracing: the X-Ray daemon reports telemetry with the role",
         "sqs:SendMessage": "the async invoke config's on-failure destination (DLQ) is written with the role",
     },
+    "labels": {
+        "logs:CreateLogStream": "the Lambda service writes the function's stdout to its log group",
+        "logs:PutLogEvents": "the Lambda service writes the function's stdout to its log group",
+        "xray:PutTraceSegments": "active tracing: Lambda and the X-Ray SDK send segments with the role",
+        "xray:PutTelemetryRecords": "active tracing: the X-Ray daemon reports telemetry with the role",
+    },
 }
 # Unused grants that are NOT infrastructure-side: over-grants found by this proof and reported.
 # Listed (not silently allowed) so the test fails again, and this entry is deleted, once fixed.
@@ -79,6 +103,7 @@ KNOWN_OVERGRANTS: dict[str, dict[str, str]] = {
     "webhook": {},
     "stream": {},
     "batch": {},
+    "labels": {},
 }
 
 
@@ -121,6 +146,24 @@ def recorder(webhook: WebhookClient, fresh_containers: None) -> Iterator[Recorde
     events.unregister("before-parameter-build", recording)
 
 
+@pytest.fixture
+def labeller(stack: Names, monkeypatch: pytest.MonkeyPatch) -> Iterator[LabelsClient]:
+    """The labels handler as a fresh container (its variables and the label key set as deployed)."""
+    from fraud_detection.handlers import labels as module
+
+    monkeypatch.setenv(contract.ENV_LABEL_SIGNING_KEYS_PARAMETER, LABEL_KEYS_PARAMETER)
+    monkeypatch.setenv(contract.ENV_LABELS_API_KEY_ID, LABELS_API_KEY_ID)
+    moto_client("ssm").put_parameter(
+        Name=LABEL_KEYS_PARAMETER, Type="SecureString", Value=json.dumps({"keys": {"l1": LABEL_SECRET}})
+    )
+    client = LabelsClient(module=module, secret=LABEL_SECRET, now=LABELLED_AT, clock=MovableClock())
+    module.dependencies.use(
+        functools.partial(module.build_dependencies, now=lambda: client.now, monotonic=client.clock)
+    )
+    yield client
+    module.dependencies.use()
+
+
 WINDOW = datetime(2026, 11, 22, 10, 5, tzinfo=UTC)
 
 
@@ -140,8 +183,8 @@ def _stream_event_of(table: str) -> dict[str, Any]:
     return {"Records": records}
 
 
-def exercise(recorder: Recorder, webhook: WebhookClient, stack: Names) -> None:
-    """Every real path of the three handlers, each call attributed to its function."""
+def exercise(recorder: Recorder, webhook: WebhookClient, stack: Names, labeller: LabelsClient) -> None:
+    """Every real path of the four handlers, each call attributed to its function."""
     with recorder.run("webhook"):
         accepted = webhook.post(
             base_transaction(transaction_id="iam-1", card_number="4917612345009878", card_token=None)
@@ -164,6 +207,19 @@ def exercise(recorder: Recorder, webhook: WebhookClient, stack: Names) -> None:
         result = stream.handler(load_event("dynamodb_stream_patterns.json"), FakeLambdaContext())
         written = stream.handler(inserted, FakeLambdaContext())
     assert result["alerts"] >= 1 and written["lines"] >= 1
+
+    # iam-1 is in the audit trail now (the stream wrote its ledger item): label it.
+    occurred = (FIXED_NOW + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    label = base_label(transaction_id="iam-1", occurred_at=occurred)
+    with recorder.run("labels"):
+        statuses = [
+            labeller.post(label).status,  # recorded
+            labeller.post(label).status,  # duplicate: the stored object is read back
+            labeller.post({**label, "label": "legitimate"}).status,  # conflict
+            labeller.post({**label, "transaction_id": "iam-never-sent"}).status,  # not in the audit trail
+            labeller.post(label, api_key_id=SENDER_API_KEY_ID).status,  # a sender's key: refused before AWS
+        ]
+    assert statuses == [201, 200, 409, 404, 403]
 
     put_patterns(
         stack.table,
@@ -235,10 +291,17 @@ def needs(app: dict, service: str, operation: str, params: dict[str, Any]) -> li
     why = f"{service}.{operation}"
     key_arn = token(app, "aws_kms_key")
     if service == "dynamodb":
-        assert params["TableName"] == NAMES.table
         table = token(app, "aws_dynamodb_table")
+        if operation == "BatchWriteItem":
+            ((name, requests),) = params["RequestItems"].items()
+            assert name == NAMES.table
+            items = [r["PutRequest"]["Item"] for r in requests]
+            return [Need(action, table, (("dynamodb:LeadingKeys", item["pk"]["S"]),), why) for item in items]
+        assert params["TableName"] == NAMES.table
         index = params.get("IndexName")
-        return [Need(action, f"{table}/index/{index}" if index else table, why=why)]
+        key = (params.get("Key") or params.get("Item") or {}).get("pk", {}).get("S")
+        context = (("dynamodb:LeadingKeys", key),) if key and not index else ()
+        return [Need(action, f"{table}/index/{index}" if index else table, context, why)]
     if service == "s3":
         assert params["Bucket"] == NAMES.bucket
         bucket = token(app, "aws_s3_bucket")
@@ -276,7 +339,9 @@ def needs(app: dict, service: str, operation: str, params: dict[str, Any]) -> li
     raise AssertionError(f"no IAM mapping for {service}.{operation}: add one")
 
 
-SECRET_PARAMETERS = frozenset(secret_parameter_names(APP_ENVIRONMENT))
+SECRET_PARAMETERS = frozenset(
+    (*secret_parameter_names(APP_ENVIRONMENT), label_signing_keys_parameter_name(APP_ENVIRONMENT))
+)
 
 
 def kms_encrypted_bucket(app: dict) -> bool:
@@ -320,7 +385,9 @@ def allows(statement: dict[str, Any], need: Need) -> bool:
         return False
     context = dict(need.context)
     for condition in statement.get("condition", []):
-        assert condition["test"] == "StringLike", f"condition {condition['test']} not modelled"
+        # One need carries one value per key (a request's several LeadingKeys are several needs), so
+        # ForAllValues:StringLike asks of it what StringLike does.
+        assert condition["test"] in ("StringLike", "ForAllValues:StringLike"), f"{condition['test']} not modelled"
         value = context.get(condition["variable"])
         if value is None or not any(fnmatch.fnmatchcase(value, v) for v in condition["values"]):
             return False
@@ -344,9 +411,9 @@ def ungranted(app: dict, statements: list[dict[str, Any]], calls: list[tuple[str
 
 @pytest.fixture
 def recorded(
-    recorder: Recorder, webhook: WebhookClient, stack: Names
+    recorder: Recorder, webhook: WebhookClient, stack: Names, labeller: LabelsClient
 ) -> dict[str, list[tuple[str, str, dict[str, Any]]]]:
-    exercise(recorder, webhook, stack)
+    exercise(recorder, webhook, stack, labeller)
     return recorder.calls
 
 
@@ -390,7 +457,9 @@ def test_recording_sees_exactly_the_operations_each_path_needs(
     operations = {function: {f"{s}.{o}" for s, o, _ in calls} for function, calls in recorded.items()}
     assert operations == {
         "webhook": {"ssm.GetParameters", "dynamodb.Query", "dynamodb.PutItem", "dynamodb.GetItem"},
-        "stream": {"s3.PutObject", "sns.Publish", "ssm.GetParameter"},  # + the live settings (history)
+        # + the live settings (history), the ledger items
+        "stream": {"s3.PutObject", "sns.Publish", "ssm.GetParameter", "dynamodb.BatchWriteItem"},
+        "labels": {"ssm.GetParameters", "dynamodb.GetItem", "s3.PutObject", "s3.GetObject"},
         "batch": {
             "ssm.GetParameter",
             "dynamodb.Query",
@@ -402,6 +471,16 @@ def test_recording_sees_exactly_the_operations_each_path_needs(
     }
     queried = {p.get("IndexName") for s, o, p in recorded["webhook"] if o == "Query"}
     assert queried == {"by_customer", "by_card"}
+    # The ledger only: the stream writes AUDITED# items, the labels function reads them.
+    ledger_writes = [
+        r["PutRequest"]["Item"]["pk"]["S"]
+        for s, o, p in recorded["stream"]
+        if o == "BatchWriteItem"
+        for r in next(iter(p["RequestItems"].values()))
+    ]
+    assert ledger_writes and all(pk.startswith(contract.AUDITED_KEY_PREFIX) for pk in ledger_writes)
+    reads = [p["Key"]["pk"]["S"] for s, o, p in recorded["labels"] if o == "GetItem"]
+    assert reads and all(pk.startswith(contract.AUDITED_KEY_PREFIX) for pk in reads)
 
 
 def test_the_proof_fails_when_a_grant_is_missing_or_too_narrow(
@@ -426,3 +505,19 @@ def test_the_proof_fails_when_a_grant_is_missing_or_too_narrow(
         {**s, "condition": [{**c, "values": ["reports/*"]} for c in s.get("condition", [])]} for s in statements
     ]
     assert any(m.startswith("s3:ListBucket on ") for m in ungranted(app, other_prefix, calls))
+
+
+def test_the_proof_catches_a_ledger_grant_on_other_keys(
+    synthesized: dict[str, dict], recorded: dict[str, list[tuple[str, str, dict[str, Any]]]]
+) -> None:
+    """The LeadingKeys conditions are checked, not ignored: on pattern items (TXN#) instead of the ledger's
+    AUDITED# items, the stream's ledger writes and the labels function's reads are refused."""
+    app = synthesized["app"]
+    for function, action in (("stream", "dynamodb:BatchWriteItem"), ("labels", "dynamodb:GetItem")):
+        statements = role_statements(app, function)
+        on_patterns = [
+            {**s, "condition": [{**c, "values": ["TXN#*"]} for c in s["condition"]]} if "condition" in s else s
+            for s in statements
+        ]
+        assert not ungranted(app, statements, recorded[function])
+        assert any(m.startswith(f"{action} on ") for m in ungranted(app, on_patterns, recorded[function])), function

@@ -27,7 +27,7 @@ def test_every_alarm_notifies_the_topic_on_alarm_and_ok(synthesized: dict[str, d
     app = synthesized["app"]
     topic = ref(app, "aws_sns_topic", "app/alerts/topic", "arn")
     found = alarms(app)
-    assert len(found) == 30  # 16 health alarms + 14 lost-delivery alarms (docs/alarms.md)
+    assert len(found) == 33  # 19 health alarms (3 per function) + 14 lost-delivery alarms (docs/alarms.md)
     for alarm in found.values():
         assert alarm["alarm_actions"] == [topic]
         assert alarm["ok_actions"] == [topic]

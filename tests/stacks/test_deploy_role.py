@@ -147,7 +147,7 @@ def _role_names(statement: dict[str, Any]) -> set[str]:
 
 
 ENVS = PRIVILEGED.deploy_environments
-FUNCTION_ROLES = {f"fraud-{fn}-{env}-" for env in ENVS for fn in ("webhook", "stream", "batch")}
+FUNCTION_ROLES = {f"fraud-{fn}-{env}-" for env in ENVS for fn in ("webhook", "stream", "batch", "labels")}
 FLOW_LOG_ROLES = {f"fraud-vpc-{env}-flow-logs-" for env in ENVS}  # vpcMode (stacks/network.py)
 REPLICATION_ROLES = {f"fraud-audit-replication-{env}-" for env in ENVS}  # auditReplicaRegion (audit_protection.py)
 
@@ -310,7 +310,7 @@ def test_boundary_covers_every_grant_of_the_roles_it_creates(
                     set(statement["actions"]) - ceiling,
                 )
         checked.add(role["//"]["metadata"]["path"])
-    functions = {f"app/compute/{fn}/role" for fn in ("webhook", "stream", "batch")}
+    functions = {f"app/compute/{fn}/role" for fn in ("webhook", "stream", "batch", "labels")}
     if variant == "privileged":
         assert checked == functions
     else:

@@ -54,7 +54,7 @@ def test_log_key_policy_allows_cloudwatch_logs_for_every_encrypted_group(synthes
     assert variable == "kms:EncryptionContext:aws:logs:arn"
     key = ref(app, "aws_kms_key", "app/app-key/key", "arn")
     groups = resources(app, "aws_cloudwatch_log_group").values()
-    assert len(groups) == 5 and all(group["kms_key_id"] == key for group in groups)
+    assert len(groups) == 6 and all(group["kms_key_id"] == key for group in groups)
     assert sorted(arn.split(":log-group:", 1)[1] for arn in arns) == sorted(group["name"] for group in groups)
 
 
@@ -138,6 +138,9 @@ def test_reserved_concurrency_is_an_optional_setting(synthesized: dict[str, dict
         assert "reserved_concurrent_executions" not in fn  # dev default: unreserved (new accounts keep little)
     assert load_config({}, {}).reserved_concurrency("webhook") is None
     assert load_config({"webhookReservedConcurrency": 10}, {}).reserved_concurrency("webhook") == 10
+    assert load_config({"labelsReservedConcurrency": 3}, {}).reserved_concurrency("labels") == 3
+    with pytest.raises(ConfigError, match="labelsReservedConcurrency"):
+        load_config({"labelsReservedConcurrency": 0}, {})
 
 
 def test_prod_reserves_concurrency_per_function(variant_outdir) -> None:
@@ -149,7 +152,12 @@ def test_prod_reserves_concurrency_per_function(variant_outdir) -> None:
         fn["function_name"]: fn["reserved_concurrent_executions"]
         for fn in resources(app, "aws_lambda_function").values()
     }
-    assert reserved == {"fraud-webhook-prod": 200, "fraud-stream-prod": 10, "fraud-batch-prod": 2}
+    assert reserved == {
+        "fraud-webhook-prod": 200,
+        "fraud-stream-prod": 10,
+        "fraud-batch-prod": 2,
+        "fraud-labels-prod": 2,
+    }
 
 
 def test_repository_policy_lets_our_functions_pull(synthesized: dict[str, dict]) -> None:

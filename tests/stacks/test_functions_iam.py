@@ -34,6 +34,7 @@ EXPECTED_ACTIONS = {
         "ReadSettings": {"ssm:GetParameter"},  # issue 15: the live (and shadow) settings it copies
         "PublishAlerts": {"sns:Publish"},
         "SendToDeadLetterQueue": {"sqs:SendMessage"},
+        "WriteLedger": {"dynamodb:BatchWriteItem"},  # AUDITED#<txn> items (labels)
     },
     "batch": {
         "WriteOwnLogs": {"logs:CreateLogStream", "logs:PutLogEvents"},
@@ -47,7 +48,16 @@ EXPECTED_ACTIONS = {
         "PublishAlerts": {"sns:Publish"},
         "ReadSettings": {"ssm:GetParameter"},
     },
+    "labels": {
+        "WriteOwnLogs": {"logs:CreateLogStream", "logs:PutLogEvents"},
+        "XRayWrite": {"xray:PutTraceSegments", "xray:PutTelemetryRecords"},
+        "UseAppKey": {"kms:Decrypt", "kms:GenerateDataKey"},
+        "ReadLedger": {"dynamodb:GetItem"},
+        "ReadParameters": {"ssm:GetParameters"},
+        "WriteLabels": {"s3:PutObject", "s3:GetObject"},
+    },
 }
+LEDGER_ONLY = [{"test": "ForAllValues:StringLike", "variable": "dynamodb:LeadingKeys", "values": ["AUDITED#*"]}]
 
 
 @pytest.mark.parametrize("role", sorted(EXPECTED_ACTIONS))
@@ -113,6 +123,33 @@ def test_stream_resources_are_exact(synthesized: dict[str, dict]) -> None:
     assert s["WriteAuditTrail"]["resources"] == [f"{bucket}/audit/*"]
     assert s["PublishAlerts"]["resources"] == [ref(app, "aws_sns_topic", "app/alerts/topic", "arn")]
     assert s["SendToDeadLetterQueue"]["resources"] == [ref(app, "aws_sqs_queue", "app/dlq/queue", "arn")]
+    # The ledger only: never a pattern item (TXN#...), whatever the stream consumer's code does.
+    assert s["WriteLedger"]["resources"] == [ref(app, "aws_dynamodb_table", "app/patterns/table", "arn")]
+    assert s["WriteLedger"]["condition"] == LEDGER_ONLY
+
+
+def test_labels_resources_are_exact(synthesized: dict[str, dict]) -> None:
+    """docs/labels.md: the ledger item of the transaction (never a pattern item), the settings and the label
+    keys (never the webhook's signing keys or the fingerprint key), and labels/ objects only."""
+    app = synthesized["app"]
+    s = statements_by_sid(app, "app/compute/labels/policy")
+    bucket = ref(app, "aws_s3_bucket", "app/audit/bucket", "arn")
+    assert s["ReadLedger"]["resources"] == [ref(app, "aws_dynamodb_table", "app/patterns/table", "arn")]
+    assert s["ReadLedger"]["condition"] == LEDGER_ONLY
+    settings, label_keys = s["ReadParameters"]["resources"]
+    assert settings == ref(app, "aws_ssm_parameter", "app/compute/parameters/settings", "arn")
+    assert label_keys.rsplit(":", 1)[1] == "parameter/fraud-detection/dev/label-signing-keys"
+    assert s["WriteLabels"]["resources"] == [f"{bucket}/labels/*"]
+    assert s["UseAppKey"]["resources"] == [ref(app, *KEY)]
+
+
+def test_only_the_labels_function_reads_the_label_keys(synthesized: dict[str, dict]) -> None:
+    """A sender's credentials never validate a label: the webhook cannot read the label key set, and the labels
+    function cannot read the webhook's."""
+    for role in EXPECTED_ACTIONS:
+        text = json.dumps(document_statements(synthesized["app"], f"app/compute/{role}/policy"))
+        assert ("label-signing-keys" in text) == (role == "labels"), role
+        assert ("webhook-signing-keys" in text) == (role == "webhook"), role
 
 
 def test_batch_resources_are_exact(synthesized: dict[str, dict]) -> None:

@@ -41,7 +41,7 @@ EXISTING = TEST_CONTEXT | {
     "vpcSecurityGroupIds": GROUPS,
     "vpcEndpoints": "create",
 }
-FUNCTIONS = ("webhook", "stream", "batch")
+FUNCTIONS = ("webhook", "stream", "batch", "labels")
 INTERNET = ("aws_internet_gateway", "aws_nat_gateway", "aws_egress_only_internet_gateway", "aws_route")
 
 
@@ -132,6 +132,7 @@ def test_endpoint_policies_allow_only_what_the_functions_call_on_this_projects_r
                 "/fraud-detection/prod/settings",
                 "/fraud-detection/prod/webhook-signing-keys",
                 "/fraud-detection/prod/card-fingerprint-key",
+                "/fraud-detection/prod/label-signing-keys",
             ]
         else:
             assert statement["resources"] == expected_resources[service], service

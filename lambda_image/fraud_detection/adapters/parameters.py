@@ -1,4 +1,4 @@
-"""SSM Parameter Store adapter: risk settings, webhook signing keys, card fingerprint key.
+"""SSM Parameter Store adapter: risk settings, webhook signing keys, card fingerprint key, label signing keys.
 
 Every reader of a parameter goes through ``CachedParameters``: Powertools Parameters
 (``SSMProvider``) fetch them (with decryption) and cache them for ``max_age`` seconds, so a warm
@@ -182,6 +182,35 @@ class ParameterStore:
             settings=parse_settings_value(values[names.settings]),
             signing_secrets=parse_signing_keys(values[names.signing_keys]),
             fingerprint_key=parse_fingerprint_key(values[names.fingerprint_key]),
+        )
+
+
+@dataclass(frozen=True)
+class LabelParameters:
+    """What the labels function needs: the settings (signature tolerance, body size) and the label key set."""
+
+    settings: Settings
+    signing_secrets: tuple[str, ...]
+
+
+class LabelParameterStore:
+    """The labels function's two parameters, loaded together (one ``GetParameters``) through the same cache
+    and back-off as the webhook's. The label key set has the webhook key set's shape and rules
+    (``fraud_detection.key_set``), but is another parameter: a sender's keys never validate a label."""
+
+    def __init__(self, client: Any, settings_name: str, signing_keys_name: str, **options: Any) -> None:
+        self._settings_name = settings_name
+        self._signing_keys_name = signing_keys_name
+        self.parameters = CachedParameters(client, (settings_name, signing_keys_name), **options)
+
+    def label_parameters(self) -> LabelParameters:
+        """The cached parameters, a fresh load, or ``ParametersUnavailable`` while backing off."""
+        return self.parameters.load(self._parse)
+
+    def _parse(self, values: dict[str, str]) -> LabelParameters:
+        return LabelParameters(
+            settings=parse_settings_value(values[self._settings_name]),
+            signing_secrets=parse_signing_keys(values[self._signing_keys_name]),
         )
 
 

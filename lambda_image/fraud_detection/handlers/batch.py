@@ -23,8 +23,8 @@ from fraud_detection.adapters.audit_store import AuditStore
 from fraud_detection.adapters.parameters import SettingsStore
 from fraud_detection.adapters.window_reader import WindowReader
 from fraud_detection.alerts import window_alert
-from fraud_detection.audit import read_audit_lines
-from fraud_detection.daily_report import analyses_prefix, audit_prefix, build_daily_report
+from fraud_detection.audit import audit_day_prefix, read_audit_lines
+from fraud_detection.daily_report import analyses_prefix, build_daily_report
 from fraud_detection.jobs import DailyReportJob, WindowJob, parse_job
 from fraud_detection.jsonutil import canonical_dumps
 from fraud_detection.lambda_platform import PerContainer, observability
@@ -95,7 +95,7 @@ def run_daily_report(day: date, deps: BatchDependencies) -> dict[str, Any]:
     shadow = None
     if deps.shadow_report_top_n is not None:
         # one object at a time, deduplicated, bounded (fraud_detection.shadow.MAX_REPORT_LINES)
-        audit_keys = sorted(key for key in deps.store.keys(audit_prefix(day)) if key.endswith(".jsonl.gz"))
+        audit_keys = sorted(key for key in deps.store.keys(audit_day_prefix(day)) if key.endswith(".jsonl.gz"))
         lines = read_audit_lines(deps.store.get_bytes(key) for key in audit_keys)
         shadow = shadow_section(lines, deps.shadow_report_top_n, objects_total=len(audit_keys))
     report = build_daily_report(day, analyses, shadow)

@@ -14,6 +14,12 @@ such decision. Every live settings version the batch's records name, and the sha
 that cannot be read leaves the batch's lines without ``shadow`` (``ShadowUnavailable``), and a history copy
 that fails is logged and tried again with the next batch (``SettingsHistoryFailed``). A retry after the shadow
 changed rewrites the audit key with the new shadow outcome.
+
+The audit trail's ledger (docs/labels.md, "The ledger"): once a batch's audit object is written, every
+audited line gets an ``AUDITED#<transaction_id>`` item in the pattern table (``adapters.audited_ledger``),
+smoke traffic included, before the alerts go out. A failed ledger write raises like any other failure: the
+batch is retried whole and rewrites the same object and the same items. The mapping's filter
+(``contract.STREAM_AUDITED_EVENTS``) keeps those items from invoking this function again.
 """
 
 from __future__ import annotations
@@ -29,9 +35,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from fraud_detection import config, contract
 from fraud_detection.adapters.alerts import AlertPublisher
 from fraud_detection.adapters.audit_store import AuditStore
+from fraud_detection.adapters.audited_ledger import AuditedEntry, AuditedLedger
 from fraud_detection.adapters.parameters import ParametersUnavailable, SettingsStore
 from fraud_detection.adapters.settings_history import SettingsHistory
-from fraud_detection.audit import AuditBatch, build_audit_batch, changes_from_event
+from fraud_detection.audit import AuditBatch, StreamChange, build_audit_batch, changes_from_event, is_pattern_insert
 from fraud_detection.lambda_platform import PerContainer, observability
 from fraud_detection.settings import Settings, settings_version
 
@@ -50,6 +57,8 @@ class StreamDependencies:
     """The live settings parameter, read only to copy a version the history lacks."""
     shadow_settings: SettingsStore | None = None
     """Set only when the stack deploys shadow settings."""
+    ledger: AuditedLedger | None = None
+    """The audit trail's ledger (``AUDITED#`` items in the pattern table); the deployed stream always has one."""
 
 
 def build_dependencies() -> StreamDependencies:
@@ -67,6 +76,7 @@ def build_dependencies() -> StreamDependencies:
         history=SettingsHistory(store),
         live_settings=parameter(settings.settings_parameter),
         shadow_settings=parameter(settings.shadow_settings_parameter),
+        ledger=AuditedLedger(boto3.client("dynamodb"), settings.require("table_name")),
     )
 
 
@@ -84,6 +94,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         metrics.add_metric(name="AuditLinesWritten", unit=MetricUnit.Count, value=0)
         return {"audit_key": None, "lines": 0, "alerts": 0}
     deps.store.put(batch.key, batch.body, content_type="application/x-ndjson", content_encoding="gzip")
+    ledgered = deps.ledger.write(ledger_entries(changes, batch.key)) if deps.ledger is not None else 0
     for alert in batch.alerts:
         deps.publisher.publish(alert)
     record_history(batch, shadow, deps)
@@ -95,7 +106,22 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     )
     metrics.add_metric(name="AuditLinesWritten", unit=MetricUnit.Count, value=batch.line_count)
     metrics.add_metric(name="BlockAlertsPublished", unit=MetricUnit.Count, value=len(batch.alerts))
+    metrics.add_metric(name="AuditedLedgerItemsWritten", unit=MetricUnit.Count, value=ledgered)
     return {"audit_key": batch.key, "lines": batch.line_count, "alerts": len(batch.alerts)}
+
+
+def ledger_entries(changes: list[StreamChange], audit_key: str) -> list[AuditedEntry]:
+    """One ledger entry per audited change (the lines of ``audit_key``; ``build_audit_batch`` has already
+    refused a pattern insert without ``transaction_id`` or ``received_at``)."""
+    return [
+        AuditedEntry(
+            transaction_id=str(change.new_image["transaction_id"]),
+            received_at=str(change.new_image["received_at"]),
+            audit_key=audit_key,
+        )
+        for change in changes
+        if is_pattern_insert(change)
+    ]
 
 
 def load_shadow(deps: StreamDependencies) -> Settings | None:

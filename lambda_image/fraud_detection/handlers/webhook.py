@@ -26,8 +26,6 @@ would only move the cost from init into the first response (``make bench`` measu
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import json
 import math
@@ -52,7 +50,15 @@ from fraud_detection.adapters.parameters import (
     ParametersUnavailable,
 )
 from fraud_detection.adapters.patterns import PatternStore
-from fraud_detection.lambda_platform import NotFoundError, PerContainer, Response, RestResolver, observability
+from fraud_detection.lambda_platform import (
+    NotFoundError,
+    PerContainer,
+    Response,
+    RestResolver,
+    deadline_client_config,
+    observability,
+    raw_body,
+)
 
 platform = observability(contract.WEBHOOK, patch_modules=("botocore",))
 logger, metrics, tracer = platform.logger, platform.metrics, platform.tracer
@@ -77,11 +83,8 @@ class DeadlineExceeded(Exception):
 
 def client_config(budget_seconds: float) -> BotoConfig:
     """Timeouts and retries derived from the deadline (not fixed numbers that may outlive it)."""
-    per_attempt = max(budget_seconds, MIN_BUDGET_SECONDS) / _CALLS_PER_THIRD / _ATTEMPTS
-    return BotoConfig(
-        connect_timeout=math.floor(min(2.0, max(0.2, per_attempt * 0.3)) * 1000) / 1000,
-        read_timeout=math.floor(min(5.0, max(0.5, per_attempt * 0.7)) * 1000) / 1000,
-        retries={"mode": "standard", "max_attempts": _ATTEMPTS},
+    return deadline_client_config(
+        budget_seconds, min_budget=MIN_BUDGET_SECONDS, calls=_CALLS_PER_THIRD, attempts=_ATTEMPTS
     )
 
 
@@ -161,7 +164,7 @@ dependencies = PerContainer(build_dependencies)
 def receive() -> Response:
     event = app.current_event
     request_id = event.request_id
-    body = _raw_body(event.body, event.is_base64_encoded)
+    body = raw_body(event.body, event.is_base64_encoded)
     if body is None:
         return _reply(intake.Reply(400, {"message": "body must be UTF-8 JSON"}, "invalid_encoding"), request_id)
     deps = dependencies()
@@ -223,16 +226,6 @@ def failed(error: Exception) -> Response:
 @platform.lambda_handler(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
-
-
-def _raw_body(body: str | None, is_base64: bool) -> bytes | None:
-    """The bytes the sender signed; ``None`` when they cannot be recovered (bad base64/encoding)."""
-    if body is None:
-        return b""
-    try:
-        return base64.b64decode(body, validate=True) if is_base64 else body.encode("utf-8")
-    except (binascii.Error, ValueError, UnicodeError):
-        return None
 
 
 def _reply(reply: intake.Reply, request_id: str) -> Response:

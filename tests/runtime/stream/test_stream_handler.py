@@ -24,7 +24,7 @@ EXPECTED_KEY = "audit/dt=2026-11-22/hour=10/4421584500000000017450439091-4421584
 
 
 @pytest.fixture
-def env(lambda_env: object, bucket: str, topic: str) -> str:
+def env(lambda_env: object, table: str, bucket: str, topic: str) -> str:
     return bucket
 
 

@@ -26,7 +26,9 @@ STREAM_EVENT = "dynamodb_stream_patterns.json"
 
 
 @pytest.fixture
-def stream_env(lambda_env: object, bucket: str, alert_inbox: AlertInbox, fresh_containers: None) -> AlertInbox:
+def stream_env(
+    lambda_env: object, table: str, bucket: str, alert_inbox: AlertInbox, fresh_containers: None
+) -> AlertInbox:
     return alert_inbox
 
 

@@ -66,7 +66,7 @@ def audit_lines(bucket: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def live(lambda_env: object, bucket: str, topic: str, aws: None) -> str:
+def live(lambda_env: object, table: str, bucket: str, topic: str, aws: None) -> str:
     ssm = boto3.client("ssm", region_name=REGION)
     ssm.put_parameter(Name=NAMES.settings_parameter, Type="SecureString", Value=json.dumps(LIVE))
     return bucket

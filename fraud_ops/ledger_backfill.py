@@ -1,0 +1,68 @@
+"""``backfill-ledger``: ledger items for transactions audited before the ledger existed (docs/labels.md).
+
+The labels function accepts a label only for a transaction whose ``AUDITED#<id>`` item exists, and the stream
+consumer writes that item for every transaction it audits from this release on. Transactions audited earlier
+are in the audit trail but not in the ledger; this command reads a date range of the audit trail (one object at
+a time, each transaction once per run) and writes their items with the same adapter the stream uses. Safe to
+re-run: a put rewrites an item with the same transaction and receive time (another object holding the same
+line may be named). Objects in an archive storage class are skipped and named (restore them first:
+``cli backtest`` prints the restore commands for a range).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from fraud_detection.adapters.audited_ledger import AuditedEntry, AuditedLedger
+from fraud_detection.audit import audit_day_prefix, decode_jsonl_gz
+
+ARCHIVED = frozenset({"GLACIER", "DEEP_ARCHIVE"})
+
+
+@dataclass
+class BackfillResult:
+    objects: int = 0
+    transactions: int = 0
+    archived: list[str] = field(default_factory=list)
+
+
+def days_between(first: date, last: date) -> Iterator[date]:
+    if last < first:
+        raise ValueError(f"--to {last} is before --from {first}")
+    day = first
+    while day <= last:
+        yield day
+        day += timedelta(days=1)
+
+
+def backfill(
+    s3: Any, bucket: str, ledger: AuditedLedger, first: date, last: date, say: Callable[[str], None] = print
+) -> BackfillResult:
+    """Ledger items for every audit line of ``first`` .. ``last`` (UTC days of the objects' keys)."""
+    result = BackfillResult()
+    seen: set[str] = set()
+    paginator = s3.get_paginator("list_objects_v2")
+    for day in days_between(first, last):
+        before = result.transactions
+        for page in paginator.paginate(Bucket=bucket, Prefix=audit_day_prefix(day)):
+            for entry in page.get("Contents", []):
+                key = entry["Key"]
+                if not key.endswith(".jsonl.gz"):
+                    continue
+                if entry.get("StorageClass") in ARCHIVED:
+                    result.archived.append(key)
+                    continue
+                lines = decode_jsonl_gz(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+                fresh = [
+                    AuditedEntry(str(line["transaction_id"]), str(line["received_at"]), key)
+                    for line in lines
+                    if str(line["transaction_id"]) not in seen
+                ]
+                seen.update(item.transaction_id for item in fresh)
+                result.transactions += ledger.write(fresh)
+                result.objects += 1
+        say(f"{day}: {result.transactions - before} transaction(s)")
+    return result
