@@ -42,6 +42,7 @@ from fraud_ops import backtest, dlq, key_rotation, ledger_backfill, load, sample
 from fraud_ops.alert_queues import alert_of, describe_alert
 from fraud_ops.invoke import Invoker, LambdaInvoker
 from fraud_ops.targets import (
+    LABEL_SIGNING_SECRET_VARIABLE,
     LABELS_API_KEY_VARIABLE,
     ROOT,
     STAGE_FILE,
@@ -322,8 +323,6 @@ def cmd_alerts(args: argparse.Namespace, target: Target) -> int:
 
 # ---------------------------------------------------------------- label / labels
 
-LABEL_SECRET_VARIABLE = "FRAUD_LABEL_SIGNING_SECRET"  # noqa: S105 - a variable name, not a secret
-
 
 def label_document(args: argparse.Namespace, now: datetime | None = None) -> dict[str, str]:
     """The label to send, validated as the labels function validates it (``fraud_detection.labels``);
@@ -351,8 +350,8 @@ def newest_label_signing_key(target: Target, environ: Mapping[str, str] | None =
     """(key id, secret) labellers sign with now: ``FRAUD_LABEL_SIGNING_SECRET`` when set, else the newest key of
     the label signing-key set; None (and the reason on stderr) when neither is there."""
     environment = os.environ if environ is None else environ
-    if environment.get(LABEL_SECRET_VARIABLE):
-        return "from " + LABEL_SECRET_VARIABLE, str(environment[LABEL_SECRET_VARIABLE])
+    if environment.get(LABEL_SIGNING_SECRET_VARIABLE):
+        return "from " + LABEL_SIGNING_SECRET_VARIABLE, str(environment[LABEL_SIGNING_SECRET_VARIABLE])
     adapter = key_rotation.ParameterAdapter(target.client("ssm"))
     try:
         return key_rotation.parse_key_set(adapter.read(label_signing_keys_parameter(target))).newest()
@@ -394,9 +393,8 @@ def label_history(target: Target, transaction_id: str) -> tuple[str | None, list
     if entry is None:
         return None, []
     received_at = entry.received_at
-    day = label_model.parse_instant(received_at).strftime("%Y-%m-%d")
     s3, bucket = target.client("s3"), str(target.output("bucket_name"))
-    prefix = f"{label_model.day_prefix(day)}{transaction_id}/"
+    prefix = label_model.transaction_prefix(transaction_id, label_model.parse_instant(received_at))
     documents = [
         json.loads(s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read())
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)

@@ -5,8 +5,9 @@ consumer writes that item for every transaction it audits from this release on. 
 are in the audit trail but not in the ledger; this command reads a date range of the audit trail (one object at
 a time, each transaction once per run) and writes their items with the same adapter the stream uses. Safe to
 re-run: a put rewrites an item with the same transaction and receive time (another object holding the same
-line may be named). Objects in an archive storage class are skipped and named (restore them first:
-``cli backtest`` prints the restore commands for a range).
+line may be named). Objects in an archive storage class are skipped and named unless restored (the listing is
+the backtest's, with each object's restore status: restore them first, ``cli backtest`` over the range prints
+the restore commands).
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from typing import Any
 
 from fraud_detection.adapters.audited_ledger import AuditedEntry, AuditedLedger
 from fraud_detection.audit import audit_day_prefix, decode_jsonl_gz
-
-ARCHIVED = frozenset({"GLACIER", "DEEP_ARCHIVE"})
+from fraud_ops.backtest import S3Source
 
 
 @dataclass
@@ -44,25 +44,23 @@ def backfill(
     """Ledger items for every audit line of ``first`` .. ``last`` (UTC days of the objects' keys)."""
     result = BackfillResult()
     seen: set[str] = set()
-    paginator = s3.get_paginator("list_objects_v2")
+    source = S3Source(s3, bucket)
     for day in days_between(first, last):
         before = result.transactions
-        for page in paginator.paginate(Bucket=bucket, Prefix=audit_day_prefix(day)):
-            for entry in page.get("Contents", []):
-                key = entry["Key"]
-                if not key.endswith(".jsonl.gz"):
-                    continue
-                if entry.get("StorageClass") in ARCHIVED:
-                    result.archived.append(key)
-                    continue
-                lines = decode_jsonl_gz(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-                fresh = [
-                    AuditedEntry(str(line["transaction_id"]), str(line["received_at"]), key)
-                    for line in lines
-                    if str(line["transaction_id"]) not in seen
-                ]
-                seen.update(item.transaction_id for item in fresh)
-                result.transactions += ledger.write(fresh)
-                result.objects += 1
+        for audit_object in source.list_partition(audit_day_prefix(day)):
+            if not audit_object.key.endswith(".jsonl.gz"):
+                continue
+            if audit_object.archived:
+                result.archived.append(audit_object.key)
+                continue
+            lines = decode_jsonl_gz(source.read(audit_object.key))
+            fresh = [
+                AuditedEntry(str(line["transaction_id"]), str(line["received_at"]), audit_object.key)
+                for line in lines
+                if str(line["transaction_id"]) not in seen
+            ]
+            seen.update(item.transaction_id for item in fresh)
+            result.transactions += ledger.write(fresh)
+            result.objects += 1
         say(f"{day}: {result.transactions - before} transaction(s)")
     return result

@@ -32,9 +32,14 @@ API_KEY_VARIABLE = "FRAUD_API_KEY"
 """The API key's variable: in the local stage's secrets file, and the override of the key in an account."""
 LABELS_API_KEY_VARIABLE = "FRAUD_LABELS_API_KEY"
 """The labels API key's variable: in the local stage's secrets file, and the override in an account."""
+LABEL_SIGNING_KEY_ID_VARIABLE = "FRAUD_LABEL_SIGNING_KEY_ID"
+LABEL_SIGNING_SECRET_VARIABLE = "FRAUD_LABEL_SIGNING_SECRET"  # noqa: S105 - a variable name, not a secret
+"""The label signing key's variables: in the local stage's secrets file; the secret also overrides the key set's
+newest key for ``cli label`` in an account."""
 SENDER_KEY_SUFFIX = "-default"
-LABELS_KEY_SUFFIX = "-labels"
-"""``aws_api_gateway_api_key`` names: ``<api_name>-default`` (senders), ``<api_name>-labels`` (labellers)."""
+LABELS_KEY_SUFFIX = f"-{contract.LABELS_PATH}"
+"""``aws_api_gateway_api_key`` names: ``<api_name>-default`` (senders), ``<api_name>-<route path>`` (the labels
+route's own key: ``constructs/fraud_constructs/webhook_api.py``)."""
 
 
 @dataclass(frozen=True)

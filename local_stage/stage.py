@@ -44,6 +44,8 @@ from fraud_ops.alert_queues import QueueSubscription, subscribe_queue
 from fraud_ops.synth import synthesize
 from fraud_ops.targets import (
     API_KEY_VARIABLE,
+    LABEL_SIGNING_KEY_ID_VARIABLE,
+    LABEL_SIGNING_SECRET_VARIABLE,
     LABELS_API_KEY_VARIABLE,
     PID_FILE,
     ROOT,
@@ -70,8 +72,6 @@ STACK_ORDER = ("bootstrap", "registry", "app")
 KEEP_RUNS = 3
 SECRETS_FILE = "secrets.env"
 LOGS = "logs"
-LABEL_SIGNING_KEY_ID_VARIABLE = "FRAUD_LABEL_SIGNING_KEY_ID"
-LABEL_SIGNING_SECRET_VARIABLE = "FRAUD_LABEL_SIGNING_SECRET"  # noqa: S105 - a variable name, not a secret
 
 
 @dataclass

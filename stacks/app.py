@@ -189,6 +189,11 @@ class AppStack(FraudStack):
                         alias_invoke_arn=labels.invoke_arn,
                         request_schema=LABELS_REQUEST_SCHEMA,
                         description="labellers (analysts, chargeback and customer feeds)",
+                        # Sized from labelsReservedConcurrency so that API Gateway answers 429 before Lambda
+                        # throttles the function (a 500 through the proxy integration): docs/capacity.md.
+                        throttle_rate=config.labels_throttle_rate,
+                        throttle_burst=config.labels_throttle_burst,
+                        quota_per_day=config.labels_quota_per_day,
                     ),
                 ),
             ),
@@ -245,6 +250,7 @@ class AppStack(FraudStack):
             queue_name=queue_name,
             api_name=api_name,
             stage_name=self.api.props.stage_name,
+            labels_resource=f"/{LABELS_PATH}",
             schedule_rule_names=[schedule.rule_name(env) for schedule in SCHEDULES],
             destination_function_names=[self.compute.stream.props.function_name, batch.props.function_name],
             async_function_names=[batch.props.function_name],

@@ -73,6 +73,13 @@ PROTECTION_PRESETS: Mapping[str, Protection] = {
 DEFAULT_PROTECTION = Protection(deletion_protection=False, force_destroy=True)
 DEFAULT_RETENTION_DAYS = 30
 MAX_DEPLOY_ENVIRONMENTS = 3
+LABELS_UNRESERVED_BURST = 10
+"""The labels route's usage-plan burst when ``labels_reserved_concurrency`` is unset (docs/capacity.md)."""
+LABELS_RATE_PER_BURST = 5
+"""The labels route's steady rate is this many times its burst: at ~200 ms per warm request, Little's law
+keeps the function's concurrency at the burst (docs/capacity.md, "The labels route's throttle")."""
+LABELS_QUOTA_PER_DAY = 100_000
+"""Requests per day on the labels key: labellers post a few a second at most; a leaked key stops here."""
 
 VPC_MODES = ("off", "create", "existing")
 VPC_ENDPOINT_MODES = ("create", "existing")
@@ -191,6 +198,25 @@ class AppConfig:
             BATCH.role: self.batch_reserved_concurrency,
             LABELS.role: self.labels_reserved_concurrency,
         }[role]
+
+    @property
+    def labels_throttle_burst(self) -> int:
+        """Burst of the labels route's usage plan: its reservation (or ``LABELS_UNRESERVED_BURST``), so API
+        Gateway answers 429 before Lambda throttles the function, which a proxy integration turns into a 500
+        (AWS Lambda Developer Guide, "Handling Lambda errors with an API Gateway API"). Never above the
+        stage's burst, which caps every method anyway."""
+        return min(self.labels_reserved_concurrency or LABELS_UNRESERVED_BURST, self.api_throttle_burst)
+
+    @property
+    def labels_throttle_rate(self) -> int:
+        """Steady rate of the labels route's usage plan: ``LABELS_RATE_PER_BURST`` x its burst, at most the
+        stage's rate."""
+        return min(LABELS_RATE_PER_BURST * self.labels_throttle_burst, self.api_throttle_rate)
+
+    @property
+    def labels_quota_per_day(self) -> int:
+        """Daily quota of the labels key: ``LABELS_QUOTA_PER_DAY``, at most the API's ``api_quota_per_day``."""
+        return min(LABELS_QUOTA_PER_DAY, self.api_quota_per_day)
 
     @property
     def effective_waf_rate_limit(self) -> int:
@@ -330,7 +356,8 @@ def _environments(name: str, raw: Any) -> tuple[str, ...]:
         raise _fail(name, raw, "lists an environment twice")
     if len(raw) > MAX_DEPLOY_ENVIRONMENTS:
         # The deploy role's permissions boundary is one managed policy (at most 6,144 characters, IAM User
-        # Guide, "IAM and AWS STS quotas") and grows ~1,080 characters per environment: four never fit.
+        # Guide, "IAM and AWS STS quotas") and grows ~1,060 characters per environment plus 15 per character
+        # of its name (docs/security.md, "Size"): four never fit.
         raise _fail(name, raw, f"lists more than {MAX_DEPLOY_ENVIRONMENTS} environments (one deploy role's quota)")
     return tuple(raw)
 

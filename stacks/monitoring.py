@@ -22,6 +22,12 @@ that cannot keep up throttles the table's writes), SNS deliveries that failed
 filter on the access log counts them). Missing data is "not breaching" for all of them: the
 services publish these metrics only when they are non-zero. The metrics and the AWS pages that
 define them are listed in docs/alarms.md (a test keeps that table equal to the synthesized JSON).
+
+``POST /labels`` has a 5XX alarm of its own, on the per-method ``5XXError`` (dimensions ``ApiName``,
+``Stage``, ``Resource``, ``Method``: API Gateway publishes them because the stage's ``*/*`` method settings
+enable detailed metrics; API Gateway Developer Guide, "Amazon API Gateway dimensions and metrics"). The
+labels handler answers every exception with a 500 or 503, so the function's ``Errors`` stays 0, and the
+stage-wide 5XX rate is the webhook's traffic: a labels route that fails on every request hardly moves it.
 """
 
 from __future__ import annotations
@@ -70,6 +76,12 @@ class MonitoringInputs:
     """REST API name (``ApiName`` dimension)."""
     stage_name: str
     """Stage name (``Stage`` dimension)."""
+    labels_resource: str | None = None
+    """Resource path of ``POST /labels`` (``Resource`` dimension, e.g. ``/labels``): its 5XX answers alarm on
+    their own. Default: None (no labels route, no alarm)."""
+    labels_5xx_periods: int = 3
+    """Consecutive 5-minute periods with a labels 5XX before that alarm fires (one 503 while the same label
+    is being written is expected). Default: 3."""
     api_5xx_rate: float = 0.01
     """Average of 5XXError (a 0/1 per request) over 5 minutes. Default: 1 %."""
     api_latency_p99_ms: int = 3000
@@ -121,6 +133,25 @@ def shadow_alarm_spec(props: MonitoringInputs) -> AlarmSpec | None:
         props.shadow_block_share_percent,
         statistic="Average",
         period=props.shadow_period_seconds,
+        treat_missing_data="notBreaching",
+    )
+
+
+def labels_5xx_spec(props: MonitoringInputs) -> AlarmSpec | None:
+    """``5XXError`` of ``POST /labels`` alone (Sum: the number of 5XX answers), in every one of
+    ``labels_5xx_periods`` periods. Without labels traffic there is no data: not breaching."""
+    if props.labels_resource is None:
+        return None
+    return AlarmSpec(
+        f"{props.api_name}-labels-5xx",
+        "api-labels-5xx",
+        f"POST {props.labels_resource} answered 5XX in {props.labels_5xx_periods} consecutive 5-minute periods",
+        "AWS/ApiGateway",
+        "5XXError",
+        {"ApiName": props.api_name, "Stage": props.stage_name, "Resource": props.labels_resource, "Method": "POST"},
+        0,
+        evaluation_periods=props.labels_5xx_periods,
+        datapoints_to_alarm=props.labels_5xx_periods,
         treat_missing_data="notBreaching",
     )
 
@@ -199,7 +230,7 @@ def alarm_specs(props: MonitoringInputs) -> list[AlarmSpec]:
         AlarmSpec(
             f"{props.api_name}-5xx-rate",
             "api-5xx",
-            "The webhook answers 5XX",
+            "The API (POST /webhook and POST /labels) answers 5XX",
             "AWS/ApiGateway",
             "5XXError",
             {"ApiName": props.api_name, "Stage": props.stage_name},
@@ -243,8 +274,9 @@ def alarm_specs(props: MonitoringInputs) -> list[AlarmSpec]:
             treat_missing_data="breaching",
         ),
     ]
+    labels = labels_5xx_spec(props)
     shadow = shadow_alarm_spec(props)
-    return specs + ([shadow] if shadow else []) + lost_delivery_specs(props)
+    return specs + ([labels] if labels else []) + ([shadow] if shadow else []) + lost_delivery_specs(props)
 
 
 def _count(name: str, anchor: str, summary: str, namespace: str, metric: str, dims: Mapping[str, str]) -> AlarmSpec:
@@ -437,6 +469,18 @@ def dashboard_body(props: MonitoringInputs, region: str) -> str:
         ),
         metric_widget("DynamoDB throttling (table and indexes)", throttles, region, 0, y + 18),
     ]
+    labels = labels_5xx_spec(props)
+    if labels:
+        route = _flat(labels.dimensions)
+        widgets.append(
+            metric_widget(
+                f"POST {props.labels_resource}: requests / 4XX / 5XX",
+                [["AWS/ApiGateway", m, *route] for m in ("Count", "4XXError", "5XXError")],
+                region,
+                12,
+                y + 18,
+            )
+        )
     shadow = shadow_alarm_spec(props)
     for i, spec in enumerate([*props.option_alarms, *([shadow] if shadow else [])]):
         widgets.append(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+import msgspec
+
 from fraud_constructs.secure_table import SecureTableProps
 from fraud_detection import contract
 from fraud_detection.contract import (
@@ -20,6 +22,7 @@ from fraud_detection.contract import (
     TTL_ATTRIBUTE,
     WINDOW_INDEX,
 )
+from fraud_detection.labels import LabelIn
 
 # The pattern table's indexes in the order their throttling alarms are listed (velocity first).
 ALARMED_INDEXES = (CUSTOMER_INDEX, CARD_INDEX, WINDOW_INDEX)
@@ -75,7 +78,8 @@ LABELS_REQUEST_SCHEMA: str = json.dumps(
         "$schema": "http://json-schema.org/draft-04/schema#",
         "title": "LabelRequest",
         "type": "object",
-        "required": ["transaction_id", "label", "source", "occurred_at"],
+        # The fields the function's model requires (all four), in its order: written once, in LabelIn.
+        "required": [f.name for f in msgspec.structs.fields(LabelIn) if f.required],
         "maxProperties": 16,
         "properties": {
             "transaction_id": {"type": "string", "minLength": 1, "maxLength": 128},

@@ -58,18 +58,31 @@ class Reply:
     outcome: str
 
 
-class StoreInconsistent(RuntimeError):
-    """The conditional write failed but the item is not there (should not happen; 5xx)."""
+class SignedDelivery(Protocol):
+    """What the gate reads of a signed request (the webhook's ``Delivery``, the labels' ``LabelDelivery``)."""
+
+    @property
+    def body(self) -> bytes: ...
+    @property
+    def content_type(self) -> str | None: ...
+    @property
+    def signature(self) -> str | None: ...
+    @property
+    def received_at(self) -> datetime: ...
 
 
-def process(
-    delivery: Delivery,
-    parameters: WebhookParameters,
-    store: Store,
-    *,
-    shards: int,
-    ttl_days: int = DEFAULT_PATTERN_TTL_DAYS,
-) -> Reply:
+class SigningParameters(Protocol):
+    """The settings and the key set a signed endpoint checks against (webhook's or labels' parameters)."""
+
+    @property
+    def settings(self) -> Any: ...
+    @property
+    def signing_secrets(self) -> tuple[str, ...]: ...
+
+
+def refuse_unauthentic(delivery: SignedDelivery, parameters: SigningParameters) -> Reply | None:
+    """The gate of every signed endpoint, in this order: size (413), content type (415), signature (401), so
+    nothing about an unauthenticated body is parsed; ``None`` lets the request through."""
     settings = parameters.settings
     if len(delivery.body) > settings.max_body_bytes:
         return _reject(413, "payload too large", "too_large")
@@ -85,7 +98,24 @@ def process(
         )
     except signing.SignatureError as error:
         return _reject(401, "invalid signature", f"signature_{error.reason}")
+    return None
 
+
+class StoreInconsistent(RuntimeError):
+    """The conditional write failed but the item is not there (should not happen; 5xx)."""
+
+
+def process(
+    delivery: Delivery,
+    parameters: WebhookParameters,
+    store: Store,
+    *,
+    shards: int,
+    ttl_days: int = DEFAULT_PATTERN_TTL_DAYS,
+) -> Reply:
+    refused = refuse_unauthentic(delivery, parameters)
+    if refused is not None:
+        return refused
     document = parse_object(delivery.body)
     if document is None:
         return _reject(400, "body must be a JSON object", "invalid_json")

@@ -70,11 +70,15 @@ def parse_label(document: Any) -> LabelIn:
     return SCHEMA.validate(document)
 
 
+def transaction_prefix(transaction_id: str, transaction_received_at: datetime) -> str:
+    """``labels/dt=<transaction's received date>/<transaction_id>/``: every label of one transaction."""
+    return f"{day_prefix(f'{transaction_received_at.astimezone(UTC):%Y-%m-%d}')}{transaction_id}/"
+
+
 def label_key(transaction_id: str, transaction_received_at: datetime, source: str, occurred_at: datetime) -> str:
     """``labels/dt=<transaction's received date>/<transaction_id>/<source>/<occurred_at>.json``."""
-    day = transaction_received_at.astimezone(UTC)
     stamp = occurred_at.astimezone(UTC).strftime(OCCURRED_AT_KEY_FORMAT)
-    return f"{LABELS_PREFIX}dt={day:%Y-%m-%d}/{transaction_id}/{source}/{stamp}.json"
+    return f"{transaction_prefix(transaction_id, transaction_received_at)}{source}/{stamp}.json"
 
 
 def day_prefix(day: str) -> str:

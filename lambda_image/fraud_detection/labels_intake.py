@@ -1,10 +1,11 @@
 """The labels endpoint's decision flow, free of HTTP framework and AWS types (docs/labels.md, "Answers").
 
-Order, as the webhook's (``fraud_detection.intake``): size, content type, signature (so nothing about an
-unauthenticated body is parsed), JSON, validation, then what needs the label's values: ``occurred_at`` not
-in the future, the transaction in the audit trail (its ledger item), ``occurred_at`` not before the
-transaction was received, and one conditional write of the label object. Every rejection returns before
-the store is touched. The API key check comes earlier, in the handler: it needs no parameter.
+Order, as the webhook's: the gate of every signed endpoint (``intake.refuse_unauthentic``: size, content
+type, signature, so nothing about an unauthenticated body is parsed), JSON, validation, then what needs the
+label's values: ``occurred_at`` not in the future, the transaction in the audit trail (its ledger item),
+``occurred_at`` not before the transaction was received, and one conditional write of the label object.
+Every rejection returns before the store is touched. The API key check comes earlier, in the handler: it
+needs no parameter.
 
 AWS errors are not caught here: the handler turns them into a 5xx that carries only the request id.
 """
@@ -16,10 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from fraud_detection import labels, signing
+from fraud_detection import labels
+from fraud_detection.adapters.audit_store import Created
 from fraud_detection.adapters.audited_ledger import AuditedEntry
 from fraud_detection.adapters.parameters import LabelParameters
-from fraud_detection.intake import Reply, is_json_content_type, parse_object
+from fraud_detection.intake import Reply, parse_object, refuse_unauthentic
 from fraud_detection.validation import InvalidDocument
 
 LABEL_CONTENT_TYPE = "application/json"
@@ -30,10 +32,10 @@ class Ledger(Protocol):
 
 
 class LabelObjects(Protocol):
-    def put_if_absent(self, key: str, body: bytes, content_type: str) -> bool: ...
-    def get_json(self, key: str) -> Any | None:
-        """The stored object, or ``None`` when there is none (yet)."""
-        ...
+    """The label objects of the audit bucket (``adapters.audit_store.AuditStore``)."""
+
+    def create(self, key: str, body: bytes, content_type: str) -> Created: ...
+    def get_json(self, key: str) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -48,28 +50,16 @@ class LabelDelivery:
 
 
 class LabelInFlight(RuntimeError):
-    """The conditional write found the key taken, yet the object cannot be read (a concurrent first write
-    of the same key still in progress: S3's 409 ``ConditionalRequestConflict``). The caller retries."""
+    """A concurrent first write of the same key is in progress (S3's 409 ``ConditionalRequestConflict``): the
+    object may not be readable yet, so it is not read; the caller retries and then gets 200 or 409."""
 
 
 def process(delivery: LabelDelivery, parameters: LabelParameters, ledger: Ledger, store: LabelObjects) -> Reply:
     """The answer to one labels request (``Reply.outcome`` names it for logs and metrics)."""
+    refused = refuse_unauthentic(delivery, parameters)
+    if refused is not None:
+        return refused
     settings = parameters.settings
-    if len(delivery.body) > settings.max_body_bytes:
-        return _reject(413, "payload too large", "too_large")
-    if not is_json_content_type(delivery.content_type):
-        return _reject(415, "content type must be application/json", "unsupported_media_type")
-    try:
-        signing.verify(
-            delivery.signature,
-            delivery.body,
-            parameters.signing_secrets,
-            now=delivery.received_at.timestamp(),
-            tolerance_seconds=settings.signature_tolerance_seconds,
-        )
-    except signing.SignatureError as error:
-        return _reject(401, "invalid signature", f"signature_{error.reason}")
-
     document = parse_object(delivery.body)
     if document is None:
         return _invalid("body must be a JSON object", labels.SCHEMA.document_name, "invalid_json", "invalid_json")
@@ -116,11 +106,12 @@ def _record(
         request_id=delivery.request_id,
     )
     body = json.dumps(document, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    if store.put_if_absent(key, body, LABEL_CONTENT_TYPE):
+    created = store.create(key, body, LABEL_CONTENT_TYPE)
+    if created == "written":
         return Reply(201, _accepted("recorded", label), "recorded")
-    stored = store.get_json(key)
-    if stored is None:
-        raise LabelInFlight("label key taken but not readable yet")
+    if created == "in_flight":
+        raise LabelInFlight("a concurrent write of the same label key is in progress")
+    stored = store.get_json(key)  # 412: the key exists, so it is readable
     if isinstance(stored, dict) and labels.same_label(stored, label):
         return Reply(200, _accepted("duplicate", label), "duplicate")
     return Reply(
@@ -141,10 +132,6 @@ def _accepted(outcome: str, label: labels.LabelIn) -> dict[str, Any]:
         "source": label.source,
         "occurred_at": label.occurred_at,
     }
-
-
-def _reject(status: int, message: str, outcome: str) -> Reply:
-    return Reply(status, {"message": message}, outcome)
 
 
 def _invalid(message: str, field: str, error: str, outcome: str) -> Reply:

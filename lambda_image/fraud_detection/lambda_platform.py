@@ -31,6 +31,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, Generic, TypeVar
 
@@ -280,3 +281,14 @@ def deadline_client_config(budget_seconds: float, *, min_budget: float, calls: i
         read_timeout=math.floor(min(5.0, max(0.5, per_attempt * 0.7)) * 1000) / 1000,
         retries={"mode": "standard", "max_attempts": attempts},
     )
+
+
+def utc_now() -> datetime:
+    """The receive-time clock of the API handlers (tests pass their own)."""
+    return datetime.now(UTC)
+
+
+def request_budget(context: Any, *, margin: float, minimum: float) -> float:
+    """Seconds a request may spend on its dependencies: the invocation's remaining time less ``margin`` (for
+    the response, the log line and the metrics flush), never below ``minimum``."""
+    return max(minimum, context.get_remaining_time_in_millis() / 1000 - margin)

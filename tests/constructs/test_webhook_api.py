@@ -312,14 +312,23 @@ def test_labels_have_their_own_usage_plan_and_key(synthesized: dict[str, dict]) 
     plan = by_path(app, "aws_api_gateway_usage_plan", f"{LABELS}-usage-plan")
     assert plan["name"] == "fraud-webhook-api-dev-labels"
     assert plan["api_stages"][0]["stage"] == ref(app, "aws_api_gateway_stage", f"{API}/stage", "stage_name")
-    assert plan["quota_settings"] == {"limit": 1_000_000, "period": "DAY"}
+    # Sized from the labels function's reservation (unreserved in dev: burst 10, rate 5 x 10), not the stage's
+    # 100/s and 200: docs/capacity.md, "The labels route's throttle".
+    assert plan["throttle_settings"] == {"rate_limit": 50, "burst_limit": 10}
+    assert plan["quota_settings"] == {"limit": 100_000, "period": "DAY"}
     key = by_path(app, "aws_api_gateway_api_key", f"{LABELS}-api-key")
     assert (key["name"], key["enabled"]) == ("fraud-webhook-api-dev-labels", True)
-    plan_key = by_path(app, "aws_api_gateway_usage_plan_key", f"{LABELS}-usage-plan-key")
-    assert plan_key["key_id"] == ref(app, "aws_api_gateway_api_key", f"{LABELS}-api-key", "id")
-    assert plan_key["usage_plan_id"] == ref(app, "aws_api_gateway_usage_plan", f"{LABELS}-usage-plan", "id")
-    # The sender's key stays on the sender's plan only.
-    assert len(resources(app, "aws_api_gateway_usage_plan_key")) == 2
+    # Each key is on its own plan only: the sender's key on the default plan, the labels key on the labels plan,
+    # and no other usage plan key exists.
+    plan_keys = resources(app, "aws_api_gateway_usage_plan_key").values()
+    assert sorted((k["key_id"], k["usage_plan_id"], k["key_type"]) for k in plan_keys) == sorted(
+        (
+            ref(app, "aws_api_gateway_api_key", f"{prefix}api-key", "id"),
+            ref(app, "aws_api_gateway_usage_plan", f"{prefix}usage-plan", "id"),
+            "API_KEY",
+        )
+        for prefix in (f"{API}/", f"{LABELS}-")
+    )
     # The labels function knows its own key (it refuses a sender's: docs/labels.md).
     env = by_path(app, "aws_lambda_function", "app/compute/labels/function")["environment"]["variables"]
     assert env["LABELS_API_KEY_ID"] == ref(app, "aws_api_gateway_api_key", f"{LABELS}-api-key", "id")
@@ -335,6 +344,15 @@ def test_the_deployment_redeploys_for_the_labels_route(synthesized: dict[str, di
         ("aws_api_gateway_model", "model"),
     ):
         assert address(app, kind, f"{LABELS}-{part}") in trigger, part
+
+
+def test_the_webhook_path_is_the_contracts() -> None:
+    """The construct library knows no application, so it names ``webhook`` itself; the image routes the path
+    the contract names. They must be the same segment."""
+    from fraud_constructs import webhook_api
+    from fraud_detection import contract
+
+    assert webhook_api.WEBHOOK_PATH == contract.WEBHOOK_PATH
 
 
 def test_an_extra_route_changes_the_definition_hash_only_when_present() -> None:

@@ -241,15 +241,19 @@ def deployed(tmp_path_factory: pytest.TempPathFactory, test_config) -> Iterator[
     logs.mkdir()
     moto = MotoServer.start(log_path=root / "moto.log")
     base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "FRAUD_", "CDKTF_OUTDIR"))}
-    env = base | {
-        deploy.EMULATOR_VARIABLE: moto.url,
-        "CDKTF_OUTDIR": str(root / "cdktf.out"),
-        deploy.SECRET_DIR_VARIABLE: str(root / "secrets"),
-        "FRAUD_ENVIRONMENT": test_config.environment,
-        "FRAUD_REGION": test_config.region,
-        "FRAUD_IMAGE_TAG": str(test_config.image_tag),  # pinned: not the hash of a tree others edit
-        "FRAUD_ALERT_EMAIL": ALERT_EMAIL,
-    } | EMULATOR_PROFILE
+    env = (
+        base
+        | {
+            deploy.EMULATOR_VARIABLE: moto.url,
+            "CDKTF_OUTDIR": str(root / "cdktf.out"),
+            deploy.SECRET_DIR_VARIABLE: str(root / "secrets"),
+            "FRAUD_ENVIRONMENT": test_config.environment,
+            "FRAUD_REGION": test_config.region,
+            "FRAUD_IMAGE_TAG": str(test_config.image_tag),  # pinned: not the hash of a tree others edit
+            "FRAUD_ALERT_EMAIL": ALERT_EMAIL,
+        }
+        | EMULATOR_PROFILE
+    )
     deployed = Deployment(root=root, moto=moto, env=env, logs=logs)
     try:
         _build(deployed)

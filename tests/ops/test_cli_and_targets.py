@@ -340,7 +340,7 @@ def label_keys(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv(cli.LABEL_SECRET_VARIABLE, raising=False)
+    monkeypatch.delenv(cli.LABEL_SIGNING_SECRET_VARIABLE, raising=False)
     with mock_aws():
         key_arn = boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]["Arn"]
         adapter = key_rotation.ParameterAdapter(boto3.client("ssm", region_name="us-east-1"))

@@ -64,7 +64,29 @@ def test_archived_objects_are_named_not_read(aws) -> None:  # type: ignore[no-un
     assert result.archived == [key] and result.transactions == 0 and ledger.get("t-1") is None
 
 
+def test_a_restored_archived_object_is_read(aws) -> None:  # type: ignore[no-untyped-def]
+    """After a restore, ListObjectsV2 still says GLACIER: the restore status decides (Amazon S3 API Reference,
+    "ListObjectsV2", ``OptionalObjectAttributes=RestoreStatus``)."""
+    s3, ledger = aws
+    key = _put(s3, 1, datetime(2026, 3, 1, tzinfo=UTC), [_line("t-1", "2026-03-01T00:00:00.000Z")], "GLACIER")
+    s3.restore_object(Bucket=BUCKET, Key=key, RestoreRequest={"Days": 1})
+
+    def restored(parsed: dict, **_: object) -> None:  # moto lists no RestoreStatus: S3's answer, at botocore's layer
+        for entry in parsed.get("Contents", []):
+            entry["RestoreStatus"] = {
+                "IsRestoreInProgress": False,
+                "RestoreExpiryDate": datetime(2026, 3, 9, tzinfo=UTC),
+            }
+
+    s3.meta.events.register("after-call.s3.ListObjectsV2", restored)
+    result = backfill(s3, BUCKET, ledger, date(2026, 3, 1), date(2026, 3, 1), say=lambda _line: None)
+    assert result.archived == [] and result.transactions == 1 and ledger.get("t-1") is not None
+
+
 def test_a_reversed_range_is_refused_before_anything_is_read(aws) -> None:  # type: ignore[no-untyped-def]
     s3, ledger = aws
+    calls: list[str] = []
+    s3.meta.events.register("before-call", lambda event_name, **_: calls.append(event_name))
     with pytest.raises(ValueError, match="before --from"):
         backfill(s3, BUCKET, ledger, date(2026, 3, 2), date(2026, 3, 1))
+    assert calls == []

@@ -27,7 +27,9 @@ def test_every_alarm_notifies_the_topic_on_alarm_and_ok(synthesized: dict[str, d
     app = synthesized["app"]
     topic = ref(app, "aws_sns_topic", "app/alerts/topic", "arn")
     found = alarms(app)
-    assert len(found) == 33  # 19 health alarms (3 per function) + 14 lost-delivery alarms (docs/alarms.md)
+    # 20 health alarms (3 per function, 8 others: the labels route's 5XX among them) + 14 lost-delivery alarms
+    # (docs/alarms.md)
+    assert len(found) == 34
     for alarm in found.values():
         assert alarm["alarm_actions"] == [topic]
         assert alarm["ok_actions"] == [topic]
@@ -87,6 +89,38 @@ def test_dlq_and_api_alarms(synthesized: dict[str, dict]) -> None:
         "ApiAuthFailures",
         {"environment": "dev"},
     )
+
+
+def test_the_labels_route_has_its_own_5xx_alarm(synthesized: dict[str, dict]) -> None:
+    """The labels handler answers every exception with 500/503 (its ``Errors`` stays 0) and the stage-wide rate
+    is the webhook's traffic: the per-method ``5XXError`` of POST /labels alarms on its own (API Gateway
+    publishes it because the stage's ``*/*`` method settings enable detailed metrics)."""
+    app = synthesized["app"]
+    alarm = alarms(app)["fraud-webhook-api-dev-labels-5xx"]
+    assert (alarm["namespace"], alarm["metric_name"], alarm["statistic"]) == ("AWS/ApiGateway", "5XXError", "Sum")
+    assert alarm["dimensions"] == {
+        "ApiName": "fraud-webhook-api-dev",
+        "Stage": "v1",
+        "Resource": "/labels",
+        "Method": "POST",
+    }
+    assert (alarm["threshold"], alarm["comparison_operator"]) == (0, "GreaterThanThreshold")
+    assert (alarm["period"], alarm["evaluation_periods"], alarm["datapoints_to_alarm"]) == (300, 3, 3)
+    assert alarm["treat_missing_data"] == "notBreaching"
+    assert alarm["alarm_description"].endswith("Runbook: docs/runbook.md#api-labels-5xx")
+    # the dimensions name the real route, and per-method metrics are on for every method of the stage
+    resource = by_path(app, "aws_api_gateway_resource", "app/webhook-api/labels-resource")
+    assert f"/{resource['path_part']}" == alarm["dimensions"]["Resource"] == f"/{contract.LABELS_PATH}"
+    assert by_path(app, "aws_api_gateway_method", "app/webhook-api/labels-post")["http_method"] == "POST"
+    settings = by_path(app, "aws_api_gateway_method_settings", "app/webhook-api/method-settings")
+    assert settings["method_path"] == "*/*"
+    assert settings["settings"]["metrics_enabled"] is True
+    # the stage-wide alarm speaks of the API, not of the webhook alone
+    assert alarms(app)["fraud-webhook-api-dev-5xx-rate"]["alarm_description"].startswith("The API (POST /webhook and")
+    # and the dashboard shows the route's own metrics
+    body = json.loads(by_path(app, "aws_cloudwatch_dashboard", "app/alarms/dashboard")["dashboard_body"])
+    route = ["ApiName", "fraud-webhook-api-dev", "Method", "POST", "Resource", "/labels", "Stage", "v1"]
+    assert ["AWS/ApiGateway", "5XXError", *route] in [m for w in body["widgets"] for m in w["properties"]["metrics"]]
 
 
 def test_api_alarm_dimensions_name_the_real_api(synthesized: dict[str, dict]) -> None:

@@ -487,6 +487,35 @@ def test_too_many_environments_fail_synth_naming_the_setting(tmp_path: Path) -> 
         build_app(config, image_tag="src-0123456789abcdef", outdir=str(tmp_path))
 
 
+THREE_NAMES_FIT_CHARS = 16
+"""docs/security.md ("Size") and docs/deploy.md: three deploy environments fit when their names total at most
+this many characters (the permissions boundary, one managed policy, is the limit)."""
+
+
+@pytest.mark.parametrize(
+    "lengths",
+    [(5, 5, 6), (2, 2, 12), (4, 5, 7), (5, 6, 6), (2, 3, 12), (3, 7, 7)],
+    ids=lambda lengths: "+".join(map(str, lengths)),
+)
+def test_three_environments_fit_when_their_names_total_at_most_the_documented_characters(
+    lengths: tuple[int, ...],
+) -> None:
+    """Only the names' total length matters (the boundary grows 15 characters per character of a name): three
+    names totalling ``THREE_NAMES_FIT_CHARS`` plan, one character more fails naming the setting."""
+    names = [letter * length for letter, length in zip("abc", lengths, strict=True)]
+    config = load_config({**VARIANT_CONTEXTS["privileged"], "deployEnvironments": names}, {})
+    if sum(lengths) <= THREE_NAMES_FIT_CHARS:
+        assert plan_policies(config).boundary_chars <= 6_144 - 300
+    else:
+        with pytest.raises(ValueError, match=r"^deployEnvironments \(.*the permissions boundary would be"):
+            plan_policies(config)
+
+
+def test_the_documented_fit_is_the_one_stated() -> None:
+    text = " ".join((ROOT / "docs" / "security.md").read_text().split())
+    assert f"three fit when their names total at most {THREE_NAMES_FIT_CHARS} characters" in text
+
+
 # --- the construct's packing and guard rails (no synth) -------------------------------------------------
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from stacks.base import state_key
 from stacks.config import load_config
+from tests.support.app_helpers import by_path
 from tests.tfjson import data_sources, resources
 
 pytestmark = pytest.mark.synth
@@ -83,3 +84,37 @@ def test_settings_the_image_reads_reach_its_environment(variant_outdir) -> None:
     webhook, batch = env[contract.WEBHOOK.function_name("staging")], env[contract.BATCH.function_name("staging")]
     assert webhook[contract.ENV_PATTERN_TTL_DAYS] == str(context["patternTtlDays"]) != "90"
     assert webhook[contract.ENV_WINDOW_SHARDS] == batch[contract.ENV_WINDOW_SHARDS] == str(context["windowShards"])
+
+
+@pytest.mark.parametrize(("variant", "reserved", "burst", "rate"), [("dev", None, 10, 50), ("prod", 2, 2, 10)])
+def test_the_labels_plan_refuses_before_the_labels_reservation_throttles(
+    variant: str, reserved: int | None, burst: int, rate: int, variant_stacks
+) -> None:
+    """docs/capacity.md, "The labels route's throttle": the labels key's plan has burst = the labels function's
+    reservation (10 unreserved) and rate = 5 x burst, so API Gateway answers 429 before Lambda throttles the
+    function (a 500 through the proxy integration); the senders' plan keeps the stage's limits."""
+    app = variant_stacks(variant)["app"]
+    function = by_path(app, "aws_lambda_function", "app/compute/labels/function")
+    assert function.get("reserved_concurrent_executions") == reserved
+    labels = by_path(app, "aws_api_gateway_usage_plan", "app/webhook-api/labels-usage-plan")
+    assert labels["throttle_settings"] == {"rate_limit": rate, "burst_limit": burst}
+    assert labels["quota_settings"] == {"limit": 100_000, "period": "DAY"}
+    senders = by_path(app, "aws_api_gateway_usage_plan", "app/webhook-api/usage-plan")
+    assert senders["throttle_settings"] == {"rate_limit": 100, "burst_limit": 200}
+    assert senders["quota_settings"] == {"limit": 1_000_000, "period": "DAY"}
+
+
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        ({"labelsReservedConcurrency": 4}, (20, 4, 100_000)),
+        # never above the stage's limits, which cap every method anyway
+        ({"labelsReservedConcurrency": 500}, (100, 200, 100_000)),
+        ({"apiThrottleRate": 30, "apiThrottleBurst": 5, "apiQuotaPerDay": 5_000}, (25, 5, 5_000)),
+    ],
+)
+def test_the_labels_throttle_follows_the_reservation_within_the_stage(
+    context: dict[str, int], expected: tuple[int, int, int]
+) -> None:
+    config = load_config({"imageTag": "src-test", **context}, {})
+    assert (config.labels_throttle_rate, config.labels_throttle_burst, config.labels_quota_per_day) == expected

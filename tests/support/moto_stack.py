@@ -8,10 +8,7 @@ and ``lambda_env`` for the environment variables ``ContainerFunction`` sets. Nam
 
 from __future__ import annotations
 
-import functools
-import io
 import json
-import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -156,16 +153,8 @@ def webhook(stack: Names) -> Iterator[Any]:
     from fraud_detection.handlers import webhook as module
     from tests.runtime.webhook.webhook_support import FIXED_NOW, WebhookClient
     from tests.support.clocks import MovableClock
+    from tests.support.handler_clients import attached
 
     client = WebhookClient(module=module, secret=SIGNING_SECRET, now=FIXED_NOW, clock=MovableClock())
-    module.dependencies.use(
-        functools.partial(module.build_dependencies, now=lambda: client.now, monotonic=client.clock)
-    )
-    log = io.StringIO()
-    handler = logging.StreamHandler(log)
-    handler.setFormatter(module.logger.registered_formatter)
-    module.logger.addHandler(handler)
-    client.log = log
-    yield client
-    module.logger.removeHandler(handler)
-    module.dependencies.use()
+    with attached(module, client):
+        yield client

@@ -14,13 +14,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
 CHECKSUM_ALGORITHM = "SHA256"
-ALREADY_WRITTEN = frozenset({"PreconditionFailed", "ConditionalRequestConflict"})
-"""A conditional put's answers when the key exists (412) or another writer is creating it (409)."""
+KEY_EXISTS = "PreconditionFailed"
+"""A conditional put's answer when the key exists (412)."""
+CREATE_IN_FLIGHT = "ConditionalRequestConflict"
+"""A conditional put's answer while another request is creating the same key (409): the object may not be
+readable yet (Amazon S3 User Guide, "How to prevent object overwrites with conditional writes")."""
+ALREADY_WRITTEN = frozenset({KEY_EXISTS, CREATE_IN_FLIGHT})
+Created = Literal["written", "exists", "in_flight"]
 
 
 @dataclass(frozen=True)
@@ -33,15 +38,24 @@ class AuditStore:
         self._put_object(key, body, content_type, **extra)
 
     def put_if_absent(self, key: str, body: bytes, content_type: str) -> bool:
-        """A PutObject with ``If-None-Match: *``: True when written, False when the key already exists (S3
-        conditional writes: no read permission needed, and no race between a check and the write)."""
+        """A PutObject with ``If-None-Match: *``: True when written, False when the key already exists or is
+        being created (S3 conditional writes: no read permission needed, no race between a check and the write)."""
+        return self.create(key, body, content_type) == "written"
+
+    def create(self, key: str, body: bytes, content_type: str) -> Created:
+        """``put_if_absent`` telling "exists" (412: readable now) from "in_flight" (409: a concurrent create of
+        the same key, perhaps not readable yet; and a GetObject of a missing key is a 403, not a 404, to a role
+        without ``s3:ListBucket``: Amazon S3 API Reference, "GetObject"), for a caller that reads it back."""
         try:
             self._put_object(key, body, content_type, IfNoneMatch="*")
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ALREADY_WRITTEN:
-                return False
+            code = error.response.get("Error", {}).get("Code")
+            if code == KEY_EXISTS:
+                return "exists"
+            if code == CREATE_IN_FLIGHT:
+                return "in_flight"
             raise
-        return True
+        return "written"
 
     def _put_object(self, key: str, body: bytes, content_type: str, **extra: str) -> None:
         """One PutObject with the checksum every audit-bucket write sends (Object Lock requires one)."""

@@ -23,7 +23,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -31,7 +31,6 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config as BotoConfig
-from botocore.exceptions import ClientError
 
 from fraud_detection import config, contract, labels_intake
 from fraud_detection.adapters.audit_store import AuditStore
@@ -46,6 +45,8 @@ from fraud_detection.lambda_platform import (
     deadline_client_config,
     observability,
     raw_body,
+    request_budget,
+    utc_now,
 )
 
 platform = observability(contract.LABELS, patch_modules=("botocore",))
@@ -68,36 +69,15 @@ def client_config(budget_seconds: float) -> BotoConfig:
     return deadline_client_config(budget_seconds, min_budget=MIN_BUDGET_SECONDS, calls=_CALLS, attempts=_ATTEMPTS)
 
 
-class LabelObjects:
-    """The label objects of the audit bucket, as ``labels_intake`` uses them (a missing key is ``None``)."""
-
-    def __init__(self, store: AuditStore) -> None:
-        self.store = store
-
-    def put_if_absent(self, key: str, body: bytes, content_type: str) -> bool:
-        return self.store.put_if_absent(key, body, content_type)
-
-    def get_json(self, key: str) -> Any | None:
-        try:
-            return self.store.get_json(key)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                return None
-            raise
-
-
 @dataclass(frozen=True)
 class Dependencies:
     config: config.Config
     parameters: LabelParameterStore
     ledger: AuditedLedger
-    objects: LabelObjects
+    objects: AuditStore
+    """The audit bucket: label objects are created once and read back only to answer a repeat."""
     now: Callable[[], datetime]
     """The receive-time clock (signature age, ``occurred_at`` in the future, ``recorded_at``)."""
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def build_dependencies(
@@ -107,7 +87,7 @@ def build_dependencies(
 ) -> Dependencies:
     """Clients and cached parameters, built on the first request of a cold start."""
     context = app.lambda_context
-    budget = max(MIN_BUDGET_SECONDS, context.get_remaining_time_in_millis() / 1000 - DEADLINE_MARGIN_SECONDS)
+    budget = request_budget(context, margin=DEADLINE_MARGIN_SECONDS, minimum=MIN_BUDGET_SECONDS)
     boto_config = client_config(budget)
     settings = config.from_env()
     return Dependencies(
@@ -119,7 +99,7 @@ def build_dependencies(
             clock=monotonic,
         ),
         ledger=AuditedLedger(boto3.client("dynamodb", config=boto_config), settings.require("table_name")),
-        objects=LabelObjects(AuditStore(boto3.client("s3", config=boto_config), settings.require("bucket_name"))),
+        objects=AuditStore(boto3.client("s3", config=boto_config), settings.require("bucket_name")),
         now=now,
     )
 

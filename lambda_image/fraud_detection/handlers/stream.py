@@ -17,9 +17,12 @@ changed rewrites the audit key with the new shadow outcome.
 
 The audit trail's ledger (docs/labels.md, "The ledger"): once a batch's audit object is written, every
 audited line gets an ``AUDITED#<transaction_id>`` item in the pattern table (``adapters.audited_ledger``),
-smoke traffic included, before the alerts go out. A failed ledger write raises like any other failure: the
-batch is retried whole and rewrites the same object and the same items. The mapping's filter
-(``contract.STREAM_AUDITED_EVENTS``) keeps those items from invoking this function again.
+smoke traffic included, after the alerts went out: a ledger that cannot be written (throttled past its
+retries, or denied, e.g. an environment whose deploy boundary predates the ledger: docs/deploy.md) never
+holds back a block alert. A failed ledger write then raises like any other failure: the batch is retried
+whole, rewrites the same object and items and republishes its alerts with the same ``dedupe_key``, and after
+the retries the on-failure record reaches the DLQ (its alarm); ``cli backfill-ledger`` repairs the items.
+The mapping's filter (``contract.STREAM_AUDITED_EVENTS``) keeps those items from invoking this function again.
 """
 
 from __future__ import annotations
@@ -94,9 +97,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         metrics.add_metric(name="AuditLinesWritten", unit=MetricUnit.Count, value=0)
         return {"audit_key": None, "lines": 0, "alerts": 0}
     deps.store.put(batch.key, batch.body, content_type="application/x-ndjson", content_encoding="gzip")
-    ledgered = deps.ledger.write(ledger_entries(changes, batch.key)) if deps.ledger is not None else 0
     for alert in batch.alerts:
         deps.publisher.publish(alert)
+    ledgered = deps.ledger.write(ledger_entries(changes, batch.key)) if deps.ledger is not None else 0
     record_history(batch, shadow, deps)
     for sample in batch.shadow_samples:  # one per decision evaluated; Powertools flushes every 100 values
         metrics.add_metric(name=contract.METRIC_SHADOW_EXTRA_BLOCK, unit=MetricUnit.Percent, value=sample)

@@ -33,7 +33,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -58,6 +58,8 @@ from fraud_detection.lambda_platform import (
     deadline_client_config,
     observability,
     raw_body,
+    request_budget,
+    utc_now,
 )
 
 platform = observability(contract.WEBHOOK, patch_modules=("botocore",))
@@ -90,7 +92,7 @@ def client_config(budget_seconds: float) -> BotoConfig:
 
 def budget_seconds(context: LambdaContext) -> float:
     """Seconds this request may spend on its dependencies."""
-    return max(MIN_BUDGET_SECONDS, context.get_remaining_time_in_millis() / 1000 - DEADLINE_MARGIN_SECONDS)
+    return request_budget(context, margin=DEADLINE_MARGIN_SECONDS, minimum=MIN_BUDGET_SECONDS)
 
 
 def within_deadline(seconds: float, work: Callable[[], intake.Reply]) -> intake.Reply:
@@ -124,10 +126,6 @@ class Dependencies:
     store: PatternStore
     now: Callable[[], datetime]
     """The receive-time clock."""
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def build_dependencies(

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-import io
 import json
-import logging
 from collections.abc import Iterator
 
 import pytest
@@ -21,6 +18,7 @@ from tests.runtime.labels.labels_support import (
 )
 from tests.support.aws import moto_client
 from tests.support.clocks import MovableClock
+from tests.support.handler_clients import attached
 from tests.support.moto_stack import Names
 
 
@@ -43,14 +41,5 @@ def labels(label_stack: Names) -> Iterator[LabelsClient]:
     from fraud_detection.handlers import labels as module
 
     client = LabelsClient(module=module, secret=LABEL_SECRET, now=LABELLED_AT, clock=MovableClock())
-    module.dependencies.use(
-        functools.partial(module.build_dependencies, now=lambda: client.now, monotonic=client.clock)
-    )
-    log = io.StringIO()
-    handler = logging.StreamHandler(log)
-    handler.setFormatter(module.logger.registered_formatter)
-    module.logger.addHandler(handler)
-    client.log = log
-    yield client
-    module.logger.removeHandler(handler)
-    module.dependencies.use()
+    with attached(module, client):
+        yield client

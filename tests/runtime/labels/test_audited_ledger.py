@@ -22,6 +22,8 @@ from fraud_detection.adapters.audited_ledger import (
     audited_pk,
 )
 from fraud_detection.handlers import stream
+from fraud_detection.keys import pattern_pk
+from fraud_ops.stream_records import matches_filter
 from tests.runtime.labels.labels_support import LabelsClient, base_label, label_objects
 from tests.runtime.webhook.webhook_support import WebhookClient, base_transaction
 from tests.support.aws import REGION, moto_client
@@ -92,7 +94,9 @@ def test_a_batch_without_pattern_inserts_writes_no_ledger_item(env: str) -> None
 
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")
-def test_a_ledger_write_failure_fails_the_batch_before_the_alerts(env: str, alert_inbox: AlertInbox) -> None:
+def test_a_ledger_write_failure_fails_the_batch_after_the_alerts(env: str, alert_inbox: AlertInbox) -> None:
+    """A ledger that cannot be written never holds back a block alert; the retry republishes it (same
+    ``dedupe_key``) and writes the items."""
     ledger = stream.dependencies().ledger
     assert ledger is not None
     faults = Faults.on(ledger.client)
@@ -101,21 +105,27 @@ def test_a_ledger_write_failure_fails_the_batch_before_the_alerts(env: str, aler
         stream.handler(load_event(STREAM_EVENT), FakeLambdaContext())
     assert list(bucket_objects(NAMES.bucket, "audit/")) == [EXPECTED_KEY]  # the retry rewrites this key
     assert ledger_items() == {}
-    assert alert_inbox.drain() == []
+    [first] = alert_inbox.drain()
 
     faults.clear()
     stream.handler(load_event(STREAM_EVENT), FakeLambdaContext())  # the mapping's retry
     assert len(ledger_items()) == 3
-    assert len(alert_inbox.drain()) == 1
+    [again] = alert_inbox.drain()
+    assert again["body"]["dedupe_key"] == first["body"]["dedupe_key"]
 
 
 def test_ledger_items_never_invoke_the_stream_again() -> None:
-    """The mapping's filter (Lambda event filtering) admits pattern inserts only."""
+    """The mapping's filter, applied as Lambda event filtering reads it, admits pattern inserts only: not the
+    ledger's inserts, not a modified pattern item, not a TTL removal."""
+
+    def record(event_name: str, pk: str) -> dict[str, Any]:
+        return {"eventName": event_name, "dynamodb": {"Keys": {contract.PARTITION_KEY: {"S": pk}}}}
+
     pattern = contract.STREAM_AUDITED_EVENTS
-    assert pattern["eventName"] == ["INSERT"]
-    [prefix] = pattern["dynamodb"]["Keys"][contract.PARTITION_KEY]["S"]
-    assert audited_pk("txn-1").startswith(contract.AUDITED_KEY_PREFIX)
-    assert not audited_pk("txn-1").startswith(prefix["prefix"])
+    assert matches_filter(pattern, record("INSERT", pattern_pk("txn-1")))
+    assert not matches_filter(pattern, record("INSERT", audited_pk("txn-1")))
+    assert not matches_filter(pattern, record("MODIFY", pattern_pk("txn-1")))
+    assert not matches_filter(pattern, record("REMOVE", pattern_pk("txn-1")))
 
 
 # --- the adapter -------------------------------------------------------------------------------------

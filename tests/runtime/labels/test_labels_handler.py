@@ -305,9 +305,12 @@ def test_a_dynamodb_failure_is_a_500_with_only_the_request_id(labels: LabelsClie
 
 
 def test_a_concurrent_first_write_of_the_same_key_is_503_then_settles(labels: LabelsClient, faults: Faults) -> None:
-    """S3 answers 409 ConditionalRequestConflict while another conditional write of the key is in flight."""
+    """S3 answers 409 ConditionalRequestConflict while another conditional write of the key is in flight. The
+    object is not read then: a GetObject of a key not yet written is a 403 (not a 404) to a role without
+    s3:ListBucket, as the labels role is, which would make this a 500."""
     ledger()
     faults.fail("s3.PutObject", "ConditionalRequestConflict", status=409)
+    faults.fail("s3.GetObject", "AccessDenied", status=403)
     result = labels.post(base_label())
     assert (result.status, result.headers["Retry-After"]) == (503, "1")
     faults.clear()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime
+from typing import get_args
 
 import pytest
 
-from fraud_detection import contract
+from fraud_detection import contract, labels
 from fraud_detection.labels import (
     LabelIn,
     day_prefix,
@@ -101,3 +102,10 @@ def test_across_sources_analyst_then_chargeback_then_customer() -> None:
     assert contract.LABEL_SOURCES == ("analyst", "chargeback", "customer")
     assert effective_labels(history) == {"a": "legitimate", "b": "fraud", "c": "legitimate"}
     assert effective_labels([]) == {}
+
+
+def test_the_model_accepts_exactly_the_contract_values_and_sources() -> None:
+    """The CLI offers ``contract.LABEL_VALUES``/``LABEL_SOURCES`` as choices; the model must accept those and
+    only those, or the CLI would send labels the function refuses."""
+    assert get_args(labels.LabelValue) == contract.LABEL_VALUES
+    assert set(get_args(labels.LabelSource)) == set(contract.LABEL_SOURCES)

@@ -6,30 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.runtime.labels.labels_support import TRANSACTION_ID, LabelsClient, label_objects, ledger
+from tests.support.json_strategies import PROPERTY_SETTINGS, json_value
 from tests.support.leaks import assert_no_leak
 
 pytestmark = pytest.mark.unit
 
-PROPERTY_SETTINGS = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-
-json_leaf = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(10**40), max_value=10**40)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=40)
-)
-json_value = st.recursive(
-    json_leaf,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=12,
-)
 instants = st.datetimes(timezones=st.timezones()).map(lambda moment: moment.isoformat())
 field_values: dict[str, st.SearchStrategy[Any]] = {
     "transaction_id": st.one_of(st.just(TRANSACTION_ID), st.from_regex(r"\A[A-Za-z0-9._:-]{1,20}\Z"), json_value),

@@ -8,33 +8,17 @@ from typing import Any
 
 import boto3
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from fraud_detection.keys import pattern_pk
 from tests.runtime.webhook.webhook_support import NOW_TS, WebhookClient, base_transaction
+from tests.support.json_strategies import PROPERTY_SETTINGS, json_value
 from tests.support.leaks import SENTINEL_PAN, assert_no_leak
 from tests.support.moto_stack import NAMES, REGION
 from tests.support.tables import count_items
 
 pytestmark = pytest.mark.unit
-
-PROPERTY_SETTINGS = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-
-json_leaf = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(10**40), max_value=10**40)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=40)
-)
-json_value = st.recursive(
-    json_leaf,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=12,
-)
 
 
 @PROPERTY_SETTINGS
