@@ -221,7 +221,10 @@ class SettingsStore:
         self._name = name
         self.parameters = CachedParameters(client, (name,), **options)
 
-    def load(self) -> Settings:
+    def load(self, *, fresh: bool = False) -> Settings:
+        """The cached settings; ``fresh``: read the parameter now, whatever the cache holds (one call)."""
+        if fresh:
+            self.parameters.provider.clear_cache()
         return self.parameters.load(lambda values: parse_settings_value(values[self._name]))
 
 
