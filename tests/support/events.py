@@ -21,6 +21,17 @@ def load_event(name: str) -> dict[str, Any]:
     return copy.deepcopy(_parsed(name))
 
 
+def event_body(name: str, **overrides: Any) -> dict[str, Any]:
+    """The JSON body of the captured API Gateway event ``name``, with overrides (``None`` deletes a key)."""
+    document = json.loads(load_event(name)["body"])
+    for field, value in overrides.items():
+        if value is None:
+            document.pop(field, None)
+        else:
+            document[field] = value
+    return document
+
+
 def input_transformer(scheduled_event: dict[str, Any], job: str) -> dict[str, Any]:
     """What the EventBridge target's input transformer (``input_paths = {"time": "$.time"}``) delivers."""
     return {"job": job, "time": scheduled_event["time"]}

@@ -36,6 +36,10 @@ class SettingsHistory:
         """Whether this container has written (or found) ``version`` already."""
         return version in self._seen
 
+    def missed(self, version: str) -> bool:
+        """Whether ``version`` was already reported as not matching any settings (in this container)."""
+        return version in self._missed
+
     def first_miss(self, version: str) -> bool:
         """True the first time ``version`` could not be matched to settings (report it once per container)."""
         with self._lock:

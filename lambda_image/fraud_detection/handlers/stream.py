@@ -142,10 +142,10 @@ def load_shadow(deps: StreamDependencies) -> Settings | None:
 def record_history(batch: AuditBatch, shadow: Settings | None, deps: StreamDependencies) -> None:
     """Copy each settings version the batch used (live versions from its records, and the shadow's) to the
     history, once. A live version is found by reading the live parameter. When a record names a version the
-    cached read does not hold, the parameter is read again at once (a settings change the webhook already
-    uses, while this container's 60-second cache still holds the previous one). A version the parameter no
-    longer holds either (the webhook still caching the previous settings for a few minutes) was copied while
-    it was the parameter's, or it is reported (``SettingsVersionUnmatched``)."""
+    cached read does not hold, the parameter is read again at once, once per such version (a settings change
+    the webhook already uses, while this container's 60-second cache still holds the previous one). A version
+    the parameter no longer holds either (the webhook still caching the previous settings for a few minutes)
+    was copied while it was the parameter's, or it is reported (``SettingsVersionUnmatched``)."""
     history = deps.history
     if history is None:
         return
@@ -154,7 +154,8 @@ def record_history(batch: AuditBatch, shadow: Settings | None, deps: StreamDepen
     if pending and deps.live_settings is not None:
         try:
             live = deps.live_settings.load()
-            if any(version != settings_version(live) for version in pending):
+            # once per version: a version already reported unmatched does not make every batch read SSM again
+            if any(version != settings_version(live) and not history.missed(version) for version in pending):
                 live = deps.live_settings.load(fresh=True)
             candidates.insert(0, live)
         except ParametersUnavailable as error:

@@ -11,7 +11,7 @@ from fraud_detection import contract
 from fraud_detection.adapters.audited_ledger import AuditedEntry
 from tests.runtime.webhook.webhook_support import FIXED_NOW, WebhookClient
 from tests.support.aws import moto_client
-from tests.support.events import load_event
+from tests.support.events import event_body
 from tests.support.moto_stack import ENVIRONMENT, NAMES
 from tests.support.outputs import bucket_objects
 
@@ -32,13 +32,7 @@ LABELLED_AT = FIXED_NOW + timedelta(days=120)
 
 def base_label(**overrides: Any) -> dict[str, Any]:
     """The captured event's label (``None`` deletes a key)."""
-    document = json.loads(load_event(EVENT)["body"])
-    for name, value in overrides.items():
-        if value is None:
-            document.pop(name, None)
-        else:
-            document[name] = value
-    return document
+    return event_body(EVENT, **overrides)
 
 
 def ledger(transaction_id: str = TRANSACTION_ID, received_at: str = RECEIVED_AT, audit_key: str = AUDIT_KEY) -> None:

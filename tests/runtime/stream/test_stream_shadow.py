@@ -163,7 +163,13 @@ def test_history_is_written_once_per_version(live: str, alert_inbox: AlertInbox)
 def test_a_version_the_live_parameter_does_not_hold_is_reported_not_invented(
     live: str, alert_inbox: AlertInbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    reads: list[str] = []
+    ssm = stream.dependencies().live_settings.parameters.provider.client  # type: ignore[union-attr]
+    ssm.meta.events.register("before-call.ssm.GetParameter", lambda **_: reads.append("read"))
     stream.handler(event_with_records("0123456789abcdef"), FakeLambdaContext())
+    assert len(reads) == 2  # the cached read, then once fresh: the version is not a change the cache missed
+    stream.handler(event_with_records("0123456789abcdef"), FakeLambdaContext())
+    assert len(reads) == 2  # reported once; later batches naming it read nothing more
     assert history_key("0123456789abcdef") not in bucket_objects(live, "settings/")
     records = emf_records(capsys.readouterr().out)
     assert any(record.get("SettingsVersionUnmatched") == [1.0] for record in records)

@@ -12,7 +12,7 @@ from typing import Any
 
 from fraud_detection import signing
 from tests.support.clocks import MovableClock
-from tests.support.events import load_event
+from tests.support.events import event_body, load_event
 from tests.support.lambda_context import FakeLambdaContext
 
 # Matches requestTimeEpoch of tests/runtime/events/webhook_post.json (10:07 UTC: outside the night rule).
@@ -23,13 +23,7 @@ REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
 
 def base_transaction(**overrides: Any) -> dict[str, Any]:
     """The captured event's body as a dict, with overrides (``None`` deletes a key)."""
-    document = json.loads(load_event("webhook_post.json")["body"])
-    for name, value in overrides.items():
-        if value is None:
-            document.pop(name, None)
-        else:
-            document[name] = value
-    return document
+    return event_body("webhook_post.json", **overrides)
 
 
 def set_header(event: dict[str, Any], name: str, value: str | None) -> None:
