@@ -76,7 +76,7 @@ from fraud_detection.audit import audit_hour_prefix
 from fraud_detection.contract import LABEL_VALUES, SMOKE_PREFIX
 from fraud_detection.daily_report import escape_cell
 from fraud_detection.decision_record import RECORD_ATTRIBUTE, InvalidRecord, replay
-from fraud_detection.labels import day_prefix, effective_labels
+from fraud_detection.labels import day_prefix, effective_labels, label_entry
 from fraud_detection.scoring import Decision
 from fraud_detection.settings import Settings, parse_settings, settings_version
 
@@ -567,7 +567,7 @@ def read_trail_labels(source: Source, days: DateRange) -> tuple[dict[str, str], 
                 document = json.loads(source.read(key))
                 if not isinstance(document, dict) or document.get("label") not in LABELS:
                     raise ValueError("not a label")
-                effective_labels([document])  # the fields it needs, parseable
+                label_entry(document)  # the fields effective_labels reads, parseable
             except (ValueError, KeyError, TypeError):
                 unreadable += 1
                 continue

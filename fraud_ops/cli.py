@@ -423,8 +423,8 @@ def cmd_labels(args: argparse.Namespace, target: Target) -> int:
 def cmd_backfill_ledger(args: argparse.Namespace, target: Target) -> int:
     try:
         first, last = date.fromisoformat(args.date_from), date.fromisoformat(args.date_to)
-        list(ledger_backfill.days_between(first, last))
-    except ValueError as error:
+        backtest.DateRange(first, last)
+    except (ValueError, backtest.BacktestError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     ledger = AuditedLedger(target.client("dynamodb"), str(target.output("table_name")))

@@ -12,14 +12,14 @@ the restore commands).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from fraud_detection.adapters.audited_ledger import AuditedEntry, AuditedLedger
 from fraud_detection.audit import audit_day_prefix, decode_jsonl_gz
-from fraud_ops.backtest import S3Source
+from fraud_ops.backtest import DateRange, S3Source, day_range
 
 
 @dataclass
@@ -29,23 +29,16 @@ class BackfillResult:
     archived: list[str] = field(default_factory=list)
 
 
-def days_between(first: date, last: date) -> Iterator[date]:
-    if last < first:
-        raise ValueError(f"--to {last} is before --from {first}")
-    day = first
-    while day <= last:
-        yield day
-        day += timedelta(days=1)
-
-
 def backfill(
     s3: Any, bucket: str, ledger: AuditedLedger, first: date, last: date, say: Callable[[str], None] = print
 ) -> BackfillResult:
-    """Ledger items for every audit line of ``first`` .. ``last`` (UTC days of the objects' keys)."""
+    """Ledger items for every audit line of ``first`` .. ``last`` (UTC days of the objects' keys); a reversed
+    range is refused (``BacktestError``) before anything is read."""
+    days = DateRange(first, last)
     result = BackfillResult()
     seen: set[str] = set()
     source = S3Source(s3, bucket)
-    for day in days_between(first, last):
+    for day in day_range(days):
         before = result.transactions
         for audit_object in source.list_partition(audit_day_prefix(day)):
             if not audit_object.key.endswith(".jsonl.gz"):

@@ -108,16 +108,27 @@ def same_label(stored: Mapping[str, Any], label: LabelIn) -> bool:
     )
 
 
+def label_entry(document: Mapping[str, Any]) -> tuple[str, str, str, str]:
+    """``(transaction_id, source, occurred_at in UTC, label)`` of a stored label object; ``KeyError`` or
+    ``ValueError`` when it lacks a field or its ``occurred_at`` is not an instant."""
+    return (
+        str(document["transaction_id"]),
+        str(document["source"]),
+        _instant(str(document["occurred_at"])),
+        str(document["label"]),
+    )
+
+
 def effective_labels(documents: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     """``{transaction_id: label}`` from label objects in any order: per source the latest ``occurred_at``,
     across sources the first of ``LABEL_SOURCES``. Ties on ``occurred_at`` cannot happen (one key per source
     and instant; the handler refuses a second, different label for the same instant)."""
     latest: dict[tuple[str, str], tuple[str, str]] = {}
     for document in documents:
-        key = (str(document["transaction_id"]), str(document["source"]))
-        occurred = _instant(str(document["occurred_at"]))
+        transaction_id, source, occurred, label = label_entry(document)
+        key = (transaction_id, source)
         if key not in latest or occurred > latest[key][0]:
-            latest[key] = (occurred, str(document["label"]))
+            latest[key] = (occurred, label)
     rank = {source: position for position, source in enumerate(LABEL_SOURCES)}
     chosen: dict[str, tuple[int, str]] = {}
     for (transaction_id, source), (_, value) in latest.items():

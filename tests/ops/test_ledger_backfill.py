@@ -10,6 +10,7 @@ from moto import mock_aws
 
 from fraud_detection import audit
 from fraud_detection.adapters.audited_ledger import AuditedLedger
+from fraud_ops.backtest import BacktestError
 from fraud_ops.ledger_backfill import backfill
 from local_stage.table_definition import pattern_table_definition
 
@@ -87,6 +88,6 @@ def test_a_reversed_range_is_refused_before_anything_is_read(aws) -> None:  # ty
     s3, ledger = aws
     calls: list[str] = []
     s3.meta.events.register("before-call", lambda event_name, **_: calls.append(event_name))
-    with pytest.raises(ValueError, match="before --from"):
+    with pytest.raises(BacktestError, match="before --from"):
         backfill(s3, BUCKET, ledger, date(2026, 3, 2), date(2026, 3, 1))
     assert calls == []
